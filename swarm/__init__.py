@@ -1,0 +1,1 @@
+"""Agents, missions, the daemon and the ``swarm`` command line."""

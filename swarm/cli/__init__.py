@@ -1,0 +1,43 @@
+"""The ``swarm`` command line: one sub-command module per capability.
+
+Each ``_<name>.py`` module exposes ``register(subparsers)``, which adds its
+sub-command and sets ``handler`` on the parsed namespace. Handlers return the
+process exit code. Configuration is read here, at the edge, and passed inward
+as explicit arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Sub-command modules, in the order `swarm --help` lists them.
+_COMMANDS = ("demo", "sandbox")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="swarm",
+        description="An event-sourced coding swarm on a FoundationDB-shaped ledger.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in _COMMANDS:
+        module = importlib.import_module(f"swarm.cli._{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (``sys.exit`` is the caller's)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
