@@ -1,0 +1,111 @@
+"""The swarm's ledger: protobuf events in per-tenant subspaces of an ordered KV store.
+
+``open_ledger(url)`` gives a ``Ledger`` on one of three engines behind one
+port (``Engine``/``Transaction``): ``memory`` (reference), ``sqlite``
+(embedded default), ``fdb`` (FoundationDB). Errors all derive from
+``LedgerError``; see ``ledger._errors`` for the tree.
+"""
+
+from __future__ import annotations
+
+from ledger._errors import (
+    AlreadyExists,
+    Conflict,
+    CorruptStore,
+    EngineUnavailable,
+    ForeignStore,
+    HashChainBroken,
+    InvalidArgument,
+    InvalidEvent,
+    InvalidId,
+    InvalidLedgerUrl,
+    InvalidPath,
+    KeyTooLarge,
+    LedgerError,
+    LimitExceeded,
+    LockError,
+    LockHeld,
+    LockNotHeld,
+    NotFound,
+    StaleFencingToken,
+    StorageError,
+    TransactionTooLarge,
+    TransactionTooOld,
+    UnknownBlob,
+    UnknownEvent,
+    UnknownProject,
+    UnknownTenant,
+    ValueTooLarge,
+)
+from ledger._ledger import BLOB_CHUNK, MAX_BATCH, Ledger, wall_clock_us
+from ledger._port import (
+    KEY_LIMIT,
+    TRANSACTION_LIMIT,
+    TRANSACTION_SECONDS,
+    VALUE_LIMIT,
+    Engine,
+    Transaction,
+    VersionstampFuture,
+    Watch,
+)
+from ledger._types import (
+    Appended,
+    BlobRef,
+    FileState,
+    Lock,
+    ProjectInfo,
+    RecordedEvent,
+    Versionstamp,
+)
+from ledger._url import open_engine, open_ledger
+
+__all__ = [
+    "BLOB_CHUNK",
+    "KEY_LIMIT",
+    "MAX_BATCH",
+    "TRANSACTION_LIMIT",
+    "TRANSACTION_SECONDS",
+    "VALUE_LIMIT",
+    "AlreadyExists",
+    "Appended",
+    "BlobRef",
+    "Conflict",
+    "CorruptStore",
+    "Engine",
+    "EngineUnavailable",
+    "FileState",
+    "ForeignStore",
+    "HashChainBroken",
+    "InvalidArgument",
+    "InvalidEvent",
+    "InvalidId",
+    "InvalidLedgerUrl",
+    "InvalidPath",
+    "KeyTooLarge",
+    "Ledger",
+    "LedgerError",
+    "LimitExceeded",
+    "Lock",
+    "LockError",
+    "LockHeld",
+    "LockNotHeld",
+    "NotFound",
+    "ProjectInfo",
+    "RecordedEvent",
+    "StaleFencingToken",
+    "StorageError",
+    "Transaction",
+    "TransactionTooLarge",
+    "TransactionTooOld",
+    "UnknownBlob",
+    "UnknownEvent",
+    "UnknownProject",
+    "UnknownTenant",
+    "ValueTooLarge",
+    "Versionstamp",
+    "VersionstampFuture",
+    "Watch",
+    "open_engine",
+    "open_ledger",
+    "wall_clock_us",
+]

@@ -1,0 +1,230 @@
+"""The ledger's errors. Callers never see a driver's exception.
+
+::
+
+    LedgerError
+    ├── InvalidArgument             bad input, nothing was changed
+    │   ├── InvalidId               tenant, project, agent or event id
+    │   ├── InvalidPath             `..`, absolute, NUL, empty component
+    │   ├── InvalidLedgerUrl        unknown scheme or malformed URL
+    │   └── InvalidEvent            an event the ledger cannot accept as given
+    ├── LimitExceeded               FoundationDB's limits, held on every engine
+    │   ├── KeyTooLarge
+    │   ├── ValueTooLarge
+    │   ├── TransactionTooLarge
+    │   └── TransactionTooOld
+    ├── NotFound
+    │   ├── UnknownTenant
+    │   ├── UnknownProject
+    │   ├── UnknownBlob
+    │   └── UnknownEvent
+    ├── AlreadyExists               create_* on something that exists
+    ├── LockError
+    │   ├── LockHeld                someone else holds the lease
+    │   ├── LockNotHeld             renew/release by a non-holder or after expiry
+    │   └── StaleFencingToken       a StateChange whose token is not the current one
+    ├── HashChainBroken             a StateChange whose previous hash is not the file's head
+    ├── Conflict                    the engine gave up retrying a transaction
+    └── StorageError                the store itself is unusable
+        ├── CorruptStore            not a database, or damaged
+        ├── ForeignStore            a valid database that is not a swarm ledger
+        └── EngineUnavailable       a driver or cluster cannot be reached or loaded
+
+Every error carries its facts as attributes, so callers (the CLI, the gRPC
+service) can map them to statuses without parsing messages.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger raises."""
+
+
+class InvalidArgument(LedgerError, ValueError):
+    """The caller passed something the ledger refuses; nothing was changed."""
+
+
+class InvalidId(InvalidArgument):
+    """An identifier (tenant, project, agent, event) is malformed."""
+
+    def __init__(self, kind: str, value: object, reason: str) -> None:
+        super().__init__(f"invalid {kind} id {value!r}: {reason}")
+        self.kind = kind
+        self.value = value
+        self.reason = reason
+
+
+class InvalidPath(InvalidArgument):
+    """A file path is not a relative POSIX path inside the project."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"invalid path {path!r}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class InvalidLedgerUrl(InvalidArgument):
+    """A ledger URL names no known engine or is malformed."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"invalid ledger URL {url!r}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class InvalidEvent(InvalidArgument):
+    """An event cannot be appended as given (missing id, wrong project, ...)."""
+
+    def __init__(self, event_id: str, reason: str) -> None:
+        super().__init__(f"event {event_id or '<no id>'}: {reason}")
+        self.event_id = event_id
+        self.reason = reason
+
+
+class LimitExceeded(LedgerError):
+    """A FoundationDB limit was exceeded; every engine enforces the same ones."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes")
+        self.what = what
+        self.size = size
+        self.limit = limit
+
+
+class KeyTooLarge(LimitExceeded):
+    """A key is over 10,000 bytes."""
+
+
+class ValueTooLarge(LimitExceeded):
+    """A value is over 100,000 bytes; put large content in a blob."""
+
+
+class TransactionTooLarge(LimitExceeded):
+    """A transaction wrote more than 10,000,000 bytes."""
+
+
+class TransactionTooOld(LedgerError):
+    """A transaction ran longer than the 5 s FoundationDB allows."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"transaction ran {seconds:.2f} s, over the 5 s limit")
+        self.seconds = seconds
+
+
+class NotFound(LedgerError, LookupError):
+    """Something named by the caller does not exist."""
+
+
+class UnknownTenant(NotFound):
+    def __init__(self, tenant: str) -> None:
+        super().__init__(f"unknown tenant {tenant!r}")
+        self.tenant = tenant
+
+
+class UnknownProject(NotFound):
+    def __init__(self, tenant: str, project: str) -> None:
+        super().__init__(f"unknown project {project!r} of tenant {tenant!r}")
+        self.tenant = tenant
+        self.project = project
+
+
+class UnknownBlob(NotFound):
+    def __init__(self, sha256_hex: str) -> None:
+        super().__init__(f"unknown blob {sha256_hex}")
+        self.sha256_hex = sha256_hex
+
+
+class UnknownEvent(NotFound):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"unknown event {ref}")
+        self.ref = ref
+
+
+class AlreadyExists(LedgerError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} already exists")
+        self.what = what
+
+
+class LockError(LedgerError):
+    """A file lock operation was refused."""
+
+
+class LockHeld(LockError):
+    """Another holder has an unexpired lease on the file."""
+
+    def __init__(self, path: str, holder: str, expires_us: int) -> None:
+        super().__init__(f"{path!r} is locked by {holder!r} until t={expires_us}us")
+        self.path = path
+        self.holder = holder
+        self.expires_us = expires_us
+
+
+class LockNotHeld(LockError):
+    """The caller does not hold the lock it tried to renew or release."""
+
+    def __init__(self, path: str, holder: str) -> None:
+        super().__init__(f"{holder!r} does not hold the lock on {path!r}")
+        self.path = path
+        self.holder = holder
+
+
+class StaleFencingToken(LockError):
+    """A StateChange carried a fencing token that is not the file's current one."""
+
+    def __init__(self, path: str, given: bytes, current: bytes | None) -> None:
+        cur = current.hex() if current else "none (file not locked)"
+        super().__init__(
+            f"stale fencing token for {path!r}: given {given.hex() or 'none'}, current {cur}"
+        )
+        self.path = path
+        self.given = given
+        self.current = current
+
+
+class HashChainBroken(LedgerError):
+    """A StateChange's previous hash is not the file's current head hash."""
+
+    def __init__(self, path: str, expected: bytes, given: bytes) -> None:
+        super().__init__(
+            f"{path!r}: StateChange says previous sha256 {given.hex() or 'absent'}, "
+            f"but the file's head is {expected.hex() or 'absent'}"
+        )
+        self.path = path
+        self.expected = expected
+        self.given = given
+
+
+class Conflict(LedgerError):
+    """A transaction kept conflicting and the engine stopped retrying."""
+
+    def __init__(self, attempts: int, detail: str) -> None:
+        super().__init__(f"transaction gave up after {attempts} attempts: {detail}")
+        self.attempts = attempts
+        self.detail = detail
+
+
+class StorageError(LedgerError):
+    """The store cannot be used."""
+
+
+class CorruptStore(StorageError):
+    def __init__(self, location: str, detail: str) -> None:
+        super().__init__(f"{location}: corrupt or not a database ({detail})")
+        self.location = location
+        self.detail = detail
+
+
+class ForeignStore(StorageError):
+    def __init__(self, location: str, detail: str) -> None:
+        super().__init__(f"{location}: not a swarm ledger ({detail})")
+        self.location = location
+        self.detail = detail
+
+
+class EngineUnavailable(StorageError):
+    def __init__(self, engine: str, detail: str) -> None:
+        super().__init__(f"{engine} engine unavailable: {detail}")
+        self.engine = engine
+        self.detail = detail

@@ -1,0 +1,216 @@
+"""The ``fdb`` engine: a thin pass-through to the FoundationDB bindings.
+
+Every line here is one only a real cluster can test, so it does as little as
+possible: it maps the port's calls one-to-one onto ``fdb`` transactions, runs
+FoundationDB's own retry loop (``on_error``), turns ``FDBError`` into the
+ledger's errors, and opens tenant prefixes through the Directory Layer. The
+``fdb`` module (and its C client library) is imported only when an engine is
+constructed, so ``import ledger`` works without it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ledger._errors import (
+    Conflict,
+    EngineUnavailable,
+    InvalidArgument,
+    KeyTooLarge,
+    LedgerError,
+    StorageError,
+    TransactionTooLarge,
+    TransactionTooOld,
+    ValueTooLarge,
+)
+from ledger._port import KEY_LIMIT, TRANSACTION_LIMIT, VALUE_LIMIT, Transaction
+
+T = TypeVar("T")
+
+API_VERSION = 730
+_MAX_ATTEMPTS = 100
+
+# FoundationDB error codes the ledger reports as its own errors.
+_TOO_OLD = 1007
+_TOO_LARGE = 2101
+_KEY_TOO_LARGE = 2102
+_VALUE_TOO_LARGE = 2103
+
+
+def _convert(fdb: Any, exc: Exception) -> LedgerError:
+    code = getattr(exc, "code", None)
+    if code == _TOO_OLD:
+        return TransactionTooOld(5.0)
+    if code == _TOO_LARGE:
+        return TransactionTooLarge("transaction", TRANSACTION_LIMIT + 1, TRANSACTION_LIMIT)
+    if code == _KEY_TOO_LARGE:
+        return KeyTooLarge("key", KEY_LIMIT + 1, KEY_LIMIT)
+    if code == _VALUE_TOO_LARGE:
+        return ValueTooLarge("value", VALUE_LIMIT + 1, VALUE_LIMIT)
+    if isinstance(exc, fdb.FDBError):
+        return StorageError(f"FoundationDB error {exc.code}: {exc.description}")
+    return StorageError(f"FoundationDB: {exc}")
+
+
+class _FdbWatch:
+    __slots__ = ("_cancelled", "_event", "_future")
+
+    def __init__(self, future: Any) -> None:
+        self._future = future
+        self._event = threading.Event()
+        self._cancelled = False
+
+    def arm(self) -> None:
+        self._future.on_ready(lambda _f: self._event.set())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._event.wait(timeout)
+        return self.fired
+
+    @property
+    def fired(self) -> bool:
+        return self._event.is_set() and not self._cancelled
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._future.cancel()
+        self._event.set()
+
+
+class _FdbVersionstamp:
+    __slots__ = ("_future",)
+
+    def __init__(self, future: Any) -> None:
+        self._future = future
+
+    def result(self) -> bytes:
+        return bytes(self._future.wait())
+
+
+class _FdbTransaction:
+    """The port's transaction over one ``fdb.Transaction``."""
+
+    __slots__ = ("_tr", "watches", "wrote")
+
+    def __init__(self, tr: Any) -> None:
+        self._tr = tr
+        self.watches: list[_FdbWatch] = []
+        self.wrote = False
+
+    def get(self, key: bytes) -> bytes | None:
+        value = self._tr.get(key).wait()
+        return bytes(value) if value.present() else None
+
+    def get_range(
+        self, begin: bytes, end: bytes, limit: int = 0, reverse: bool = False
+    ) -> list[tuple[bytes, bytes]]:
+        if limit < 0:
+            raise InvalidArgument(f"range limit must be >= 0, got {limit}")
+        return [
+            (bytes(kv.key), bytes(kv.value))
+            for kv in self._tr.get_range(begin, end, limit, reverse)
+        ]
+
+    def set(self, key: bytes, value: bytes) -> None:
+        self.wrote = True
+        self._tr.set(key, value)
+
+    def clear(self, key: bytes) -> None:
+        self.wrote = True
+        self._tr.clear(key)
+
+    def clear_range(self, begin: bytes, end: bytes) -> None:
+        self.wrote = True
+        self._tr.clear_range(begin, end)
+
+    def add(self, key: bytes, param: bytes) -> None:
+        self.wrote = True
+        self._tr.add(key, param)
+
+    def set_versionstamped_key(self, key: bytes, value: bytes) -> None:
+        self.wrote = True
+        self._tr.set_versionstamped_key(key, value)
+
+    def set_versionstamped_value(self, key: bytes, value: bytes) -> None:
+        self.wrote = True
+        self._tr.set_versionstamped_value(key, value)
+
+    def watch(self, key: bytes) -> _FdbWatch:
+        w = _FdbWatch(self._tr.watch(key))
+        self.watches.append(w)
+        return w
+
+    def get_versionstamp(self) -> _FdbVersionstamp:
+        return _FdbVersionstamp(self._tr.get_versionstamp())
+
+
+class FdbEngine:
+    """The ledger's port on a FoundationDB cluster."""
+
+    name = "fdb"
+
+    def __init__(self, cluster_file: str | None, api_version: int = API_VERSION) -> None:
+        try:
+            import fdb
+            import fdb.directory_impl
+
+            if not fdb.is_api_version_selected():
+                fdb.api_version(api_version)
+            self._fdb = fdb
+            self._db = fdb.open(cluster_file)
+        except Exception as exc:  # the C library missing, a bad cluster file, ...
+            raise EngineUnavailable("fdb", f"{type(exc).__name__}: {exc}") from exc
+        self._directory = fdb.directory
+
+    def _run(self, fn: Callable[[Transaction], T]) -> T:
+        fdb = self._fdb
+        tr = self._db.create_transaction()
+        for _ in range(_MAX_ATTEMPTS):
+            port = _FdbTransaction(tr)
+            try:
+                result = fn(port)
+                tr.commit().wait()  # also what arms watches; a no-op when nothing was written
+                for w in port.watches:
+                    w.arm()
+                return result
+            except fdb.FDBError as exc:
+                try:
+                    tr.on_error(exc).wait()
+                except fdb.FDBError as final:
+                    raise _convert(fdb, final) from final
+        raise Conflict(_MAX_ATTEMPTS, "FoundationDB kept asking to retry")
+
+    def transact(self, fn: Callable[[Transaction], T]) -> T:
+        return self._run(fn)
+
+    def read(self, fn: Callable[[Transaction], T]) -> T:
+        def guarded(tr: Transaction) -> T:
+            result = fn(tr)
+            if isinstance(tr, _FdbTransaction) and tr.wrote:
+                raise InvalidArgument("write in a read-only transaction")
+            return result
+
+        return self._run(guarded)
+
+    def open_directory(self, path: tuple[str, ...], create: bool) -> bytes | None:
+        try:
+            if create:
+                return bytes(self._directory.create_or_open(self._db, path).key())
+            if not self._directory.exists(self._db, path):
+                return None
+            return bytes(self._directory.open(self._db, path).key())
+        except self._fdb.FDBError as exc:
+            raise _convert(self._fdb, exc) from exc
+
+    def list_directory(self, path: tuple[str, ...]) -> list[str]:
+        try:
+            if not self._directory.exists(self._db, path):
+                return []
+            return sorted(str(n) for n in self._directory.list(self._db, path))
+        except self._fdb.FDBError as exc:
+            raise _convert(self._fdb, exc) from exc
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,810 @@
+"""The Ledger: the swarm's system of record, written once over the KV port.
+
+Appends are single transactions: the events, their time/path/agent/mission
+indexes, the materialised file heads, the project's clock and head, and each
+event id's idempotency record commit together or not at all. Only the
+project's clock is a shared key an append reads; everything else is a blind
+or versionstamped write, so appends to one project serialise on one key and
+appends to different projects never conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ledger import _codec as codec
+from ledger import _validate as validate
+from ledger._errors import (
+    AlreadyExists,
+    CorruptStore,
+    HashChainBroken,
+    InvalidArgument,
+    InvalidEvent,
+    LockHeld,
+    LockNotHeld,
+    StaleFencingToken,
+    UnknownBlob,
+    UnknownEvent,
+    UnknownProject,
+    UnknownTenant,
+    ValueTooLarge,
+)
+from ledger._keys import (
+    IX_AGENT,
+    IX_MISSION,
+    IX_PATH,
+    ProjectKeys,
+    TenantKeys,
+    strinc,
+    unpack,
+    vs_element,
+    vs_from_key,
+)
+from ledger._port import VALUE_LIMIT, Engine, Transaction, VersionstampFuture, Watch
+from ledger._types import (
+    Appended,
+    BlobRef,
+    FileState,
+    Lock,
+    ProjectInfo,
+    RecordedEvent,
+    Versionstamp,
+)
+from proto.swarm.v1 import events_pb2
+
+Clock = Callable[[], int]
+
+TENANTS_DIR = ("swarm", "tenants")
+BLOB_CHUNK = 90_000
+MAX_BATCH = 10_000
+MAX_READ = 10_000
+_BLOB_CHUNKS_PER_TRANSACTION = 80  # 7.2 MB, under the 10 MB transaction limit
+_RECORD_OVERHEAD = 1 + codec.CHAIN_BYTES + 11  # format byte, chain, time field
+_LOCK_SIGNALS = frozenset(
+    {
+        events_pb2.SIGNAL_KIND_LOCK_ACQUIRED,
+        events_pb2.SIGNAL_KIND_LOCK_RELEASED,
+        events_pb2.SIGNAL_KIND_LOCK_EXPIRED,
+    }
+)
+
+
+def wall_clock_us() -> int:
+    """Microseconds since the Unix epoch (the default clock)."""
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An event validated and serialised outside the transaction (which may run twice)."""
+
+    event_id: str
+    body: bytes
+    requested_us: int
+    agent: str
+    mission: str
+    path: str  # a StateChange's path or a lock Signal's subject; else ""
+    change: events_pb2.StateChange | None
+
+
+class Ledger:
+    """Tenants, projects, their event logs, blobs, file heads, locks and watches.
+
+    Construct it over an engine (see ``open_ledger``); every method is safe to
+    call from several threads. ``clock`` returns microseconds since the epoch
+    and is the seam tests replace.
+    """
+
+    def __init__(self, engine: Engine, clock: Clock = wall_clock_us) -> None:
+        self.engine = engine
+        self._clock = clock
+        self._prefixes: dict[str, bytes] = {}
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # tenants and projects ---------------------------------------------------
+    def create_tenant(self, tenant: str) -> None:
+        """Create ``tenant`` (and its directory subspace) if it does not exist."""
+        validate.tenant_id(tenant)
+        prefix = self.engine.open_directory((*TENANTS_DIR, tenant), create=True)
+        assert prefix is not None
+        self._prefixes[tenant] = prefix
+
+    def tenants(self) -> list[str]:
+        return self.engine.list_directory(TENANTS_DIR)
+
+    def _tenant(self, tenant: str) -> TenantKeys:
+        prefix = self._prefixes.get(tenant)
+        if prefix is None:
+            validate.tenant_id(tenant)
+            prefix = self.engine.open_directory((*TENANTS_DIR, tenant), create=False)
+            if prefix is None:
+                raise UnknownTenant(tenant)
+            self._prefixes[tenant] = prefix
+        return TenantKeys(prefix)
+
+    def _keys(self, tenant: str, project: str) -> tuple[TenantKeys, ProjectKeys]:
+        tk = self._tenant(tenant)
+        validate.project_id(project)
+        return tk, tk.project(project)
+
+    def create_project(self, tenant: str, project: str, *, exist_ok: bool = False) -> ProjectInfo:
+        """Create ``project`` under ``tenant``; its log opens with a PROJECT_CREATED signal."""
+        tk, pk = self._keys(tenant, project)
+        now = self._clock()
+        created = _system_event(
+            tenant,
+            project,
+            events_pb2.Signal(kind=events_pb2.SIGNAL_KIND_PROJECT_CREATED, subject=project),
+        )
+        prepared = [self._prepare(tenant, project, created)]
+
+        def fn(tr: Transaction) -> bool:
+            if tr.get(tk.project_meta(project)) is not None:
+                if exist_ok:
+                    return False
+                raise AlreadyExists(f"project {project!r} of tenant {tenant!r}")
+            tr.set(tk.project_meta(project), now.to_bytes(8, "big"))
+            tr.set(pk.clock, codec.encode_clock(0, 0, codec.GENESIS))
+            self._append_in(tr, tk, pk, tenant, project, prepared, now)
+            return True
+
+        self.engine.transact(fn)
+        return self.project_info(tenant, project)
+
+    def projects(self, tenant: str) -> list[str]:
+        tk = self._tenant(tenant)
+        begin, end = tk.projects()
+        rows = self.engine.read(lambda tr: tr.get_range(begin, end))
+        return [str(_unpack_last(k, len(tk.prefix))) for k, _ in rows]
+
+    def project_info(self, tenant: str, project: str) -> ProjectInfo:
+        tk, pk = self._keys(tenant, project)
+
+        def fn(tr: Transaction) -> ProjectInfo:
+            meta = tr.get(tk.project_meta(project))
+            clock = tr.get(pk.clock)
+            if meta is None or clock is None:
+                raise UnknownProject(tenant, project)
+            last_us, count, _ = codec.decode_clock(clock)
+            last = tr.get_range(*pk.event_span(), limit=1, reverse=True)
+            return ProjectInfo(
+                tenant=tenant,
+                project=project,
+                created_us=int.from_bytes(meta, "big"),
+                head=vs_from_key(last[0][0]) if last else None,
+                events=count,
+                last_time_us=last_us,
+            )
+
+        return self.engine.read(fn)
+
+    # appending ----------------------------------------------------------------
+    def append(
+        self, tenant: str, project: str, events: Sequence[events_pb2.SwarmEvent]
+    ) -> list[Appended]:
+        """Append ``events`` in one transaction and return where each landed.
+
+        An event whose id already landed is not written again; its ``Appended``
+        says ``duplicate`` and carries the original versionstamp. The ledger
+        sets each event's ``time_us`` to max(requested or now, previous + 1 µs).
+        A StateChange must carry the current fencing token of its file's lock
+        (or none when the file is unlocked), name the file's current hash as
+        its previous hash, and reference a blob that is already stored.
+        """
+        tk, pk = self._keys(tenant, project)
+        if len(events) > MAX_BATCH:
+            raise InvalidArgument(f"a batch holds at most {MAX_BATCH} events, got {len(events)}")
+        if not events:
+            return []
+        prepared = [self._prepare(tenant, project, ev) for ev in events]
+        now = self._clock()
+
+        def fn(
+            tr: Transaction,
+        ) -> tuple[list[tuple[str, int | Versionstamp, bool]], VersionstampFuture | None]:
+            return self._append_in(tr, tk, pk, tenant, project, prepared, now)
+
+        staged, future = self.engine.transact(fn)
+        tr_version = future.result() if future is not None else b""
+        return [
+            Appended(
+                eid,
+                where if isinstance(where, Versionstamp) else Versionstamp.of(tr_version, where),
+                dup,
+            )
+            for eid, where, dup in staged
+        ]
+
+    def _prepare(self, tenant: str, project: str, ev: events_pb2.SwarmEvent) -> _Prepared:
+        eid = ev.event_id
+        try:
+            validate.event_id(eid)
+        except InvalidArgument as exc:
+            raise InvalidEvent(eid, str(exc)) from None
+        if ev.tenant and ev.tenant != tenant:
+            raise InvalidEvent(eid, f"belongs to tenant {ev.tenant!r}, not {tenant!r}")
+        if ev.project and ev.project != project:
+            raise InvalidEvent(eid, f"belongs to project {ev.project!r}, not {project!r}")
+        kind = ev.WhichOneof("payload")
+        if kind is None:
+            raise InvalidEvent(eid, "has no payload (decision, state_change, ticket or signal)")
+        if ev.agent_id:
+            validate.agent_id(ev.agent_id)
+        if ev.time_us < 0:
+            raise InvalidEvent(eid, f"time_us {ev.time_us} is negative")
+        requested = ev.time_us
+        if requested or not ev.tenant or not ev.project:
+            copy = events_pb2.SwarmEvent()
+            copy.CopyFrom(ev)
+            copy.tenant, copy.project, copy.time_us = tenant, project, 0
+            ev = copy
+        path = ""
+        change = None
+        if kind == "state_change":
+            change = ev.state_change
+            path = _check_change(eid, change)
+        elif kind == "signal" and ev.signal.kind in _LOCK_SIGNALS:
+            path = validate.file_path(ev.signal.subject)
+        body = ev.SerializeToString()
+        if len(body) + _RECORD_OVERHEAD > VALUE_LIMIT:
+            raise ValueTooLarge(
+                f"event {eid} (store large content as a blob and reference it)",
+                len(body) + _RECORD_OVERHEAD,
+                VALUE_LIMIT,
+            )
+        return _Prepared(eid, body, requested, ev.agent_id, ev.mission_id, path, change)
+
+    def _append_in(
+        self,
+        tr: Transaction,
+        tk: TenantKeys,
+        pk: ProjectKeys,
+        tenant: str,
+        project: str,
+        prepared: Sequence[_Prepared],
+        now: int,
+    ) -> tuple[list[tuple[str, int | Versionstamp, bool]], VersionstampFuture | None]:
+        clock = tr.get(pk.clock)
+        if clock is None:
+            raise UnknownProject(tenant, project)
+        last_us, count, chain = codec.decode_clock(clock)
+        staged: list[tuple[str, int | Versionstamp, bool]] = []
+        in_batch: dict[str, int] = {}
+        groups: dict[tuple[str, str], list[int]] = {}
+        files: dict[str, bytes] = {}  # path -> head sha256 ("" absent), as this batch leaves it
+        locks: dict[str, Lock | None] = {}
+        first_us = 0
+        uv = 0
+        for p in prepared:
+            if p.event_id in in_batch:
+                staged.append((p.event_id, in_batch[p.event_id], True))
+                continue
+            landed = tr.get(tk.event_id(p.event_id))
+            if landed is not None:
+                owner = landed[12:].decode()
+                if owner != project:
+                    raise InvalidEvent(p.event_id, f"this id already landed in project {owner!r}")
+                staged.append((p.event_id, Versionstamp(landed[:12]), True))
+                continue
+            if p.change is not None:
+                self._apply_change(tr, tk, pk, p, uv, files, locks, now)
+            time_us = max(p.requested_us or now, last_us + 1)
+            data = codec.stamp_time(p.body, time_us)
+            chain = hashlib.sha256(chain + data).digest()
+            tr.set_versionstamped_key(pk.event_incomplete(uv), codec.record(chain, data))
+            tr.set_versionstamped_value(
+                tk.event_id(p.event_id), codec.stamped_value(uv, project.encode())
+            )
+            if p.agent:
+                groups.setdefault((IX_AGENT, p.agent), []).append(uv)
+            if p.mission:
+                groups.setdefault((IX_MISSION, p.mission), []).append(uv)
+            if p.path:
+                groups.setdefault((IX_PATH, p.path), []).append(uv)
+            if uv == 0:
+                first_us = time_us
+            in_batch[p.event_id] = uv
+            staged.append((p.event_id, uv, False))
+            last_us = time_us
+            count += 1
+            uv += 1
+        if uv == 0:
+            return staged, None
+        for (kind, value), uvs in groups.items():
+            tr.set_versionstamped_key(
+                pk.index_incomplete(kind, value, uvs[0]), codec.encode_user_versions(uvs)
+            )
+        tr.set_versionstamped_key(pk.at_incomplete(first_us, 0), b"")
+        tr.set_versionstamped_value(pk.head, codec.stamped_token(b""))
+        tr.set(pk.clock, codec.encode_clock(last_us, count, chain))
+        return staged, tr.get_versionstamp()
+
+    def _apply_change(
+        self,
+        tr: Transaction,
+        tk: TenantKeys,
+        pk: ProjectKeys,
+        p: _Prepared,
+        uv: int,
+        files: dict[str, bytes],
+        locks: dict[str, Lock | None],
+        now: int,
+    ) -> None:
+        change = p.change
+        assert change is not None
+        path = p.path
+        if path not in locks:
+            raw = tr.get(pk.lock(path))
+            locks[path] = codec.decode_lock(path, raw) if raw is not None else None
+        lock = locks[path]
+        token = change.fencing_token
+        if lock is not None and lock.live(now):
+            if token != lock.token:
+                raise StaleFencingToken(path, token, lock.token)
+        elif token:
+            raise StaleFencingToken(path, token, None)
+        if path not in files:
+            raw = tr.get(pk.file(path))
+            files[path] = codec.decode_file(path, raw).sha256 if raw is not None else b""
+        if change.previous_sha256 != files[path]:
+            raise HashChainBroken(path, files[path], change.previous_sha256)
+        new = change.new_sha256
+        if new:
+            if tr.get(tk.blob_meta(new)) is None:
+                raise UnknownBlob(new.hex())
+            tail = codec.encode_file_tail(new, change.new_size)
+            tr.set_versionstamped_value(pk.file(path), codec.stamped_value(uv, tail))
+        else:
+            tr.clear(pk.file(path))
+        files[path] = new
+
+    # reading --------------------------------------------------------------------
+    def read(
+        self,
+        tenant: str,
+        project: str,
+        *,
+        after: Versionstamp | None = None,
+        before: Versionstamp | None = None,
+        limit: int = 1000,
+        reverse: bool = False,
+    ) -> list[RecordedEvent]:
+        """Events strictly between ``after`` and ``before``, oldest first unless ``reverse``."""
+        _, pk = self._keys(tenant, project)
+        _check_limit(limit)
+        begin, end = pk.event_span()
+        if after is not None:
+            begin = pk.event(after) + b"\x00"
+        if before is not None:
+            end = pk.event(before)
+
+        def fn(tr: Transaction) -> list[RecordedEvent]:
+            self._require_project(tr, pk, tenant, project)
+            rows = tr.get_range(begin, end, limit, reverse)
+            return [codec.decode_record(vs_from_key(k), v) for k, v in rows]
+
+        return self.engine.read(fn)
+
+    def iter_events(
+        self,
+        tenant: str,
+        project: str,
+        *,
+        after: Versionstamp | None = None,
+        before: Versionstamp | None = None,
+        page: int = 1000,
+    ) -> Iterator[RecordedEvent]:
+        """Every event after ``after`` (and before ``before``), a page per transaction."""
+        cursor = after
+        while True:
+            batch = self.read(tenant, project, after=cursor, before=before, limit=page)
+            yield from batch
+            if len(batch) < page:
+                return
+            cursor = batch[-1].versionstamp
+
+    def get_event(self, tenant: str, project: str, versionstamp: Versionstamp) -> RecordedEvent:
+        _, pk = self._keys(tenant, project)
+
+        def fn(tr: Transaction) -> RecordedEvent:
+            self._require_project(tr, pk, tenant, project)
+            value = tr.get(pk.event(versionstamp))
+            if value is None:
+                raise UnknownEvent(str(versionstamp))
+            return codec.decode_record(versionstamp, value)
+
+        return self.engine.read(fn)
+
+    def find_event(self, tenant: str, event_id: str) -> tuple[str, Versionstamp] | None:
+        """The project and versionstamp an event id landed at, or None."""
+        tk = self._tenant(tenant)
+        validate.event_id(event_id)
+        value = self.engine.read(lambda tr: tr.get(tk.event_id(event_id)))
+        if value is None:
+            return None
+        return value[12:].decode(), Versionstamp(value[:12])
+
+    def history(
+        self,
+        tenant: str,
+        project: str,
+        *,
+        path: str | None = None,
+        agent: str | None = None,
+        mission: str | None = None,
+        after: Versionstamp | None = None,
+        before: Versionstamp | None = None,
+        limit: int = 1000,
+        reverse: bool = False,
+    ) -> list[RecordedEvent]:
+        """Events of one file, agent or mission (exactly one), through its index."""
+        chosen = [
+            (k, v)
+            for k, v in ((IX_PATH, path), (IX_AGENT, agent), (IX_MISSION, mission))
+            if v is not None
+        ]
+        if len(chosen) != 1:
+            raise InvalidArgument("history needs exactly one of path, agent or mission")
+        kind, value = chosen[0]
+        if kind == IX_PATH:
+            validate.file_path(value)
+        elif kind == IX_AGENT:
+            validate.agent_id(value)
+        _, pk = self._keys(tenant, project)
+        _check_limit(limit)
+        prefix = pk.index_prefix(kind, value)
+        begin, end = prefix, strinc(prefix)
+        if after is not None:
+            begin = prefix + vs_element(Versionstamp.of(after.tr_version, 0))
+        if before is not None:
+            end = prefix + vs_element(Versionstamp.of(before.tr_version, 0xFFFF)) + b"\x00"
+
+        def fn(tr: Transaction) -> list[RecordedEvent]:
+            self._require_project(tr, pk, tenant, project)
+            found: list[RecordedEvent] = []
+            for key, uvs in tr.get_range(begin, end, limit + 2 if limit else 0, reverse):
+                tr_version = vs_from_key(key).tr_version
+                stamps = [Versionstamp.of(tr_version, uv) for uv in codec.decode_user_versions(uvs)]
+                if reverse:
+                    stamps.reverse()
+                for vs in stamps:
+                    if (after is not None and vs <= after) or (before is not None and vs >= before):
+                        continue
+                    raw = tr.get(pk.event(vs))
+                    if raw is None:
+                        raise CorruptStore(f"index {kind}={value}", f"points at missing event {vs}")
+                    found.append(codec.decode_record(vs, raw))
+                    if limit and len(found) >= limit:
+                        return found
+            return found
+
+        return self.engine.read(fn)
+
+    def versionstamp_at(self, tenant: str, project: str, time_us: int) -> Versionstamp | None:
+        """The last event at or before ``time_us``; None if the project had none yet."""
+        _, pk = self._keys(tenant, project)
+
+        def fn(tr: Transaction) -> Versionstamp | None:
+            self._require_project(tr, pk, tenant, project)
+            start = tr.get_range(pk.at, pk.at_prefix(time_us + 1), limit=1, reverse=True)
+            if not start:
+                return None
+            # Times only grow, so the answer is in the transaction the sparse index found.
+            found = vs_from_key(start[0][0])
+            cursor = pk.event(found)
+            end = pk.event_span()[1]
+            while True:
+                rows = tr.get_range(cursor, end, limit=256)
+                for key, value in rows:
+                    if codec.decode_record(vs_from_key(key), value).time_us > time_us:
+                        return found
+                    found = vs_from_key(key)
+                if len(rows) < 256:
+                    return found
+                cursor = rows[-1][0] + b"\x00"
+
+        return self.engine.read(fn)
+
+    def head(self, tenant: str, project: str) -> Versionstamp | None:
+        """The newest event's versionstamp."""
+        return self.project_info(tenant, project).head
+
+    def _require_project(self, tr: Transaction, pk: ProjectKeys, tenant: str, project: str) -> None:
+        if tr.get(pk.clock) is None:
+            raise UnknownProject(tenant, project)
+
+    # file heads -------------------------------------------------------------------
+    def file_state(self, tenant: str, project: str, path: str) -> FileState | None:
+        _, pk = self._keys(tenant, project)
+        validate.file_path(path)
+
+        def fn(tr: Transaction) -> FileState | None:
+            self._require_project(tr, pk, tenant, project)
+            raw = tr.get(pk.file(path))
+            return codec.decode_file(path, raw) if raw is not None else None
+
+        return self.engine.read(fn)
+
+    def files(self, tenant: str, project: str) -> list[FileState]:
+        """The materialised head: every live file, in path order."""
+        _, pk = self._keys(tenant, project)
+
+        def fn(tr: Transaction) -> list[FileState]:
+            self._require_project(tr, pk, tenant, project)
+            rows = tr.get_range(pk.files, strinc(pk.files))
+            return [codec.decode_file(pk.path_of(k, pk.files), v) for k, v in rows]
+
+        return self.engine.read(fn)
+
+    # blobs ------------------------------------------------------------------------
+    def put_blob(self, tenant: str, data: bytes) -> BlobRef:
+        """Store ``data`` once per tenant, in chunks under the value limit."""
+        tk = self._tenant(tenant)
+        sha = hashlib.sha256(data).digest()
+        ref = BlobRef(sha, len(data))
+        meta = tk.blob_meta(sha)
+        if self.engine.read(lambda tr: tr.get(meta)) is not None:
+            return ref
+        chunks = [data[i : i + BLOB_CHUNK] for i in range(0, len(data), BLOB_CHUNK)] or [b""]
+        step = _BLOB_CHUNKS_PER_TRANSACTION
+        for start in range(0, len(chunks), step):
+            group = chunks[start : start + step]
+            last = start + step >= len(chunks)
+
+            def fn(
+                tr: Transaction, group: list[bytes] = group, start: int = start, last: bool = last
+            ) -> None:
+                for i, chunk in enumerate(group, start):
+                    tr.set(tk.blob_chunk(sha, i), chunk)
+                if last:  # the meta key lands only once every chunk has
+                    tr.set(meta, codec.encode_blob_meta(len(data), len(chunks)))
+
+            self.engine.transact(fn)
+        return ref
+
+    def has_blob(self, tenant: str, sha256: bytes) -> bool:
+        tk = self._tenant(tenant)
+        return self.engine.read(lambda tr: tr.get(tk.blob_meta(sha256))) is not None
+
+    def get_blob(self, tenant: str, sha256: bytes) -> bytes:
+        """The blob's bytes, checked against its hash."""
+        tk = self._tenant(tenant)
+        meta = self.engine.read(lambda tr: tr.get(tk.blob_meta(sha256)))
+        if meta is None:
+            raise UnknownBlob(sha256.hex())
+        size, count = codec.decode_blob_meta(meta)
+        parts: list[bytes] = []
+        step = _BLOB_CHUNKS_PER_TRANSACTION
+        for start in range(0, count, step):
+            begin = tk.blob_chunk(sha256, start)
+            end = tk.blob_chunk(sha256, min(start + step, count))
+
+            def fn(tr: Transaction, b: bytes = begin, e: bytes = end) -> list[tuple[bytes, bytes]]:
+                return tr.get_range(b, e)
+
+            parts.extend(v for _, v in self.engine.read(fn))
+        data = b"".join(parts)
+        if len(data) != size or hashlib.sha256(data).digest() != sha256:
+            raise CorruptStore(f"blob {sha256.hex()}", "content does not match its hash")
+        return data
+
+    # locks ----------------------------------------------------------------------------
+    def acquire_lock(self, tenant: str, project: str, path: str, holder: str, ttl_s: float) -> Lock:
+        """Lease ``path`` to ``holder`` for ``ttl_s`` seconds and return its fencing token.
+
+        A holder that already has a live lease gets it extended with the same
+        token. An expired lease is taken over with a new, larger token. Grants
+        and takeovers are Signal events in the file's history.
+        """
+        tk, pk = self._keys(tenant, project)
+        validate.file_path(path)
+        validate.agent_id(holder)
+        if not ttl_s > 0:
+            raise InvalidArgument(f"lock ttl must be positive, got {ttl_s}")
+        now = self._clock()
+        expires = now + int(ttl_s * 1_000_000)
+        acquired = self._prepare(
+            tenant,
+            project,
+            _lock_event(
+                tenant, project, path, holder, events_pb2.SIGNAL_KIND_LOCK_ACQUIRED, expires
+            ),
+        )
+        expired_id = str(uuid.uuid4())
+
+        def fn(tr: Transaction) -> tuple[Lock | None, VersionstampFuture | None]:
+            self._require_project(tr, pk, tenant, project)
+            raw = tr.get(pk.lock(path))
+            current = codec.decode_lock(path, raw) if raw is not None else None
+            if current is not None and current.live(now):
+                if current.holder != holder:
+                    raise LockHeld(path, current.holder, current.expires_us)
+                tr.set(pk.lock(path), current.token + codec.encode_lock_tail(expires, holder))
+                return Lock(path, holder, current.token, expires), None
+            batch = [acquired]
+            if current is not None:  # a lapsed lease: record whose it was before taking over
+                lapsed = _lock_event(
+                    tenant,
+                    project,
+                    path,
+                    current.holder,
+                    events_pb2.SIGNAL_KIND_LOCK_EXPIRED,
+                    current.expires_us,
+                )
+                lapsed.event_id = expired_id
+                batch.insert(0, self._prepare(tenant, project, lapsed))
+            self._append_in(tr, tk, pk, tenant, project, batch, now)
+            tr.set_versionstamped_value(
+                pk.lock(path), codec.stamped_token(codec.encode_lock_tail(expires, holder))
+            )
+            return None, tr.get_versionstamp()
+
+        lock, future = self.engine.transact(fn)
+        if lock is not None:
+            return lock
+        assert future is not None
+        return Lock(path, holder, future.result(), expires)
+
+    def renew_lock(
+        self, tenant: str, project: str, path: str, holder: str, token: bytes, ttl_s: float
+    ) -> Lock:
+        """Extend a lease the caller still holds (same token)."""
+        _, pk = self._keys(tenant, project)
+        validate.file_path(path)
+        if not ttl_s > 0:
+            raise InvalidArgument(f"lock ttl must be positive, got {ttl_s}")
+        expires = self._clock() + int(ttl_s * 1_000_000)
+
+        def fn(tr: Transaction) -> Lock:
+            self._require_project(tr, pk, tenant, project)
+            raw = tr.get(pk.lock(path))
+            current = codec.decode_lock(path, raw) if raw is not None else None
+            if current is None or current.holder != holder or current.token != token:
+                raise LockNotHeld(path, holder)
+            tr.set(pk.lock(path), token + codec.encode_lock_tail(expires, holder))
+            return Lock(path, holder, token, expires)
+
+        return self.engine.transact(fn)
+
+    def release_lock(self, tenant: str, project: str, path: str, holder: str, token: bytes) -> None:
+        """Give a lock back; a release by anyone but the token's holder is refused."""
+        tk, pk = self._keys(tenant, project)
+        validate.file_path(path)
+        validate.agent_id(holder)
+        now = self._clock()
+        released = self._prepare(
+            tenant,
+            project,
+            _lock_event(tenant, project, path, holder, events_pb2.SIGNAL_KIND_LOCK_RELEASED, now),
+        )
+
+        def fn(tr: Transaction) -> None:
+            self._require_project(tr, pk, tenant, project)
+            raw = tr.get(pk.lock(path))
+            current = codec.decode_lock(path, raw) if raw is not None else None
+            if current is None or current.holder != holder or current.token != token:
+                raise LockNotHeld(path, holder)
+            tr.clear(pk.lock(path))
+            self._append_in(tr, tk, pk, tenant, project, [released], now)
+
+        self.engine.transact(fn)
+
+    def get_lock(self, tenant: str, project: str, path: str) -> Lock | None:
+        """The live lock on ``path``, if any."""
+        _, pk = self._keys(tenant, project)
+        validate.file_path(path)
+        now = self._clock()
+        raw = self.engine.read(lambda tr: tr.get(pk.lock(path)))
+        lock = codec.decode_lock(path, raw) if raw is not None else None
+        return lock if lock is not None and lock.live(now) else None
+
+    def locks(self, tenant: str, project: str) -> list[Lock]:
+        """Every live lock of the project."""
+        _, pk = self._keys(tenant, project)
+        now = self._clock()
+        rows = self.engine.read(lambda tr: tr.get_range(pk.locks, strinc(pk.locks)))
+        found = [codec.decode_lock(pk.path_of(k, pk.locks), v) for k, v in rows]
+        return [lock for lock in found if lock.live(now)]
+
+    # watches ----------------------------------------------------------------------------
+    def watch(self, tenant: str, project: str) -> Watch:
+        """A watch that fires on the project's next append."""
+        _, pk = self._keys(tenant, project)
+
+        def fn(tr: Transaction) -> Watch:
+            self._require_project(tr, pk, tenant, project)
+            return tr.watch(pk.head)
+
+        return self.engine.read(fn)
+
+    def wait_for_append(
+        self, tenant: str, project: str, after: Versionstamp | None, timeout: float | None
+    ) -> bool:
+        """Block until the project holds an event after ``after`` (True) or ``timeout`` passes.
+
+        Race-free: the head is read and the watch set in one transaction, so an
+        append that lands in between is seen rather than missed.
+        """
+        _, pk = self._keys(tenant, project)
+
+        def fn(tr: Transaction) -> Watch | None:
+            self._require_project(tr, pk, tenant, project)
+            head = tr.get(pk.head)
+            if head is not None and (after is None or head > after.tr_version):
+                return None
+            return tr.watch(pk.head)
+
+        watch = self.engine.read(fn)
+        if watch is None:
+            return True
+        try:
+            return watch.wait(timeout)
+        finally:
+            watch.cancel()
+
+
+def _check_change(eid: str, change: events_pb2.StateChange) -> str:
+    path = validate.file_path(change.path)
+    for name in ("previous_sha256", "new_sha256"):
+        if len(getattr(change, name)) not in (0, 32):
+            raise InvalidEvent(eid, f"{name} must be 32 bytes or empty")
+    if not change.previous_sha256 and not change.new_sha256:
+        raise InvalidEvent(eid, "a StateChange must create, modify or delete a file")
+    if len(change.fencing_token) not in (0, 10):
+        raise InvalidEvent(eid, "fencing_token must be a 10-byte versionstamp or empty")
+    if change.HasField("content") and change.content.sha256 != change.new_sha256:
+        raise InvalidEvent(eid, "content blob does not match new_sha256")
+    return path
+
+
+def _system_event(tenant: str, project: str, signal: events_pb2.Signal) -> events_pb2.SwarmEvent:
+    return events_pb2.SwarmEvent(
+        event_id=str(uuid.uuid4()),
+        tenant=tenant,
+        project=project,
+        agent_role=events_pb2.AGENT_ROLE_SYSTEM,
+        agent_id="ledger",
+        signal=signal,
+    )
+
+
+def _lock_event(
+    tenant: str, project: str, path: str, holder: str, kind: int, expires_us: int
+) -> events_pb2.SwarmEvent:
+    event = _system_event(
+        tenant,
+        project,
+        events_pb2.Signal(
+            kind=kind,  # type: ignore[arg-type]
+            subject=path,
+            attributes={"holder": holder, "expires_us": str(expires_us)},
+        ),
+    )
+    event.agent_id = holder
+    event.agent_role = (
+        events_pb2.AGENT_ROLE_HUMAN
+        if holder.startswith("human:")
+        else events_pb2.AGENT_ROLE_UNSPECIFIED
+    )
+    return event
+
+
+def _check_limit(limit: int) -> None:
+    if not 0 < limit <= MAX_READ:
+        raise InvalidArgument(f"limit must be between 1 and {MAX_READ}, got {limit}")
+
+
+def _unpack_last(key: bytes, prefix_len: int) -> object:
+    return unpack(key, prefix_len)[-1]

@@ -1,0 +1,304 @@
+"""The ``sqlite`` engine: the embedded default, one file, zero setup.
+
+One ``WITHOUT ROWID`` table of BLOB keys (SQLite compares BLOBs with memcmp,
+so key order is FoundationDB's), WAL mode, and write transactions that take
+SQLite's write lock up front (``BEGIN IMMEDIATE``), which makes them
+serialisable and lets the engine know its commit version before the closure
+runs. A commit counter in the same file produces FoundationDB-format
+versionstamps. Watches fire in-process at commit and, for commits made by
+other processes, from one polling thread per engine that watches SQLite's
+``data_version``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from ledger._errors import (
+    Conflict,
+    CorruptStore,
+    ForeignStore,
+    LedgerError,
+    StorageError,
+    TransactionTooOld,
+)
+from ledger._local import (
+    LocalTransaction,
+    WatchRegistry,
+    list_local_directory,
+    open_local_directory,
+)
+from ledger._port import TRANSACTION_SECONDS, Transaction
+
+T = TypeVar("T")
+
+APPLICATION_ID = 0x53574D31  # "SWM1"
+SCHEMA_VERSION = 1
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SYNC_MODES = ("off", "normal", "full", "extra")
+_BUSY_ATTEMPTS = 20
+
+
+class _SqliteStorage:
+    """The kv table through one connection, inside its open transaction."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def get(self, key: bytes) -> bytes | None:
+        row = self._conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def range(
+        self, begin: bytes, end: bytes, limit: int, reverse: bool
+    ) -> list[tuple[bytes, bytes]]:
+        order = "DESC" if reverse else "ASC"
+        sql = f"SELECT k, v FROM kv WHERE k >= ? AND k < ? ORDER BY k {order}"
+        if limit:
+            rows = self._conn.execute(sql + " LIMIT ?", (begin, end, limit)).fetchall()
+        else:
+            rows = self._conn.execute(sql, (begin, end)).fetchall()
+        return [(bytes(k), bytes(v)) for k, v in rows]
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
+
+    def delete(self, key: bytes) -> None:
+        self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
+
+    def delete_range(self, begin: bytes, end: bytes) -> None:
+        self._conn.execute("DELETE FROM kv WHERE k >= ? AND k < ?", (begin, end))
+
+
+def _convert(exc: sqlite3.Error, location: str) -> LedgerError:
+    """A driver error as one of the ledger's own."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and (
+        "not a database" in text or "malformed" in text or "corrupt" in text
+    ):
+        return CorruptStore(location, text)
+    return StorageError(f"{location}: sqlite error: {text}")
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
+
+
+class SqliteEngine:
+    """The embedded engine on one SQLite file."""
+
+    name = "sqlite"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "full",
+        poll_interval: float = 0.02,
+        busy_timeout: float = 10.0,
+    ) -> None:
+        if synchronous not in _SYNC_MODES:
+            raise StorageError(f"synchronous must be one of {_SYNC_MODES}, got {synchronous!r}")
+        self.path = Path(path)
+        self._location = str(self.path)
+        self._synchronous = synchronous
+        self._busy_timeout = busy_timeout
+        self._poll_interval = poll_interval
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._watches = WatchRegistry()
+        self._closed = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._poller_lock = threading.Lock()
+        self._check_header()
+        self._initialise(self._conn())
+
+    # connections ------------------------------------------------------------
+    def _check_header(self) -> None:
+        if self.path.is_dir():
+            raise StorageError(f"{self._location}: is a directory, not a ledger file")
+        if self.path.exists() and self.path.stat().st_size > 0:
+            with self.path.open("rb") as f:
+                head = f.read(len(_SQLITE_MAGIC))
+            if head != _SQLITE_MAGIC:
+                raise CorruptStore(self._location, "the file does not start with SQLite's header")
+        elif not self.path.parent.exists():
+            raise StorageError(f"{self._location}: folder {self.path.parent} does not exist")
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._location,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        except sqlite3.Error as exc:
+            raise _convert(exc, self._location) from exc
+        with self._conns_lock:
+            self._conns.append(conn)
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed.is_set():
+                raise StorageError(f"{self._location}: engine is closed")
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _initialise(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+                tables = [
+                    r[0]
+                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                ]
+                if app_id == 0 and not tables:
+                    conn.execute(
+                        "CREATE TABLE kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID"
+                    )
+                    conn.execute(
+                        "CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+                    )
+                    conn.execute("INSERT INTO meta VALUES ('commit_version', 0)")
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                elif app_id != APPLICATION_ID:
+                    raise ForeignStore(
+                        self._location,
+                        f"application_id {app_id:#x}, tables {', '.join(tables) or 'none'}",
+                    )
+                else:
+                    version = conn.execute("PRAGMA user_version").fetchone()[0]
+                    if version != SCHEMA_VERSION:
+                        raise ForeignStore(
+                            self._location,
+                            f"schema version {version}, this build reads {SCHEMA_VERSION}",
+                        )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _convert(exc, self._location) from exc
+
+    # transactions -------------------------------------------------------------
+    def _run(self, fn: Callable[[Transaction], T], writable: bool) -> T:
+        conn = self._conn()
+        for attempt in range(1, _BUSY_ATTEMPTS + 1):
+            try:
+                return self._attempt(conn, fn, writable)
+            except sqlite3.Error as exc:
+                if not _is_busy(exc):
+                    raise _convert(exc, self._location) from exc
+                if attempt == _BUSY_ATTEMPTS:
+                    raise Conflict(attempt, f"{self._location} stayed locked: {exc}") from exc
+                time.sleep(min(0.001 * 2**attempt, 0.1))
+        raise AssertionError("unreachable")
+
+    def _attempt(
+        self, conn: sqlite3.Connection, fn: Callable[[Transaction], T], writable: bool
+    ) -> T:
+        if writable:
+            conn.execute("BEGIN IMMEDIATE")
+            version = (
+                conn.execute("SELECT value FROM meta WHERE name = 'commit_version'").fetchone()[0]
+                + 1
+            )
+        else:
+            conn.execute("BEGIN")
+            version = None
+        storage = _SqliteStorage(conn)
+        tr = LocalTransaction(storage, version)
+        started = time.monotonic()
+        try:
+            result = fn(tr)
+            elapsed = time.monotonic() - started
+            if elapsed > TRANSACTION_SECONDS:
+                raise TransactionTooOld(elapsed)
+            tr.before_commit()
+            if tr.wrote:
+                conn.execute("UPDATE meta SET value = ? WHERE name = 'commit_version'", (version,))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if tr.watches:
+            self._ensure_poller()
+        tr.after_commit(self._watches, storage.get)
+        if tr.wrote and len(self._watches):
+            self._watches.check(storage.get, tr.changed_keys(self._watches.keys()))
+        return result
+
+    def transact(self, fn: Callable[[Transaction], T]) -> T:
+        return self._run(fn, writable=True)
+
+    def read(self, fn: Callable[[Transaction], T]) -> T:
+        return self._run(fn, writable=False)
+
+    # watches across processes ---------------------------------------------------
+    def _ensure_poller(self) -> None:
+        with self._poller_lock:
+            if self._poller is None:
+                self._poller = threading.Thread(
+                    target=self._poll, name=f"swarm-sqlite-watch:{self.path.name}", daemon=True
+                )
+                self._poller.start()
+
+    def _poll(self) -> None:
+        """Fire watches on commits made through other connections or processes."""
+        try:
+            conn = self._connect()
+        except LedgerError:
+            return
+        storage = _SqliteStorage(conn)
+        last = None
+        while not self._closed.wait(self._poll_interval):
+            if not len(self._watches):
+                continue
+            try:
+                version = conn.execute("PRAGMA data_version").fetchone()[0]
+                if version != last:
+                    last = version
+                    self._watches.check(storage.get, self._watches.keys())
+            except sqlite3.Error:
+                continue  # a busy checkpoint; the next tick retries
+
+    # directories ------------------------------------------------------------------
+    def open_directory(self, path: tuple[str, ...], create: bool) -> bytes | None:
+        found = open_local_directory(self.read, path, False)
+        if found is not None or not create:
+            return found
+        return open_local_directory(self.transact, path, True)
+
+    def list_directory(self, path: tuple[str, ...]) -> list[str]:
+        return list_local_directory(self.read, path)
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._poller is not None:
+            self._poller.join(timeout=1)
+        with self._conns_lock:
+            for conn in self._conns:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._conns.clear()
+        self._local = threading.local()

@@ -1,0 +1,64 @@
+"""Ledger URLs: which engine, where.
+
+``memory:``                                the reference engine, in this process only
+``sqlite:///abs/path.db``, ``sqlite:rel.db`` one SQLite file (``?sync=normal`` to relax fsync)
+``fdb:``, ``fdb:///etc/foundationdb/fdb.cluster``  a FoundationDB cluster
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from ledger._errors import InvalidLedgerUrl
+from ledger._ledger import Clock, Ledger, wall_clock_us
+from ledger._port import Engine
+
+SCHEMES = ("memory", "sqlite", "fdb")
+
+
+def open_engine(url: str) -> Engine:
+    """The engine a ledger URL names, opened."""
+    if not isinstance(url, str) or ":" not in url:
+        raise InvalidLedgerUrl(
+            str(url), f"expected SCHEME:..., with a scheme among {', '.join(SCHEMES)}"
+        )
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    if scheme == "memory":
+        _no_options(url, query, set())
+        from ledger._memory import MemoryEngine
+
+        return MemoryEngine()
+    if scheme == "sqlite":
+        if parts.netloc:
+            raise InvalidLedgerUrl(
+                url, "use sqlite:///absolute/path or sqlite:relative/path (no host)"
+            )
+        path = parts.path
+        if not path or path == "/":
+            raise InvalidLedgerUrl(url, "names no file")
+        _no_options(url, query, {"sync"})
+        from ledger._sqlite import SqliteEngine
+
+        sync = query.get("sync", "full")
+        if sync not in ("off", "normal", "full", "extra"):
+            raise InvalidLedgerUrl(url, f"sync must be off, normal, full or extra, not {sync!r}")
+        return SqliteEngine(path, synchronous=sync)
+    if scheme == "fdb":
+        _no_options(url, query, set())
+        from ledger._fdb import FdbEngine
+
+        return FdbEngine(parts.path or None)
+    raise InvalidLedgerUrl(url, f"unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
+
+
+def _no_options(url: str, query: dict[str, str], allowed: set[str]) -> None:
+    unknown = sorted(set(query) - allowed)
+    if unknown:
+        raise InvalidLedgerUrl(url, f"unknown option {', '.join(unknown)}")
+
+
+def open_ledger(url: str, *, clock: Clock = wall_clock_us) -> Ledger:
+    """A Ledger on the engine ``url`` names."""
+    return Ledger(open_engine(url), clock=clock)
