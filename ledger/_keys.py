@@ -19,6 +19,8 @@ Within one tenant prefix ``T``::
     T ('p', project, 'ix', kind, value, vs) → user versions  path/agent/mission history
     T ('p', project, 'file', path)        → vs, sha256, size  materialised head
     T ('p', project, 'lock', path)        → token, expiry, holder
+    T ('p', project, 'cursor', name)      → bytes          a reader's durable position
+    T ('p', project, 'snap', vs)          → manifest       replay snapshots
 """
 
 from __future__ import annotations
@@ -168,6 +170,13 @@ class ProjectKeys:
 
     def lock(self, path: str) -> bytes:
         return self.locks + pack((path,))
+
+    def cursor(self, name: str) -> bytes:
+        return self.base + pack(("cursor", name))
+
+    def snapshot_prefix(self) -> bytes:
+        """Prefix of ('snap', vs) keys, where replay keeps its manifests."""
+        return self.base + pack(("snap",))
 
     def path_of(self, key: bytes, prefix: bytes) -> str:
         """The path element of a ('file'|'lock', path) key."""

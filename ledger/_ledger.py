@@ -192,7 +192,12 @@ class Ledger:
 
     # appending ----------------------------------------------------------------
     def append(
-        self, tenant: str, project: str, events: Sequence[events_pb2.SwarmEvent]
+        self,
+        tenant: str,
+        project: str,
+        events: Sequence[events_pb2.SwarmEvent],
+        *,
+        check_fencing: bool = True,
     ) -> list[Appended]:
         """Append ``events`` in one transaction and return where each landed.
 
@@ -202,6 +207,8 @@ class Ledger:
         A StateChange must carry the current fencing token of its file's lock
         (or none when the file is unlocked), name the file's current hash as
         its previous hash, and reference a blob that is already stored.
+        ``check_fencing=False`` is for replicas (sync) whose tokens came from
+        another ledger's locks; the hash chain is still enforced.
         """
         tk, pk = self._keys(tenant, project)
         if len(events) > MAX_BATCH:
@@ -214,7 +221,7 @@ class Ledger:
         def fn(
             tr: Transaction,
         ) -> tuple[list[tuple[str, int | Versionstamp, bool]], VersionstampFuture | None]:
-            return self._append_in(tr, tk, pk, tenant, project, prepared, now)
+            return self._append_in(tr, tk, pk, tenant, project, prepared, now, check_fencing)
 
         staged, future = self.engine.transact(fn)
         tr_version = future.result() if future is not None else b""
@@ -275,6 +282,7 @@ class Ledger:
         project: str,
         prepared: Sequence[_Prepared],
         now: int,
+        check_fencing: bool = True,
     ) -> tuple[list[tuple[str, int | Versionstamp, bool]], VersionstampFuture | None]:
         clock = tr.get(pk.clock)
         if clock is None:
@@ -299,7 +307,7 @@ class Ledger:
                 staged.append((p.event_id, Versionstamp(landed[:12]), True))
                 continue
             if p.change is not None:
-                self._apply_change(tr, tk, pk, p, uv, files, locks, now)
+                self._apply_change(tr, tk, pk, p, uv, files, locks, now, check_fencing)
             time_us = max(p.requested_us or now, last_us + 1)
             data = codec.stamp_time(p.body, time_us)
             chain = hashlib.sha256(chain + data).digest()
@@ -341,20 +349,13 @@ class Ledger:
         files: dict[str, bytes],
         locks: dict[str, Lock | None],
         now: int,
+        check_fencing: bool,
     ) -> None:
         change = p.change
         assert change is not None
         path = p.path
-        if path not in locks:
-            raw = tr.get(pk.lock(path))
-            locks[path] = codec.decode_lock(path, raw) if raw is not None else None
-        lock = locks[path]
-        token = change.fencing_token
-        if lock is not None and lock.live(now):
-            if token != lock.token:
-                raise StaleFencingToken(path, token, lock.token)
-        elif token:
-            raise StaleFencingToken(path, token, None)
+        if check_fencing:
+            self._check_fence(tr, pk, path, change.fencing_token, locks, now)
         if path not in files:
             raw = tr.get(pk.file(path))
             files[path] = codec.decode_file(path, raw).sha256 if raw is not None else b""
@@ -369,6 +370,25 @@ class Ledger:
         else:
             tr.clear(pk.file(path))
         files[path] = new
+
+    def _check_fence(
+        self,
+        tr: Transaction,
+        pk: ProjectKeys,
+        path: str,
+        token: bytes,
+        locks: dict[str, Lock | None],
+        now: int,
+    ) -> None:
+        if path not in locks:
+            raw = tr.get(pk.lock(path))
+            locks[path] = codec.decode_lock(path, raw) if raw is not None else None
+        lock = locks[path]
+        if lock is not None and lock.live(now):
+            if token != lock.token:
+                raise StaleFencingToken(path, token, lock.token)
+        elif token:
+            raise StaleFencingToken(path, token, None)
 
     # reading --------------------------------------------------------------------
     def read(
@@ -414,6 +434,51 @@ class Ledger:
             if len(batch) < page:
                 return
             cursor = batch[-1].versionstamp
+
+    def raw_records(
+        self,
+        tenant: str,
+        project: str,
+        *,
+        after: Versionstamp | None = None,
+        limit: int = 1000,
+    ) -> list[tuple[Versionstamp, bytes, bytes]]:
+        """(versionstamp, chain hash, event bytes as stored) in log order, for audits.
+
+        The chain hash of each record is sha256(previous chain + event bytes),
+        starting from 32 zero bytes; the bytes are exactly what was hashed.
+        """
+        _, pk = self._keys(tenant, project)
+        _check_limit(limit)
+        begin, end = pk.event_span()
+        if after is not None:
+            begin = pk.event(after) + b"\x00"
+
+        def fn(tr: Transaction) -> list[tuple[Versionstamp, bytes, bytes]]:
+            self._require_project(tr, pk, tenant, project)
+            out = []
+            for key, value in tr.get_range(begin, end, limit):
+                chain, data = codec.record_payload(value)
+                out.append((vs_from_key(key), chain, data))
+            return out
+
+        return self.engine.read(fn)
+
+    def get_cursor(self, tenant: str, project: str, name: str) -> bytes | None:
+        """A named, durable position kept for a reader of this project (sync, tails)."""
+        _, pk = self._keys(tenant, project)
+        validate.agent_id(name)
+        return self.engine.read(lambda tr: tr.get(pk.cursor(name)))
+
+    def set_cursor(self, tenant: str, project: str, name: str, value: bytes) -> None:
+        _, pk = self._keys(tenant, project)
+        validate.agent_id(name)
+
+        def fn(tr: Transaction) -> None:
+            self._require_project(tr, pk, tenant, project)
+            tr.set(pk.cursor(name), value)
+
+        self.engine.transact(fn)
 
     def get_event(self, tenant: str, project: str, versionstamp: Versionstamp) -> RecordedEvent:
         _, pk = self._keys(tenant, project)
