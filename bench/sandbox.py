@@ -1,0 +1,93 @@
+"""Sandbox speed, against ``python3 -c pass`` as a subprocess on the same machine.
+
+One run prints: cold compile time (into a fresh cache dir), cached load time,
+the warm cost of a trivial script over 50 runs (median, p95) beside the
+subprocess peer with the ratio, and four runs in parallel threads against one.
+
+    python bench/sandbox.py [--runs 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and its name
+# would shadow the package it measures.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from sandbox import Sandbox  # noqa: E402
+
+
+def _timed(fn: Callable[[], object], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _p95(samples: list[float]) -> float:
+    return sorted(samples)[max(0, round(0.95 * len(samples)) - 1)]
+
+
+def _parallel(box: Sandbox, n: int) -> float:
+    threads = [threading.Thread(target=box.run, args=("pass",)) for _ in range(n)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="sandbox-bench-") as cache:
+        start = time.perf_counter()
+        cold = Sandbox(cache_dir=cache)
+        cold_s = time.perf_counter() - start
+        assert not cold.load_info.from_cache
+        start = time.perf_counter()
+        box = Sandbox(cache_dir=cache)
+        cached_s = time.perf_counter() - start
+        assert box.load_info.from_cache
+
+        assert box.run("pass").ok  # warm-up
+        sandbox_runs = _timed(lambda: box.run("pass"), args.runs)
+        peer_runs = _timed(
+            lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.runs
+        )
+        one = statistics.median(_parallel(box, 1) for _ in range(5))
+        four = statistics.median(_parallel(box, 4) for _ in range(5))
+
+    sb_med, pe_med = statistics.median(sandbox_runs), statistics.median(peer_runs)
+    print(f"cold compile (hash check + compile + cache write): {cold_s * 1000:8.0f} ms")
+    print(f"cached load  (hash checks + mmap deserialize):     {cached_s * 1000:8.0f} ms")
+    print(f"trivial script, {args.runs} warm runs:")
+    print(
+        f"  sandbox.run('pass')        median {sb_med * 1000:6.1f} ms   p95 {_p95(sandbox_runs) * 1000:6.1f} ms"
+    )
+    print(
+        f"  python3 -c pass (subproc)  median {pe_med * 1000:6.1f} ms   p95 {_p95(peer_runs) * 1000:6.1f} ms"
+    )
+    print(f"  ratio sandbox/subprocess   {sb_med / pe_med:.2f}x   (target <= 3x)")
+    print(
+        f"parallel: 1 run {one * 1000:.1f} ms, 4 runs in 4 threads {four * 1000:.1f} ms "
+        f"= {four / one:.2f}x one   (target well under 4x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
