@@ -37,6 +37,7 @@ from ledger._errors import (
     UnknownTenant,
     ValueTooLarge,
 )
+from ledger._ids import new_event_id
 from ledger._ledger import BLOB_CHUNK, MAX_BATCH, Ledger, wall_clock_us
 from ledger._port import (
     KEY_LIMIT,
@@ -105,6 +106,7 @@ __all__ = [
     "Versionstamp",
     "VersionstampFuture",
     "Watch",
+    "new_event_id",
     "open_engine",
     "open_ledger",
     "wall_clock_us",

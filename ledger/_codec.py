@@ -12,28 +12,17 @@ from proto.swarm.v1 import events_pb2
 RECORD_FORMAT = b"\x01"
 CHAIN_BYTES = 32
 GENESIS = b"\x00" * CHAIN_BYTES
-_TIME_TAG = b"\x48"  # SwarmEvent.time_us: field 9, varint
+_TIME = struct.Struct("<Bq")  # SwarmEvent.time_us: tag of field 9 as fixed64, then the value
+_TIME_TAG = (9 << 3) | 1
 _CLOCK = struct.Struct(">QQ")  # last time_us, event count; then the chain hash
 _BLOB_META = struct.Struct(">QI")  # size, chunk count
 _LOCK_TAIL = struct.Struct(">q")  # expiry after the 10-byte token
 _OFFSET_ZERO = b"\x00\x00\x00\x00"  # set_versionstamped_value: placeholder at offset 0
 
 
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def stamp_time(body: bytes, time_us: int) -> bytes:
     """``body`` with its time_us field set: protobuf keeps the last scalar it reads."""
-    return body + _TIME_TAG + varint(time_us)
+    return body + _TIME.pack(_TIME_TAG, time_us)
 
 
 def record(chain: bytes, data: bytes) -> bytes:

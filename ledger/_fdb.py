@@ -11,7 +11,7 @@ constructed, so ``import ledger`` works without it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ledger._errors import (
@@ -102,6 +102,10 @@ class _FdbTransaction:
     def get(self, key: bytes) -> bytes | None:
         value = self._tr.get(key).wait()
         return bytes(value) if value.present() else None
+
+    def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]:
+        futures = [self._tr.get(key) for key in keys]  # issued together, awaited after
+        return [bytes(f.wait()) if f.wait().present() else None for f in futures]
 
     def get_range(
         self, begin: bytes, end: bytes, limit: int = 0, reverse: bool = False

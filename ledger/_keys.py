@@ -52,6 +52,14 @@ def unpack(key: bytes, prefix_len: int = 0) -> tuple[object, ...]:
     return cast(tuple[object, ...], fdbtuple.unpack(key, prefix_len))
 
 
+def str_element(text: str) -> bytes:
+    """A unicode string as a tuple element (type 0x02, NULs escaped), as fdb.tuple packs it."""
+    return b"\x02" + text.encode().replace(b"\x00", b"\x00\xff") + b"\x00"
+
+
+_EID = pack(("eid",))
+
+
 def vs_element(vs: Versionstamp) -> bytes:
     """A complete versionstamp as a tuple element."""
     return VERSIONSTAMP_CODE + vs.raw
@@ -96,7 +104,7 @@ class TenantKeys:
         return start, strinc(start)
 
     def event_id(self, event_id: str) -> bytes:
-        return pack(("eid", event_id), self.prefix)
+        return self.prefix + _EID + str_element(event_id)
 
     def blob_meta(self, sha256: bytes) -> bytes:
         return pack(("blobmeta", sha256), self.prefix)
@@ -159,7 +167,7 @@ class ProjectKeys:
 
     # indexes ---------------------------------------------------------------
     def index_prefix(self, kind: str, value: str) -> bytes:
-        return self.index + pack((kind, value))
+        return self.index + str_element(kind) + str_element(value)
 
     def index_incomplete(self, kind: str, value: str, user_version: int) -> bytes:
         return incomplete_key(self.index_prefix(kind, value), user_version)

@@ -11,10 +11,11 @@ appends to different projects never conflict.
 from __future__ import annotations
 
 import hashlib
+import struct
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from ledger import _codec as codec
 from ledger import _validate as validate
@@ -33,10 +34,13 @@ from ledger._errors import (
     UnknownTenant,
     ValueTooLarge,
 )
+from ledger._ids import new_event_id
 from ledger._keys import (
+    INCOMPLETE,
     IX_AGENT,
     IX_MISSION,
     IX_PATH,
+    VERSIONSTAMP_CODE,
     ProjectKeys,
     TenantKeys,
     strinc,
@@ -57,6 +61,7 @@ from ledger._types import (
 from proto.swarm.v1 import events_pb2
 
 Clock = Callable[[], int]
+sha256 = hashlib.sha256
 
 TENANTS_DIR = ("swarm", "tenants")
 BLOB_CHUNK = 90_000
@@ -78,9 +83,11 @@ def wall_clock_us() -> int:
     return time.time_ns() // 1000
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """An event validated and serialised outside the transaction (which may run twice)."""
+class _Prepared(NamedTuple):
+    """An event validated and serialised outside the transaction (which may run twice).
+
+    A NamedTuple rather than a dataclass: one is built per appended event.
+    """
 
     event_id: str
     body: bytes
@@ -248,7 +255,7 @@ class Ledger:
         if kind is None:
             raise InvalidEvent(eid, "has no payload (decision, state_change, ticket or signal)")
         if ev.agent_id:
-            validate.agent_id(ev.agent_id)
+            _known_agent(ev.agent_id)
         if ev.time_us < 0:
             raise InvalidEvent(eid, f"time_us {ev.time_us} is negative")
         requested = ev.time_us
@@ -295,11 +302,16 @@ class Ledger:
         locks: dict[str, Lock | None] = {}
         first_us = 0
         uv = 0
-        for p in prepared:
+        eid_keys = [tk.event_id(p.event_id) for p in prepared]
+        already = tr.get_many(eid_keys)
+        # Keys and values of the loop, built once per transaction (see incomplete_key).
+        event_head = pk.events + VERSIONSTAMP_CODE + INCOMPLETE
+        event_offset = struct.pack("<I", len(pk.events) + 1)
+        eid_tail = project.encode() + b"\x00\x00\x00\x00"
+        for p, eid_key, landed in zip(prepared, eid_keys, already, strict=True):
             if p.event_id in in_batch:
                 staged.append((p.event_id, in_batch[p.event_id], True))
                 continue
-            landed = tr.get(tk.event_id(p.event_id))
             if landed is not None:
                 owner = landed[12:].decode()
                 if owner != project:
@@ -310,11 +322,12 @@ class Ledger:
                 self._apply_change(tr, tk, pk, p, uv, files, locks, now, check_fencing)
             time_us = max(p.requested_us or now, last_us + 1)
             data = codec.stamp_time(p.body, time_us)
-            chain = hashlib.sha256(chain + data).digest()
-            tr.set_versionstamped_key(pk.event_incomplete(uv), codec.record(chain, data))
-            tr.set_versionstamped_value(
-                tk.event_id(p.event_id), codec.stamped_value(uv, project.encode())
+            chain = sha256(chain + data).digest()
+            uv_bytes = uv.to_bytes(2, "big")
+            tr.set_versionstamped_key(
+                event_head + uv_bytes + event_offset, codec.RECORD_FORMAT + chain + data
             )
+            tr.set_versionstamped_value(eid_key, INCOMPLETE + uv_bytes + eid_tail)
             if p.agent:
                 groups.setdefault((IX_AGENT, p.agent), []).append(uv)
             if p.mission:
@@ -687,7 +700,7 @@ class Ledger:
                 tenant, project, path, holder, events_pb2.SIGNAL_KIND_LOCK_ACQUIRED, expires
             ),
         )
-        expired_id = str(uuid.uuid4())
+        expired_id = new_event_id()
 
         def fn(tr: Transaction) -> tuple[Lock | None, VersionstampFuture | None]:
             self._require_project(tr, pk, tenant, project)
@@ -820,6 +833,10 @@ class Ledger:
             watch.cancel()
 
 
+# Agents repeat; a valid id is checked once (invalid ones raise and are not cached).
+_known_agent = lru_cache(maxsize=4096)(validate.agent_id)
+
+
 def _check_change(eid: str, change: events_pb2.StateChange) -> str:
     path = validate.file_path(change.path)
     for name in ("previous_sha256", "new_sha256"):
@@ -836,7 +853,7 @@ def _check_change(eid: str, change: events_pb2.StateChange) -> str:
 
 def _system_event(tenant: str, project: str, signal: events_pb2.Signal) -> events_pb2.SwarmEvent:
     return events_pb2.SwarmEvent(
-        event_id=str(uuid.uuid4()),
+        event_id=new_event_id(),
         tenant=tenant,
         project=project,
         agent_role=events_pb2.AGENT_ROLE_SYSTEM,

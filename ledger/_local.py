@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from ledger._errors import (
@@ -40,6 +40,8 @@ class Storage(Protocol):
     """The raw ordered storage one local transaction works on."""
 
     def get(self, key: bytes) -> bytes | None: ...
+
+    def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]: ...
 
     def range(
         self, begin: bytes, end: bytes, limit: int, reverse: bool
@@ -189,6 +191,9 @@ class LocalTransaction:
     def get(self, key: bytes) -> bytes | None:
         return self._storage.get(key)
 
+    def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]:
+        return self._storage.get_many(keys)
+
     def get_range(
         self, begin: bytes, end: bytes, limit: int = 0, reverse: bool = False
     ) -> list[tuple[bytes, bytes]]:
@@ -210,12 +215,20 @@ class LocalTransaction:
         if self._size > TRANSACTION_LIMIT:
             raise TransactionTooLarge("transaction", self._size, TRANSACTION_LIMIT)
 
-    def set(self, key: bytes, value: bytes) -> None:
-        self._writable()
-        _check_sizes(key, value)
-        self._account(len(key) + len(value))
+    def _put(self, key: bytes, value: bytes) -> None:
+        if len(key) > KEY_LIMIT:
+            raise KeyTooLarge("key", len(key), KEY_LIMIT)
+        if len(value) > VALUE_LIMIT:
+            raise ValueTooLarge("value", len(value), VALUE_LIMIT)
+        self._size += len(key) + len(value)
+        if self._size > TRANSACTION_LIMIT:
+            raise TransactionTooLarge("transaction", self._size, TRANSACTION_LIMIT)
         self._storage.put(key, value)
         self.touched.add(key)
+
+    def set(self, key: bytes, value: bytes) -> None:
+        self._writable()
+        self._put(key, value)
 
     def clear(self, key: bytes) -> None:
         self._writable()
@@ -236,17 +249,13 @@ class LocalTransaction:
     def add(self, key: bytes, param: bytes) -> None:
         self._writable()
         _check_sizes(key, param)
-        self._account(len(key) + len(param))
-        self._storage.put(key, _add_le(self._storage.get(key), param))
-        self.touched.add(key)
+        self._put(key, _add_le(self._storage.get(key), param))
 
     def set_versionstamped_key(self, key: bytes, value: bytes) -> None:
-        stamp = self._writable()
-        self.set(place_versionstamp(key, stamp, "key"), value)
+        self._put(place_versionstamp(key, self._writable(), "key"), value)
 
     def set_versionstamped_value(self, key: bytes, value: bytes) -> None:
-        stamp = self._writable()
-        self.set(key, place_versionstamp(value, stamp, "value"))
+        self._put(key, place_versionstamp(value, self._writable(), "value"))
 
     # after commit ----------------------------------------------------------
     def watch(self, key: bytes) -> LocalWatch:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from ledger._errors import TransactionTooOld
@@ -36,6 +36,9 @@ class _MemoryStorage:
 
     def get(self, key: bytes) -> bytes | None:
         return self.values.get(key)
+
+    def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]:
+        return [self.values.get(k) for k in keys]
 
     def range(
         self, begin: bytes, end: bytes, limit: int, reverse: bool

@@ -27,7 +27,7 @@ Layer on FoundationDB, an equivalent allocator on the local engines.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 T = TypeVar("T")
@@ -68,6 +68,10 @@ class Transaction(Protocol):
     """One attempt of a transaction, as passed to ``transact``'s closure."""
 
     def get(self, key: bytes) -> bytes | None: ...
+
+    def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]:
+        """Values of ``keys``, in order; on FoundationDB the reads run in parallel."""
+        ...
 
     def get_range(
         self, begin: bytes, end: bytes, limit: int = 0, reverse: bool = False

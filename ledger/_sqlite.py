@@ -16,7 +16,7 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -43,23 +43,51 @@ SCHEMA_VERSION = 1
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SYNC_MODES = ("off", "normal", "full", "extra")
 _BUSY_ATTEMPTS = 20
+_IN_BATCH = 500  # under SQLite's limit on bound parameters
 
 
 class _SqliteStorage:
-    """The kv table through one connection, inside its open transaction."""
+    """The kv table through one connection, inside its open transaction.
 
-    __slots__ = ("_conn",)
+    Puts are buffered and written with one ``executemany`` when the
+    transaction commits (or before anything that must see them in SQL: a
+    range read, a delete); point reads consult the buffer first.
+    """
+
+    __slots__ = ("_conn", "_pending")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._pending: dict[bytes, bytes] = {}
+
+    def flush(self) -> None:
+        if self._pending:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", self._pending.items()
+            )
+            self._pending.clear()
 
     def get(self, key: bytes) -> bytes | None:
+        value = self._pending.get(key)
+        if value is not None:
+            return value
         row = self._conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
         return None if row is None else bytes(row[0])
+
+    def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]:
+        found: dict[bytes, bytes] = {}
+        wanted = [k for k in keys if k not in self._pending]
+        for i in range(0, len(wanted), _IN_BATCH):
+            part = wanted[i : i + _IN_BATCH]
+            marks = ",".join("?" * len(part))
+            for k, v in self._conn.execute(f"SELECT k, v FROM kv WHERE k IN ({marks})", part):
+                found[bytes(k)] = bytes(v)
+        return [self._pending.get(k, found.get(k)) for k in keys]
 
     def range(
         self, begin: bytes, end: bytes, limit: int, reverse: bool
     ) -> list[tuple[bytes, bytes]]:
+        self.flush()
         order = "DESC" if reverse else "ASC"
         sql = f"SELECT k, v FROM kv WHERE k >= ? AND k < ? ORDER BY k {order}"
         if limit:
@@ -69,12 +97,14 @@ class _SqliteStorage:
         return [(bytes(k), bytes(v)) for k, v in rows]
 
     def put(self, key: bytes, value: bytes) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
+        self._pending[key] = value
 
     def delete(self, key: bytes) -> None:
+        self._pending.pop(key, None)
         self._conn.execute("DELETE FROM kv WHERE k = ?", (key,))
 
     def delete_range(self, begin: bytes, end: bytes) -> None:
+        self.flush()
         self._conn.execute("DELETE FROM kv WHERE k >= ? AND k < ?", (begin, end))
 
 
@@ -234,6 +264,7 @@ class SqliteEngine:
             if elapsed > TRANSACTION_SECONDS:
                 raise TransactionTooOld(elapsed)
             tr.before_commit()
+            storage.flush()
             if tr.wrote:
                 conn.execute("UPDATE meta SET value = ? WHERE name = 'commit_version'", (version,))
             conn.execute("COMMIT")
