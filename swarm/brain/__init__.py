@@ -1,0 +1,68 @@
+"""The brain port: what agents ask when an edit needs judgement.
+
+Two providers: :class:`RulesBrain` (deterministic codemods, no model) and
+:class:`OpenAIBrain` (any OpenAI-compatible ``/v1/chat/completions`` endpoint,
+asked for a unified diff). Every model call comes back as an
+:class:`Exchange` in the proposal's transcript so it can be recorded as an
+event and a replay never calls the model again (:func:`replay_proposal`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from swarm.brain._diff import FilePatch, Hunk, apply_patch, parse_unified_diff
+from swarm.brain._errors import (
+    BrainError,
+    InvalidRequest,
+    ModelError,
+    ModelUnreachable,
+    PatchDoesNotApply,
+    UnknownSymbol,
+)
+from swarm.brain._openai import OpenAIBrain, replay_proposal
+from swarm.brain._rules import RulesBrain
+from swarm.brain._types import REQUEST_KINDS, Brain, EditRequest, Exchange, FileEdit, Proposal
+
+__all__ = [
+    "REQUEST_KINDS",
+    "Brain",
+    "BrainError",
+    "EditRequest",
+    "Exchange",
+    "FileEdit",
+    "FilePatch",
+    "Hunk",
+    "InvalidRequest",
+    "ModelError",
+    "ModelUnreachable",
+    "OpenAIBrain",
+    "PatchDoesNotApply",
+    "Proposal",
+    "RulesBrain",
+    "UnknownSymbol",
+    "apply_patch",
+    "make_brain",
+    "parse_unified_diff",
+    "replay_proposal",
+]
+
+
+def make_brain(name: str, **settings: Any) -> Brain:
+    """The provider called ``name`` ("rules" | "openai"), built from ``settings``.
+
+    openai settings: ``base_url`` (required), ``model`` (required), ``api_key``, ``timeout_s``.
+    """
+    if name == "rules":
+        if settings:
+            raise InvalidRequest(f"the rules brain takes no settings, got {sorted(settings)}")
+        return RulesBrain()
+    if name == "openai":
+        missing = [k for k in ("base_url", "model") if not settings.get(k)]
+        if missing:
+            raise InvalidRequest(f"the openai brain needs setting(s) {', '.join(missing)}")
+        unknown = set(settings) - {"base_url", "model", "api_key", "timeout_s"}
+        if unknown:
+            raise InvalidRequest(f"unknown openai brain setting(s): {', '.join(sorted(unknown))}")
+        return OpenAIBrain(**settings)
+    raise InvalidRequest(f"unknown brain {name!r}; expected 'rules' or 'openai'")

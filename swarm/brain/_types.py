@@ -1,0 +1,79 @@
+"""The brain port: requests, proposals, recorded model exchanges, and the Brain protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from swarm.scout import RepoIndex
+
+#: Request kinds and the params each requires (optional ones are not listed).
+REQUEST_KINDS: Mapping[str, tuple[str, ...]] = {
+    "rename": ("old", "new"),
+    "add_param": ("function", "param", "default"),
+    "patch": ("diff",),
+    "ask": ("prompt",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EditRequest:
+    """What a person asked for: ``kind`` and its string params.
+
+    rename: ``old``, ``new``; add_param: ``function``, ``param``, ``default``
+    (optional ``value`` passed at call sites); patch: ``diff``; ask: ``prompt``.
+    """
+
+    kind: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One model request and its answer, exactly as sent and received."""
+
+    provider: str
+    model: str
+    request_json: str
+    response_json: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class FileEdit:
+    """The new content of one file (``None`` deletes it) and why."""
+
+    path: str
+    new_source: str | None
+    rationale: str
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A whole request's edits, the reasoning, and the model exchanges behind them."""
+
+    edits: tuple[FileEdit, ...]
+    rationale: str
+    transcript: tuple[Exchange, ...]
+
+
+class Brain(Protocol):
+    """A provider of edits: deterministic rules or a model."""
+
+    name: str
+
+    def targets(self, request: EditRequest, index: RepoIndex) -> list[str]:
+        """The repo paths this request will change (coders get one ticket per file)."""
+        ...
+
+    def edit(self, request: EditRequest, path: str, source: str, index: RepoIndex) -> FileEdit:
+        """The new content of one file under this request."""
+        ...
+
+    def propose(
+        self, request: EditRequest, index: RepoIndex, read: Callable[[str], str]
+    ) -> Proposal:
+        """The whole request at once; ``read(path)`` returns a file's current text."""
+        ...

@@ -1,0 +1,31 @@
+"""The scout: a tree-sitter index of a repository that answers "where is X defined and used".
+
+Python first, behind a per-language interface (:class:`LanguageIndexer`) so
+JavaScript/TypeScript can follow. :class:`RepoIndex` walks a repository,
+parses only new or changed files (a cache keyed by content hash and indexer
+version, shared across processes through ``cache_dir``), and answers usage
+queries, the import graph, and which tests a change touches.
+"""
+
+from __future__ import annotations
+
+from swarm.scout._errors import NotInRepository, ScoutError, UnknownFile, UnsupportedLanguage
+from swarm.scout._index import RepoIndex, check_syntax, is_test_file
+from swarm.scout._python import PythonIndexer
+from swarm.scout._types import KINDS, FileIndex, IndexStats, LanguageIndexer, Occurrence
+
+__all__ = [
+    "KINDS",
+    "FileIndex",
+    "IndexStats",
+    "LanguageIndexer",
+    "NotInRepository",
+    "Occurrence",
+    "PythonIndexer",
+    "RepoIndex",
+    "ScoutError",
+    "UnknownFile",
+    "UnsupportedLanguage",
+    "check_syntax",
+    "is_test_file",
+]

@@ -1,0 +1,68 @@
+"""The scout's value objects and the per-language indexer port."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+#: Occurrence kinds, in the order a reader meets them.
+KINDS = ("definition", "reference", "import", "attribute", "all_entry", "keyword")
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One place an identifier appears in a source file.
+
+    ``kind`` is ``definition`` (def/class name, assignment target, parameter),
+    ``reference`` (any other use of a bare name), ``import`` (a name in an
+    import statement), ``attribute`` (the ``X`` of ``obj.X``; ``qualifier``
+    holds ``obj``'s text), ``all_entry`` (a string in a module's ``__all__``)
+    or ``keyword`` (the ``x`` of a call's ``f(x=1)``, a parameter name).
+    """
+
+    path: str  # repo-relative POSIX path
+    line: int  # 1-based
+    column: int  # 0-based, in characters of the line
+    end_column: int
+    name: str
+    kind: str
+    context: str  # the source line, stripped
+    qualifier: str = ""  # attribute: the receiver's source text; import: the module it comes from
+    in_class: bool = False  # definition: made directly in a class body (method, attribute)
+
+
+@dataclass(frozen=True, slots=True)
+class FileIndex:
+    """What the scout knows about one file at one content hash."""
+
+    path: str
+    sha256: bytes
+    occurrences: tuple[Occurrence, ...]
+    # Dotted module names imported. Relative imports are resolved against the
+    # file's own package path; ``from a.b import c`` lists ``a.b`` and ``a.b.c``
+    # (``c`` may be a submodule); the import graph keeps those that are repo files.
+    imports: tuple[str, ...]
+    syntax_errors: tuple[str, ...]  # empty when the file parses cleanly ("line:col message")
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What one ``RepoIndex.refresh`` did."""
+
+    files: int
+    parsed: int
+    cached: int
+    seconds: float
+    removed: int = 0
+
+
+class LanguageIndexer(Protocol):
+    """Indexes source files of one language; one implementation per language."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    version: str  # part of the cache key: bump it when the output for a given input changes
+
+    def index(self, path: str, source: bytes) -> FileIndex:
+        """Parse ``source`` (the content of repo path ``path``) and list what it holds."""
+        ...
