@@ -12,8 +12,8 @@ parent reads is exactly what the child had acknowledged when it died.
     returns it prints ``ack VERSIONSTAMP EVENT_ID DUPLICATE`` per event.
 
 ``pair DB TENANT PROJECT NAME OTHER COUNT``
-    Waits for a line on stdin (the parent's "go", so both children start
-    together), then appends COUNT events with ids ``NAME-000000``... while a
+    Notes the project's head, says ``{"ready": NAME}`` and waits for a line on
+    stdin (the parent's "go", so both children start together), then appends COUNT events with ids ``NAME-000000``... while a
     follower thread tracks the log only through ``wait_for_append``; then plays
     a short ping-pong with OTHER, where each side can only write after it was
     woken for the other's event. Prints one JSON line per ack and, at the end,
@@ -144,8 +144,9 @@ def crash(db: str, tenant: str, project: str, run: int, seed: int) -> None:
 
 def pair(db: str, tenant: str, project: str, name: str, other: str, count: int) -> None:
     led = ledger.open_ledger(f"sqlite://{db}")
+    start = led.head(tenant, project)  # before "go": nothing of the other's can be missed
+    _say(json.dumps({"ready": name}))
     sys.stdin.readline()  # the parent's "go"
-    start = led.head(tenant, project)
     other_final = f"{other}-ping-{PING_ROUNDS - 1}"
     seen: dict[str, str] = {}  # the other's event ids -> versionstamp, as the follower read them
     wakeups = 0
