@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 #: Occurrence kinds, in the order a reader meets them.
-KINDS = ("definition", "reference", "import", "attribute", "all_entry", "keyword")
+KINDS = ("definition", "reference", "import", "attribute", "all_entry", "keyword", "module")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,9 @@ class Occurrence:
     ``reference`` (any other use of a bare name), ``import`` (a name in an
     import statement), ``attribute`` (the ``X`` of ``obj.X``; ``qualifier``
     holds ``obj``'s text), ``all_entry`` (a string in a module's ``__all__``)
-    or ``keyword`` (the ``x`` of a call's ``f(x=1)``, a parameter name).
+    ``keyword`` (the ``x`` of a call's ``f(x=1)``, a parameter name) or
+    ``module`` (a component of a module path in an import: ``a``/``b`` of
+    ``import a.b``), kept apart so renaming a function never renames a module.
     """
 
     path: str  # repo-relative POSIX path
@@ -28,7 +30,7 @@ class Occurrence:
     kind: str
     context: str  # the source line, stripped
     qualifier: str = ""  # attribute: the receiver's source text; import: the module it comes from
-    in_class: bool = False  # definition: made directly in a class body (method, attribute)
+    scope: str = ""  # definition: where it binds, "module" | "class" | "local"
 
 
 @dataclass(frozen=True, slots=True)
