@@ -1,8 +1,20 @@
-"""Unified diffs: a strict parser and applier shared by every provider."""
+"""Unified diffs: a strict parser and applier shared by every provider.
+
+Strict means: every hunk's context and removed lines must match the file
+exactly (line endings aside). A hunk may sit at a different line than its
+header says (as ``patch`` allows for offsets) only if its old text occurs
+exactly once from where the previous hunk ended; there is no fuzz.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from swarm.brain._errors import InvalidRequest, PatchDoesNotApply
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_NO_NEWLINE = "\\ No newline at end of file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +26,7 @@ class Hunk:
     old_len: int
     new_start: int
     new_len: int
-    lines: tuple[str, ...]
+    lines: tuple[str, ...]  # each starts with " ", "-", "+" or "\\"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +43,140 @@ class FilePatch:
         return self.new_path or self.old_path or ""
 
 
+def _strip_path(raw: str) -> str | None:
+    name = raw.split("\t", 1)[0].strip()
+    if name == "/dev/null":
+        return None
+    if name.startswith(("a/", "b/")):
+        name = name[2:]
+    return name
+
+
 def parse_unified_diff(diff: str) -> list[FilePatch]:
-    """Parse a unified diff into per-file patches."""
-    raise NotImplementedError
+    """Parse a unified diff into per-file patches; a malformed one raises InvalidRequest."""
+    lines = diff.splitlines()
+    patches: list[FilePatch] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("--- "):
+            i += 1
+            continue
+        if i + 1 >= len(lines) or not lines[i + 1].startswith("+++ "):
+            raise InvalidRequest(f"diff line {i + 1}: '---' header without a '+++' line after it")
+        old_path, new_path = _strip_path(lines[i][4:]), _strip_path(lines[i + 1][4:])
+        if old_path is None and new_path is None:
+            raise InvalidRequest(f"diff line {i + 1}: both sides are /dev/null")
+        i += 2
+        hunks: list[Hunk] = []
+        while i < len(lines) and lines[i].startswith("@@"):
+            m = _HUNK.match(lines[i])
+            if m is None:
+                raise InvalidRequest(f"diff line {i + 1}: malformed hunk header {lines[i]!r}")
+            header = lines[i]
+            old_start, new_start = int(m.group(1)), int(m.group(3))
+            old_len = int(m.group(2)) if m.group(2) is not None else 1
+            new_len = int(m.group(4)) if m.group(4) is not None else 1
+            i += 1
+            body: list[str] = []
+            old_seen = new_seen = 0
+            while i < len(lines) and (old_seen < old_len or new_seen < new_len):
+                line = lines[i]
+                mark = line[:1]
+                if line == "":  # a blank context line whose leading space was trimmed
+                    line, mark = " ", " "
+                if mark == " ":
+                    old_seen += 1
+                    new_seen += 1
+                elif mark == "-":
+                    old_seen += 1
+                elif mark == "+":
+                    new_seen += 1
+                elif mark == "\\":
+                    pass
+                else:
+                    break
+                body.append(line)
+                i += 1
+            if old_seen != old_len or new_seen != new_len:
+                raise InvalidRequest(
+                    f"{new_path or old_path}: hunk {header!r} promises -{old_len} +{new_len} "
+                    f"lines but holds -{old_seen} +{new_seen}"
+                )
+            if i < len(lines) and lines[i].startswith("\\"):
+                body.append(lines[i])
+                i += 1
+            hunks.append(Hunk(header, old_start, old_len, new_start, new_len, tuple(body)))
+        if not hunks:
+            raise InvalidRequest(f"{new_path or old_path}: file header with no hunks")
+        patches.append(FilePatch(old_path, new_path, tuple(hunks)))
+    if not patches:
+        raise InvalidRequest(
+            "no unified diff found (expected '--- a/path', '+++ b/path', '@@' hunks)"
+        )
+    return patches
 
 
 def apply_patch(patch: FilePatch, source: str | None) -> str | None:
-    """Apply one file's hunks to ``source``; ``None`` source means the file is absent."""
-    raise NotImplementedError
+    """Apply one file's hunks to ``source`` (``None``: the file is absent); ``None`` = deleted."""
+    path = patch.path
+    if patch.old_path is None and source is not None:
+        first = patch.hunks[0]
+        raise PatchDoesNotApply(
+            path, 1, first.header, "the diff creates a file that already exists"
+        )
+    if patch.old_path is not None and source is None:
+        first = patch.hunks[0]
+        raise PatchDoesNotApply(path, 1, first.header, "the file does not exist")
+    text = source or ""
+    lines = text.splitlines()
+    ends_with_newline = text.endswith(("\n", "\r")) or not text
+    out: list[str] = []
+    pos = 0
+    for number, hunk in enumerate(patch.hunks, start=1):
+        old = [ln[1:] for ln in hunk.lines if ln[:1] in (" ", "-")]
+        new = [ln[1:] for ln in hunk.lines if ln[:1] in (" ", "+")]
+        want = hunk.old_start - 1 if hunk.old_len else hunk.old_start
+        at = _locate(lines, old, max(want, 0), pos)
+        if at is None:
+            found = lines[want : want + len(old)] if 0 <= want < len(lines) else []
+            detail = next(
+                (
+                    f"line {want + k + 1} is {f!r}, the hunk expects {o!r}"
+                    for k, (o, f) in enumerate(zip(old, found, strict=False))
+                    if o != f
+                ),
+                f"the hunk's {len(old)} old line(s) are not in the file from line {pos + 1}",
+            )
+            raise PatchDoesNotApply(path, number, hunk.header, detail)
+        out.extend(lines[pos:at])
+        out.extend(new)
+        pos = at + len(old)
+        marks = [ln[:1] for ln in hunk.lines]
+        for k, mark in enumerate(marks):
+            if mark == "\\" and k > 0:
+                if marks[k - 1] in ("+", " "):
+                    ends_with_newline = False
+                elif marks[k - 1] == "-" and "+" in marks:
+                    ends_with_newline = True
+    out.extend(lines[pos:])
+    if patch.new_path is None:
+        if out:
+            last = patch.hunks[-1]
+            raise PatchDoesNotApply(
+                path, len(patch.hunks), last.header, "a deletion leaves lines behind"
+            )
+        return None
+    if not out:
+        return ""
+    return "\n".join(out) + ("\n" if ends_with_newline else "")
+
+
+def _locate(lines: list[str], old: list[str], want: int, floor: int) -> int | None:
+    """Where ``old`` sits: at ``want`` if it matches, else its one match after ``floor``."""
+    n = len(old)
+    if want >= floor and lines[want : want + n] == old and (n or want <= len(lines)):
+        return want
+    if n == 0:
+        return None
+    hits = [i for i in range(floor, len(lines) - n + 1) if lines[i : i + n] == old]
+    return hits[0] if len(hits) == 1 else None
