@@ -225,7 +225,7 @@ def _proposal_from_answer(
         except (FileNotFoundError, KeyError):
             source = None
         edits.append(FileEdit(path, apply_patch(fp, source), "proposed by the model"))
-    rationale = content.replace(diff, "").strip() or "the model's diff"
+    rationale = _FENCE.sub("", content).replace(diff, "").strip() or "the model's diff"
     return Proposal(tuple(edits), rationale, transcript)
 
 
