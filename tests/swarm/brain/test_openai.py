@@ -189,5 +189,5 @@ def test_a_diff_from_the_model_that_does_not_apply_is_refused(
 ) -> None:
     fake, url = model
     fake.answer = ANSWER.replace("-    return 1", "-    return 5")
-    with pytest.raises(PatchDoesNotApply, match="shop/util.py: hunk #1"):
+    with pytest.raises(PatchDoesNotApply, match=r"shop/util\.py: hunk #1"):
         OpenAIBrain(url, "qwen").propose(ASK, index, reader(repo))
