@@ -20,6 +20,14 @@ _LOCK_TAIL = struct.Struct(">q")  # expiry after the 10-byte token
 _OFFSET_ZERO = b"\x00\x00\x00\x00"  # set_versionstamped_value: placeholder at offset 0
 
 
+def string_field(number: int, text: str) -> bytes:
+    """A protobuf string field (wire type 2) with a length under 128 bytes."""
+    data = text.encode()
+    if len(data) > 127:
+        raise ValueError("string_field covers ids only (under 128 bytes)")
+    return bytes(((number << 3) | 2, len(data))) + data
+
+
 def stamp_time(body: bytes, time_us: int) -> bytes:
     """``body`` with its time_us field set: protobuf keeps the last scalar it reads."""
     return body + _TIME.pack(_TIME_TAG, time_us)

@@ -57,7 +57,13 @@ def str_element(text: str) -> bytes:
     return b"\x02" + text.encode().replace(b"\x00", b"\x00\xff") + b"\x00"
 
 
+def bytes_element(data: bytes) -> bytes:
+    """A byte string as a tuple element (type 0x01, NULs escaped), as fdb.tuple packs it."""
+    return b"\x01" + data.replace(b"\x00", b"\x00\xff") + b"\x00"
+
+
 _EID = pack(("eid",))
+_BLOBMETA = pack(("blobmeta",))
 
 
 def vs_element(vs: Versionstamp) -> bytes:
@@ -107,7 +113,7 @@ class TenantKeys:
         return self.prefix + _EID + str_element(event_id)
 
     def blob_meta(self, sha256: bytes) -> bytes:
-        return pack(("blobmeta", sha256), self.prefix)
+        return self.prefix + _BLOBMETA + bytes_element(sha256)
 
     def blob_chunk(self, sha256: bytes, index: int) -> bytes:
         return pack(("blob", sha256, index), self.prefix)
@@ -174,10 +180,10 @@ class ProjectKeys:
 
     # state -----------------------------------------------------------------
     def file(self, path: str) -> bytes:
-        return self.files + pack((path,))
+        return self.files + str_element(path)
 
     def lock(self, path: str) -> bytes:
-        return self.locks + pack((path,))
+        return self.locks + str_element(path)
 
     def cursor(self, name: str) -> bytes:
         return self.base + pack(("cursor", name))

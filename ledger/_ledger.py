@@ -259,10 +259,10 @@ class Ledger:
         if ev.time_us < 0:
             raise InvalidEvent(eid, f"time_us {ev.time_us} is negative")
         requested = ev.time_us
-        if requested or not ev.tenant or not ev.project:
+        if requested:  # rare (replicas): keep one time field in the stored bytes
             copy = events_pb2.SwarmEvent()
             copy.CopyFrom(ev)
-            copy.tenant, copy.project, copy.time_us = tenant, project, 0
+            copy.time_us = 0
             ev = copy
         path = ""
         change = None
@@ -271,7 +271,13 @@ class Ledger:
             path = _check_change(eid, change)
         elif kind == "signal" and ev.signal.kind in _LOCK_SIGNALS:
             path = validate.file_path(ev.signal.subject)
+        # The envelope names its tenant and project; append the fields the caller
+        # left empty to the bytes rather than copying the message.
         body = ev.SerializeToString()
+        if not ev.tenant:
+            body += codec.string_field(2, tenant)
+        if not ev.project:
+            body += codec.string_field(3, project)
         if len(body) + _RECORD_OVERHEAD > VALUE_LIMIT:
             raise ValueTooLarge(
                 f"event {eid} (store large content as a blob and reference it)",
@@ -303,7 +309,25 @@ class Ledger:
         first_us = 0
         uv = 0
         eid_keys = [tk.event_id(p.event_id) for p in prepared]
-        already = tr.get_many(eid_keys)
+        # One round of reads for the batch: event ids, then what StateChanges check.
+        paths = sorted({p.path for p in prepared if p.change is not None})
+        shas = sorted({p.change.new_sha256 for p in prepared if p.change and p.change.new_sha256})
+        fence_paths = paths if check_fencing else []
+        found = tr.get_many(
+            eid_keys
+            + [pk.file(x) for x in paths]
+            + [pk.lock(x) for x in fence_paths]
+            + [tk.blob_meta(x) for x in shas]
+        )
+        already = found[: len(eid_keys)]
+        rest = iter(found[len(eid_keys) :])
+        for path in paths:
+            raw = next(rest)
+            files[path] = codec.decode_file(path, raw).sha256 if raw is not None else b""
+        for path in fence_paths:
+            raw = next(rest)
+            locks[path] = codec.decode_lock(path, raw) if raw is not None else None
+        blobs = {sha for sha in shas if next(rest) is not None}
         # Keys and values of the loop, built once per transaction (see incomplete_key).
         event_head = pk.events + VERSIONSTAMP_CODE + INCOMPLETE
         event_offset = struct.pack("<I", len(pk.events) + 1)
@@ -319,7 +343,7 @@ class Ledger:
                 staged.append((p.event_id, Versionstamp(landed[:12]), True))
                 continue
             if p.change is not None:
-                self._apply_change(tr, tk, pk, p, uv, files, locks, now, check_fencing)
+                self._apply_change(tr, pk, p, uv, files, locks, blobs, now, check_fencing)
             time_us = max(p.requested_us or now, last_us + 1)
             data = codec.stamp_time(p.body, time_us)
             chain = sha256(chain + data).digest()
@@ -355,53 +379,38 @@ class Ledger:
     def _apply_change(
         self,
         tr: Transaction,
-        tk: TenantKeys,
         pk: ProjectKeys,
         p: _Prepared,
         uv: int,
         files: dict[str, bytes],
         locks: dict[str, Lock | None],
+        blobs: set[bytes],
         now: int,
         check_fencing: bool,
     ) -> None:
+        """Check one StateChange against the heads, locks and blobs read for the batch."""
         change = p.change
         assert change is not None
         path = p.path
         if check_fencing:
-            self._check_fence(tr, pk, path, change.fencing_token, locks, now)
-        if path not in files:
-            raw = tr.get(pk.file(path))
-            files[path] = codec.decode_file(path, raw).sha256 if raw is not None else b""
+            lock = locks[path]
+            token = change.fencing_token
+            if lock is not None and lock.live(now):
+                if token != lock.token:
+                    raise StaleFencingToken(path, token, lock.token)
+            elif token:
+                raise StaleFencingToken(path, token, None)
         if change.previous_sha256 != files[path]:
             raise HashChainBroken(path, files[path], change.previous_sha256)
         new = change.new_sha256
         if new:
-            if tr.get(tk.blob_meta(new)) is None:
+            if new not in blobs:
                 raise UnknownBlob(new.hex())
             tail = codec.encode_file_tail(new, change.new_size)
             tr.set_versionstamped_value(pk.file(path), codec.stamped_value(uv, tail))
         else:
             tr.clear(pk.file(path))
         files[path] = new
-
-    def _check_fence(
-        self,
-        tr: Transaction,
-        pk: ProjectKeys,
-        path: str,
-        token: bytes,
-        locks: dict[str, Lock | None],
-        now: int,
-    ) -> None:
-        if path not in locks:
-            raw = tr.get(pk.lock(path))
-            locks[path] = codec.decode_lock(path, raw) if raw is not None else None
-        lock = locks[path]
-        if lock is not None and lock.live(now):
-            if token != lock.token:
-                raise StaleFencingToken(path, token, lock.token)
-        elif token:
-            raise StaleFencingToken(path, token, None)
 
     # reading --------------------------------------------------------------------
     def read(

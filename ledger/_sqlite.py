@@ -248,10 +248,11 @@ class SqliteEngine:
     ) -> T:
         if writable:
             conn.execute("BEGIN IMMEDIATE")
-            version = (
-                conn.execute("SELECT value FROM meta WHERE name = 'commit_version'").fetchone()[0]
-                + 1
-            )
+            # Claim the next commit version in the statement that reads it; a
+            # transaction that writes nothing rolls the claim back.
+            version = conn.execute(
+                "UPDATE meta SET value = value + 1 WHERE name = 'commit_version' RETURNING value"
+            ).fetchone()[0]
         else:
             conn.execute("BEGIN")
             version = None
@@ -265,9 +266,7 @@ class SqliteEngine:
                 raise TransactionTooOld(elapsed)
             tr.before_commit()
             storage.flush()
-            if tr.wrote:
-                conn.execute("UPDATE meta SET value = ? WHERE name = 'commit_version'", (version,))
-            conn.execute("COMMIT")
+            conn.execute("COMMIT" if tr.wrote or not writable else "ROLLBACK")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
