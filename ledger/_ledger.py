@@ -110,6 +110,7 @@ class Ledger:
         self.engine = engine
         self._clock = clock
         self._prefixes: dict[str, bytes] = {}
+        self._project_keys: dict[tuple[str, str], tuple[TenantKeys, ProjectKeys]] = {}
 
     def close(self) -> None:
         self.engine.close()
@@ -142,9 +143,13 @@ class Ledger:
         return TenantKeys(prefix)
 
     def _keys(self, tenant: str, project: str) -> tuple[TenantKeys, ProjectKeys]:
-        tk = self._tenant(tenant)
-        validate.project_id(project)
-        return tk, tk.project(project)
+        # Prefixes never move once allocated, so a project's keys are built once.
+        found = self._project_keys.get((tenant, project))
+        if found is None:
+            tk = self._tenant(tenant)
+            validate.project_id(project)
+            found = self._project_keys[(tenant, project)] = (tk, tk.project(project))
+        return found
 
     def create_project(self, tenant: str, project: str, *, exist_ok: bool = False) -> ProjectInfo:
         """Create ``project`` under ``tenant``; its log opens with a PROJECT_CREATED signal."""
