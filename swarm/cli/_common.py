@@ -36,7 +36,7 @@ def ledger_url(args: argparse.Namespace) -> str:
     if url:
         return url
     DEFAULT_LEDGER_FILE.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DEFAULT_LEDGER_FILE.resolve()}"
+    return f"sqlite://{DEFAULT_LEDGER_FILE.resolve()}"  # resolve() is absolute: three slashes
 
 
 def open_from_args(args: argparse.Namespace) -> ledger.Ledger:
