@@ -9,7 +9,6 @@ Run it twice: ids are fresh each time and the file's hash chain continues.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import threading
 import time
 import uuid
