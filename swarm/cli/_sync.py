@@ -1,0 +1,268 @@
+"""``swarm sync``: ship an edge ledger to a hub ledger, store-and-forward, exactly once.
+
+    swarm sync --from sqlite:///laptop.sqlite --to fdb:///etc/foundationdb/fdb.cluster
+    swarm sync --from EDGE --to HUB --follow        keep shipping as events land
+    swarm sync status --from EDGE --to HUB          lag, last shipped event, open conflicts
+    swarm sync resolve CONFLICT_ID --ledger HUB --tenant T --project P --by human:alice
+
+Every tenant and project of the edge is shipped unless --tenant/--project
+narrow it. The edge remembers how far it shipped to each hub (named by
+--hub-name, or by a digest of the hub URL). Exit status: 0 shipped, 3
+shipped but conflicts were recorded (see `sync status`), 2 an error (the
+cursor stays where it was; run again to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import ledger
+import sync
+from swarm.cli._common import emit_json, fail, ledger_url
+
+EXIT_CONFLICTS = 3
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "sync",
+        help="ship this ledger to a hub ledger (store-and-forward, exactly once)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(parser, hub_required=False)
+    parser.add_argument("--follow", action="store_true", help="keep shipping as events land")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=sync.DEFAULT_BATCH_EVENTS,
+        metavar="N",
+        help=f"events per hub transaction, at most (default {sync.DEFAULT_BATCH_EVENTS})",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.set_defaults(handler=run_ship)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    status = actions.add_parser("status", help="lag, last shipped versionstamp, open conflicts")
+    _common(status, hub_required=False)
+    status.set_defaults(handler=run_status)
+    resolve = actions.add_parser("resolve", help="close a conflict after merging it on the hub")
+    resolve.add_argument("conflict_id")
+    resolve.add_argument("--ledger", metavar="URL", help="the ledger holding it (the hub)")
+    resolve.add_argument("--tenant", required=True)
+    resolve.add_argument("--project", required=True)
+    resolve.add_argument("--by", required=True, help="who resolved it (e.g. human:alice)")
+    resolve.add_argument("--note", default="", help="how it was resolved")
+    resolve.add_argument("--json", action="store_true", help="print JSON for scripts")
+    resolve.set_defaults(handler=run_resolve)
+
+
+def _common(parser: argparse.ArgumentParser, *, hub_required: bool) -> None:
+    parser.add_argument(
+        "--from",
+        dest="edge",
+        metavar="URL",
+        default=None,
+        help="the edge ledger (default: --ledger rules: $SWARM_LEDGER or ./.swarm/ledger.sqlite)",
+    )
+    parser.add_argument("--to", dest="hub", metavar="URL", required=hub_required, help="the hub")
+    parser.add_argument("--hub-name", default=None, help="the name the edge knows the hub by")
+    parser.add_argument("--tenant", default=None, help="only this tenant (default: all)")
+    parser.add_argument("--project", default=None, help="only this project (default: all)")
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def _edge_url(args: argparse.Namespace) -> str:
+    ns = argparse.Namespace(ledger=args.edge)
+    return ledger_url(ns)
+
+
+def _hub_name(args: argparse.Namespace) -> str:
+    if args.hub_name:
+        return str(args.hub_name)
+    if not args.hub:
+        raise sync.InvalidSyncArgument("name the hub with --to URL or --hub-name")
+    return sync.hub_name_for(_canonical(args.hub))
+
+
+def _canonical(url: str) -> str:
+    """One spelling per store, so the same hub keeps the same cursor name."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite" and parts.path:
+        return f"sqlite://{Path(parts.path).resolve()}"
+    return url
+
+
+def run_ship(args: argparse.Namespace) -> int:
+    if not args.hub:
+        return fail("swarm sync needs --to HUB_URL (or `swarm sync status`)")
+    edge_url = _edge_url(args)
+    if _canonical(edge_url) == _canonical(args.hub):
+        return fail("--from and --to name the same ledger")
+    quiet = args.quiet or args.json
+
+    def progress(p: sync.Progress) -> None:
+        if not quiet:
+            print(
+                f"  {p.tenant}/{p.project}: {p.handled} shipped, cursor {p.cursor} "
+                f"(this run: {p.landed} new, {p.duplicates} already there, "
+                f"{p.conflicts} conflicts)",
+                file=sys.stderr,
+            )
+
+    try:
+        name = _hub_name(args)
+        with ledger.open_ledger(edge_url) as edge, ledger.open_ledger(args.hub) as hub:
+            shipper = sync.Shipper(
+                edge, hub, hub_name=name, batch_events=args.batch, progress=progress
+            )
+            if args.follow:
+                return _follow(args, shipper, quiet)
+            report = shipper.ship(args.tenant, args.project)
+    except (sync.SyncError, ledger.LedgerError) as exc:
+        return fail(str(exc))
+    _print_report(args, name, report)
+    return EXIT_CONFLICTS if report.conflicts else 0
+
+
+def _follow(args: argparse.Namespace, shipper: sync.Shipper, quiet: bool) -> int:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    if not quiet:
+        print(f"following: shipping to hub {shipper.hub_name} as events land", file=sys.stderr)
+
+    def unavailable(exc: sync.HubUnavailable) -> None:
+        print(f"swarm: hub unreachable, keeping events and retrying: {exc}", file=sys.stderr)
+
+    def on_report(report: sync.SyncReport) -> None:
+        if args.json and (report.landed or report.conflicts):
+            emit_json(_report_json(shipper.hub_name, report))
+            sys.stdout.flush()
+
+    shipper.follow(
+        args.tenant, args.project, stop=stop, on_report=on_report, on_unavailable=unavailable
+    )
+    return 0
+
+
+def _report_json(hub_name: str, report: sync.SyncReport) -> dict[str, Any]:
+    return {
+        "hub": hub_name,
+        "landed": report.landed,
+        "duplicates": report.duplicates,
+        "projects": [
+            {
+                "tenant": p.tenant,
+                "project": p.project,
+                "landed": p.landed,
+                "duplicates": p.duplicates,
+                "blobs": p.blobs,
+                "batches": p.batches,
+                "cursor": str(p.cursor) if p.cursor else None,
+                "conflicts": [_conflict_json(c) for c in p.conflicts],
+            }
+            for p in report.projects
+        ],
+    }
+
+
+def _conflict_json(c: sync.ConflictRecord) -> dict[str, Any]:
+    return {
+        "conflict_id": c.conflict_id,
+        "path": c.path,
+        "edge_event_id": c.edge_event_id,
+        "edge_new_sha256": c.edge_new_sha256,
+        "hub_sha256": c.hub_sha256,
+        "edge_event_blob": c.edge_event_blob,
+    }
+
+
+def _print_report(args: argparse.Namespace, name: str, report: sync.SyncReport) -> None:
+    if args.json:
+        emit_json(_report_json(name, report))
+        return
+    for p in report.projects:
+        print(
+            f"{p.tenant}/{p.project}: {p.landed} events shipped, "
+            f"{p.duplicates} already on the hub, {p.blobs} blobs; cursor {p.cursor or '(start)'}"
+        )
+        for c in p.conflicts:
+            print(
+                f"  CONFLICT {c.path}: edge {c.edge_new_sha256[:12] or 'deleted'} vs hub "
+                f"{c.hub_sha256[:12] or 'absent'} ({c.conflict_id}); both kept, nothing overwritten"
+            )
+    if not report.projects:
+        print("nothing to ship: the edge has no projects")
+
+
+def run_status(args: argparse.Namespace) -> int:
+    try:
+        name = _hub_name(args)
+        with ledger.open_ledger(_edge_url(args)) as edge:
+            hub = ledger.open_ledger(args.hub) if args.hub else None
+            try:
+                rows = sync.sync_status(
+                    edge, name, tenant=args.tenant, project=args.project, hub=hub
+                )
+            finally:
+                if hub is not None:
+                    hub.close()
+    except (sync.SyncError, ledger.LedgerError) as exc:
+        return fail(str(exc))
+    if args.json:
+        emit_json(
+            {
+                "hub": name,
+                "projects": [
+                    {
+                        "tenant": s.tenant,
+                        "project": s.project,
+                        "shipped_to": str(s.shipped_to) if s.shipped_to else None,
+                        "edge_head": str(s.edge_head) if s.edge_head else None,
+                        "shipped": s.handled,
+                        "pending": s.pending,
+                        "lag_us": s.lag_us,
+                        "updated_us": s.updated_us,
+                        "open_conflicts": [_conflict_json(c) for c in s.open_conflicts],
+                    }
+                    for s in rows
+                ],
+            }
+        )
+        return 0
+    print(f"sync to hub {name}")
+    for s in rows:
+        print(
+            f"  {s.tenant}/{s.project}: last shipped {s.shipped_to or '(nothing yet)'}, "
+            f"{s.pending} pending, lag {s.lag_us / 1e6:.3f} s, "
+            f"{len(s.open_conflicts)} open conflicts"
+        )
+        for c in s.open_conflicts:
+            print(f"    CONFLICT {c.conflict_id} on {c.path}: edge event {c.edge_event_id}")
+    return 0
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    try:
+        with ledger.open_ledger(ledger_url(args)) as led:
+            eid = sync.resolve_conflict(
+                led,
+                args.tenant,
+                args.project,
+                args.conflict_id,
+                resolved_by=args.by,
+                note=args.note,
+            )
+    except (sync.SyncError, ledger.LedgerError) as exc:
+        return fail(str(exc))
+    if args.json:
+        emit_json({"resolved": args.conflict_id, "event_id": eid})
+    else:
+        print(f"resolved {args.conflict_id} (event {eid})")
+    return 0

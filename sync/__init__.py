@@ -1,0 +1,68 @@
+"""Edge → hub shipping: store-and-forward, in order, exactly once.
+
+A laptop keeps an embedded ledger and works offline; ``Shipper`` ships what
+it recorded to a hub ledger (FoundationDB in production, any ledger URL in
+tests) whenever it can reach it::
+
+    shipper = Shipper(edge, hub, hub_name="hq")
+    report = shipper.ship()            # everything the edge holds now
+    shipper.follow(stop=stop_event)    # keep shipping as appends land (watches)
+    sync_status(edge, "hq")            # lag, last shipped versionstamp, open conflicts
+
+Exactly once: events keep their ids and the hub lands an id once; the edge's
+cursor (``sync.to.<hub>``) moves only after the hub committed. An edge change
+to a file the hub changed meanwhile is not shipped over it: a Conflict
+signal records both versions on hub and edge (``conflicts``,
+``resolve_conflict``). Errors derive from ``SyncError`` (tree in
+``sync._errors``).
+"""
+
+from __future__ import annotations
+
+from sync._conflict import ConflictRecord, conflict_id, conflicts
+from sync._cursor import CURSOR_PREFIX, Cursor, hub_name_for, load_cursor
+from sync._errors import (
+    CorruptCursor,
+    HubUnavailable,
+    InvalidSyncArgument,
+    ShipRefused,
+    SyncError,
+)
+from sync._resolve import resolve_conflict
+from sync._retry import RetryPolicy, is_transient
+from sync._ship import (
+    DEFAULT_BATCH_BYTES,
+    DEFAULT_BATCH_EVENTS,
+    Progress,
+    ProjectReport,
+    Shipper,
+    SyncReport,
+)
+from sync._status import ProjectStatus, project_status, sync_status
+
+__all__ = [
+    "CURSOR_PREFIX",
+    "DEFAULT_BATCH_BYTES",
+    "DEFAULT_BATCH_EVENTS",
+    "ConflictRecord",
+    "CorruptCursor",
+    "Cursor",
+    "HubUnavailable",
+    "InvalidSyncArgument",
+    "Progress",
+    "ProjectReport",
+    "ProjectStatus",
+    "RetryPolicy",
+    "ShipRefused",
+    "Shipper",
+    "SyncError",
+    "SyncReport",
+    "conflict_id",
+    "conflicts",
+    "hub_name_for",
+    "is_transient",
+    "load_cursor",
+    "project_status",
+    "resolve_conflict",
+    "sync_status",
+]
