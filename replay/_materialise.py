@@ -1,0 +1,135 @@
+"""Writing a state to a folder, and the unified diff between two states."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger import Ledger
+from ledger._snapshots import get_blobs
+from replay._errors import ChainBroken, OutputNotEmpty
+from replay._state import Progress, State
+
+
+@dataclass(frozen=True, slots=True)
+class Materialised:
+    """What ``materialise`` wrote."""
+
+    out: Path
+    files: int
+    bytes: int
+    state: State
+
+
+def read_contents(led: Ledger, tenant: str, state: State) -> dict[str, bytes]:
+    """Every file's content in ``state``, each checked against the hash its chain names."""
+    blobs = get_blobs(led, tenant, [e.sha256 for e in state.files.values()])
+    out: dict[str, bytes] = {}
+    for path, entry in state.files.items():
+        data = blobs[entry.sha256]
+        if len(data) != entry.size:
+            raise ChainBroken(
+                path,
+                str(state.versionstamp),
+                f"content is {len(data)} bytes but its StateChange says {entry.size}",
+            )
+        out[path] = data
+    return out
+
+
+def materialise(
+    led: Ledger,
+    tenant: str,
+    state: State,
+    out: Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Materialised:
+    """Write ``state``'s files into ``out``, all or nothing.
+
+    The tree is built in a sibling temporary folder and renamed into place
+    only once every file is written and verified, so a refusal or a crash
+    leaves ``out`` as it was. An existing non-empty ``out`` is replaced only
+    with ``force``.
+    """
+    out = out.absolute()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise OutputNotEmpty(str(out))
+    contents = read_contents(led, tenant, state)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.replay-", dir=out.parent))
+    try:
+        total = 0
+        made: set[Path] = set()
+        for i, (path, data) in enumerate(sorted(contents.items()), 1):
+            target = tmp.joinpath(*path.split("/"))
+            if ".." in path.split("/"):
+                raise ChainBroken(path, str(state.versionstamp), "path leaves the project")
+            parent = target.parent
+            if parent not in made:
+                parent.mkdir(parents=True, exist_ok=True)
+                made.add(parent)
+            with open(target, "wb") as fh:
+                fh.write(data)
+            total += len(data)
+            if progress is not None and i % 200 == 0:
+                progress("write", i, len(contents))
+        if out.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, trash / "old")
+            os.rename(tmp, out)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Materialised(out, len(contents), total, state)
+
+
+def unified_diff(led: Ledger, tenant: str, before: State, after: State) -> str:
+    """The unified diff (``a/``, ``b/`` prefixes, as git prints) from ``before`` to ``after``."""
+    changed = sorted(
+        p for p in set(before.files) | set(after.files) if before.files.get(p) != after.files.get(p)
+    )
+    old_state = State(
+        before.versionstamp,
+        before.time_us,
+        {p: before.files[p] for p in changed if p in before.files},
+        None,
+        0,
+    )
+    new_state = State(
+        after.versionstamp,
+        after.time_us,
+        {p: after.files[p] for p in changed if p in after.files},
+        None,
+        0,
+    )
+    old = read_contents(led, tenant, old_state)
+    new = read_contents(led, tenant, new_state)
+    chunks: list[str] = []
+    for path in changed:
+        a, b = old.get(path), new.get(path)
+        try:
+            a_text = a.decode() if a is not None else ""
+            b_text = b.decode() if b is not None else ""
+        except UnicodeDecodeError:
+            chunks.append(f"Binary files a/{path} and b/{path} differ\n")
+            continue
+        lines = difflib.unified_diff(
+            a_text.splitlines(keepends=True),
+            b_text.splitlines(keepends=True),
+            fromfile=f"a/{path}" if a is not None else "/dev/null",
+            tofile=f"b/{path}" if b is not None else "/dev/null",
+        )
+        for line in lines:
+            chunks.append(
+                line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+            )
+    return "".join(chunks)

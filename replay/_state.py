@@ -1,0 +1,225 @@
+"""Folding a project's StateChanges into its files at any point, with snapshots."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import ledger
+from ledger import Ledger, RecordedEvent, Versionstamp
+from ledger._snapshots import put_snapshot, snapshot_at_or_before
+from proto.swarm.v1 import events_pb2 as pb
+from replay._errors import (
+    ChainBroken,
+    TimeBeforeProject,
+    TimeInFuture,
+    UnknownPoint,
+)
+from replay._time import parse_time
+
+DEFAULT_SNAPSHOT_EVERY = 1000
+_MANIFEST_MAGIC = b"SWM1"
+_ENTRY = struct.Struct(">H32sQ")  # path length, sha256, size; then the path
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One file of a state: its content hash and size."""
+
+    sha256: bytes
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """The project's files as they were just after the event at ``versionstamp``."""
+
+    versionstamp: Versionstamp
+    time_us: int
+    files: Mapping[str, Entry]
+    snapshot: Versionstamp | None  # the snapshot the fold started from, if any
+    events_folded: int  # events read after the snapshot
+
+
+def encode_manifest(files: Mapping[str, Entry]) -> bytes:
+    """Path → (sha256, size) in path order; deterministic, so equal states share a blob."""
+    parts = [_MANIFEST_MAGIC]
+    for path in sorted(files):
+        entry = files[path]
+        raw = path.encode()
+        parts.append(_ENTRY.pack(len(raw), entry.sha256, entry.size))
+        parts.append(raw)
+    return b"".join(parts)
+
+
+def decode_manifest(data: bytes) -> dict[str, Entry]:
+    if data[:4] != _MANIFEST_MAGIC:
+        raise ChainBroken("<manifest>", "?", "snapshot manifest has an unknown format")
+    files: dict[str, Entry] = {}
+    offset = 4
+    while offset < len(data):
+        length, sha, size = _ENTRY.unpack_from(data, offset)
+        offset += _ENTRY.size
+        files[data[offset : offset + length].decode()] = Entry(sha, size)
+        offset += length
+    return files
+
+
+def apply_change(files: dict[str, Entry], rec: RecordedEvent) -> None:
+    """Fold one StateChange into ``files``, refusing it if its previous hash disagrees."""
+    change = rec.event.state_change
+    current = files.get(change.path)
+    have = current.sha256 if current is not None else b""
+    if change.previous_sha256 != have:
+        raise ChainBroken(
+            change.path,
+            str(rec.versionstamp),
+            f"it says the previous content was {change.previous_sha256.hex() or 'absent'}, "
+            f"but replay has {have.hex() or 'absent'}",
+        )
+    if change.new_sha256:
+        files[change.path] = Entry(change.new_sha256, int(change.new_size))
+    else:
+        files.pop(change.path, None)
+
+
+def fold(
+    records: Iterable[RecordedEvent], start: Mapping[str, Entry] | None = None
+) -> dict[str, Entry]:
+    """The files after applying every StateChange in ``records`` to ``start``."""
+    files = dict(start or {})
+    for rec in records:
+        if rec.kind == "state_change":
+            apply_change(files, rec)
+    return files
+
+
+class Replayer:
+    """Materialise one project's past from its ledger alone.
+
+    It reads events, snapshots and blobs; it never calls a model, a tool or
+    the sandbox. ``clock`` (microseconds) decides what "now" means for
+    relative times and the future check.
+    """
+
+    def __init__(
+        self,
+        led: Ledger,
+        tenant: str,
+        project: str,
+        *,
+        snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        clock: Callable[[], int] = ledger.wall_clock_us,
+        progress: Progress | None = None,
+    ) -> None:
+        if snapshot_every < 1:
+            raise ValueError(f"snapshot_every must be at least 1, got {snapshot_every}")
+        self.led = led
+        self.tenant = tenant
+        self.project = project
+        self.snapshot_every = snapshot_every
+        self._clock = clock
+        self._progress = progress
+        self.info = led.project_info(tenant, project)  # raises UnknownProject early
+
+    # resolving points -------------------------------------------------------------
+    def at_time(self, text: str) -> Versionstamp:
+        """The last event at or before the time ``text`` (ISO 8601 or ``-2h``)."""
+        now = self._clock()
+        when = parse_time(text, now)
+        if when > now:
+            raise TimeInFuture(text, when, now)
+        created = self.info.created_us
+        if when < created:
+            raise TimeBeforeProject(text, when, created)
+        vs = self.led.versionstamp_at(self.tenant, self.project, when)
+        if vs is None:
+            raise TimeBeforeProject(text, when, created)
+        return vs
+
+    def at_event(self, text: str) -> Versionstamp:
+        """A versionstamp of this project's log, from its 24 hex digits."""
+        try:
+            vs = Versionstamp.parse(text)
+            self.led.get_event(self.tenant, self.project, vs)
+        except ledger.InvalidArgument as exc:
+            raise UnknownPoint(str(exc)) from None
+        except ledger.UnknownEvent:
+            raise UnknownPoint(f"event {text} is not in project {self.project!r}") from None
+        return vs
+
+    def at_mission_step(self, mission: str, step: int) -> Versionstamp:
+        """The ``step``-th event (1-based) of ``mission``."""
+        if step < 1:
+            raise UnknownPoint(f"mission step {step}: steps count from 1")
+        events = self.led.history(
+            self.tenant, self.project, mission=mission, limit=min(step, 10_000)
+        )
+        if len(events) < step:
+            raise UnknownPoint(f"mission {mission!r} has {len(events)} events, so no step {step}")
+        return events[step - 1].versionstamp
+
+    def latest(self) -> Versionstamp:
+        head = self.led.head(self.tenant, self.project)
+        assert head is not None  # a project's log opens with PROJECT_CREATED
+        return head
+
+    # states ------------------------------------------------------------------------
+    def state_at(self, vs: Versionstamp) -> State:
+        """The files just after event ``vs``: nearest snapshot plus the tail after it."""
+        event = self.led.get_event(self.tenant, self.project, vs)
+        snap = snapshot_at_or_before(self.led, self.tenant, self.project, vs)
+        files: dict[str, Entry] = {}
+        start: Versionstamp | None = None
+        if snap is not None:
+            start, manifest = snap
+            files = decode_manifest(manifest)
+        folded = 0
+        if start != vs:
+            for rec in self.led.iter_events(self.tenant, self.project, after=start):
+                if rec.versionstamp > vs:
+                    break
+                folded += 1
+                if rec.kind == "state_change":
+                    apply_change(files, rec)
+                if self._progress is not None and folded % 1000 == 0:
+                    self._progress("fold", folded, 0)
+        return State(vs, event.time_us, files, start, folded)
+
+    def take_snapshots(self, upto: Versionstamp | None = None) -> list[Versionstamp]:
+        """Snapshot every ``snapshot_every`` events and at each mission's end, up to ``upto``.
+
+        It continues from the newest snapshot, so calling it again is cheap.
+        Returns the versionstamps it snapshotted.
+        """
+        snap = snapshot_at_or_before(self.led, self.tenant, self.project, None)
+        files: dict[str, Entry] = {}
+        start: Versionstamp | None = None
+        if snap is not None:
+            start, manifest = snap
+            files = decode_manifest(manifest)
+        taken: list[Versionstamp] = []
+        since = 0
+        total = self.info.events
+        events = self.led.iter_events(self.tenant, self.project, after=start)
+        for seen, rec in enumerate(events, 1):
+            if upto is not None and rec.versionstamp > upto:
+                break
+            since += 1
+            if rec.kind == "state_change":
+                apply_change(files, rec)
+            mission_end = (
+                rec.kind == "signal" and rec.event.signal.kind == pb.SIGNAL_KIND_MISSION_FINISHED
+            )
+            if since >= self.snapshot_every or mission_end:
+                put_snapshot(
+                    self.led, self.tenant, self.project, rec.versionstamp, encode_manifest(files)
+                )
+                taken.append(rec.versionstamp)
+                since = 0
+            if self._progress is not None and seen % 1000 == 0:
+                self._progress("snapshot", seen, total)
+        return taken
