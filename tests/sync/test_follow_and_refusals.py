@@ -1,0 +1,162 @@
+"""--follow wakes on watches; every boundary refuses bad input with a clear SyncError."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import ledger
+import sync
+from tests.sync._helpers import assert_hub_mirrors_edge, decision
+
+T, P = "acme", "shop"
+
+
+def _wait_until(predicate: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _landed(hub: ledger.Ledger, event_id: str) -> bool:
+    return T in hub.tenants() and hub.find_event(T, event_id) is not None
+
+
+def test_follow_ships_new_appends_across_projects_and_stops(tmp_path: Path) -> None:
+    edge = ledger.open_ledger(f"sqlite://{tmp_path / 'edge.sqlite'}?sync=normal")
+    hub = ledger.open_ledger(f"sqlite://{tmp_path / 'hub.sqlite'}?sync=normal")
+    edge.create_tenant(T)
+    for p in ("one", "two"):
+        edge.create_project(T, p)
+    stop = threading.Event()
+    shipper = sync.Shipper(edge, hub, hub_name="hq")
+    # A long wake timeout: only the watches can make this test finish promptly.
+    runner = threading.Thread(
+        target=shipper.follow, kwargs={"stop": stop, "wake_timeout_s": 30.0}, daemon=True
+    )
+    runner.start()
+    try:
+        for p in ("one", "two"):
+            ev = decision(p)
+            edge.append(T, p, [ev])
+            assert _wait_until(lambda ev=ev: _landed(hub, ev.event_id))
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+    assert not runner.is_alive()
+    for p in ("one", "two"):
+        assert_hub_mirrors_edge(edge, hub, T, p)
+
+
+def test_follow_rides_out_an_unreachable_hub() -> None:
+    from tests.sync._helpers import FlakyEngine
+
+    edge = ledger.open_ledger("memory:")
+    edge.create_tenant(T)
+    edge.create_project(T, P)
+    flaky = FlakyEngine(ledger.open_engine("memory:"), every=1)  # down
+    policy = sync.RetryPolicy(attempts=2, base_s=0, cap_s=0.01)
+    shipper = sync.Shipper(edge, ledger.Ledger(flaky), hub_name="hq", retry=policy)
+    stop = threading.Event()
+    seen: list[sync.HubUnavailable] = []
+
+    def unavailable(exc: sync.HubUnavailable) -> None:
+        seen.append(exc)
+        if len(seen) == 3:
+            flaky.every = 10**9  # the hub comes back
+
+    runner = threading.Thread(
+        target=shipper.follow,
+        kwargs={"stop": stop, "wake_timeout_s": 0.05, "on_unavailable": unavailable},
+        daemon=True,
+    )
+    runner.start()
+    try:
+        assert _wait_until(lambda: shipper.cursor(T, P).versionstamp == edge.head(T, P))
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+    assert len(seen) >= 3
+    assert_hub_mirrors_edge(edge, ledger.Ledger(flaky.inner), T, P)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"hub_name": "Bad Name"}, "hub name 'Bad Name'"),
+        ({"hub_name": ""}, "hub name ''"),
+        ({"hub_name": "hq", "batch_events": 0}, "batch_events must be between 1 and 10000"),
+        ({"hub_name": "hq", "batch_events": 10_001}, "batch_events must be between 1 and 10000"),
+        ({"hub_name": "hq", "batch_bytes": 10}, "batch_bytes must be between"),
+        ({"hub_name": "hq", "batch_bytes": 9_000_000}, "batch_bytes must be between"),
+    ],
+)
+def test_shipper_refuses_bad_settings(kwargs: dict[str, object], message: str) -> None:
+    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+    with pytest.raises(sync.InvalidSyncArgument, match=message):
+        sync.Shipper(edge, hub, **kwargs)  # type: ignore[arg-type]
+
+
+def test_same_ledger_both_sides_is_refused() -> None:
+    led = ledger.open_ledger("memory:")
+    with pytest.raises(sync.InvalidSyncArgument, match="same ledger"):
+        sync.Shipper(led, led, hub_name="hq")
+
+
+def test_unknown_tenant_or_project_is_refused_and_nothing_is_shipped() -> None:
+    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+    edge.create_tenant(T)
+    edge.create_project(T, P)
+    shipper = sync.Shipper(edge, hub, hub_name="hq")
+    with pytest.raises(sync.InvalidSyncArgument, match="no tenant 'ghost'"):
+        shipper.ship("ghost")
+    with pytest.raises(sync.InvalidSyncArgument, match="no project 'ghost'"):
+        shipper.ship(T, "ghost")
+    with pytest.raises(sync.InvalidSyncArgument, match="give the tenant too"):
+        shipper.ship(None, P)
+    assert hub.tenants() == []
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        b"not json",
+        b'{"format": 9, "hub": "hq"}',
+        b'{"format": 1, "hub": "other", "vs": ""}',
+        b'{"format": 1, "hub": "hq", "vs": "zz", "handled": 0, "updated_us": 0}',
+    ],
+)
+def test_a_corrupt_cursor_is_refused_and_left_alone(stored: bytes) -> None:
+    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+    edge.create_tenant(T)
+    edge.create_project(T, P)
+    edge.set_cursor(T, P, sync.CURSOR_PREFIX + "hq", stored)
+    with pytest.raises(sync.CorruptCursor, match=r"sync cursor 'sync\.to\.hq' of acme/shop"):
+        sync.Shipper(edge, hub, hub_name="hq").ship()
+    assert edge.get_cursor(T, P, sync.CURSOR_PREFIX + "hq") == stored
+    assert hub.tenants() == []
+
+
+def test_retry_policy_refuses_nonsense_and_jitters_within_the_cap() -> None:
+    with pytest.raises(sync.InvalidSyncArgument):
+        sync.RetryPolicy(attempts=0)
+    with pytest.raises(sync.InvalidSyncArgument):
+        sync.RetryPolicy(base_s=-1)
+    policy = sync.RetryPolicy(base_s=0.1, cap_s=0.5)
+    delays = [policy.delay(n) for n in range(10) for _ in range(20)]
+    assert all(0 <= d <= 0.5 for d in delays)
+    assert len(set(delays)) > 100  # jittered, not a fixed schedule
+
+
+def test_transient_and_permanent_errors_are_told_apart() -> None:
+    assert sync.is_transient(ledger.Conflict(3, "x"))
+    assert sync.is_transient(ledger.EngineUnavailable("fdb", "down"))
+    assert not sync.is_transient(ledger.CorruptStore("x", "y"))
+    assert not sync.is_transient(ledger.HashChainBroken("a", b"", b""))
+    assert not sync.is_transient(ledger.InvalidEvent("e", "bad"))

@@ -1,0 +1,78 @@
+"""A real `swarm sync --follow` process SIGKILLed 20 times while the edge keeps growing.
+
+Afterwards the hub holds exactly the edge's events: once each, in the edge's
+order, with every blob, and the same file heads.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import ledger
+import sync
+from tests.sync._helpers import assert_hub_mirrors_edge, fill
+
+T, P = "acme", "shop"
+ROOT = Path(__file__).resolve().parents[2]
+CLI = "import sys; from swarm.cli import main; sys.exit(main())"
+KILLS = 20
+
+
+def _sync_cmd(edge: str, hub: str, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        CLI,
+        "sync",
+        "--from",
+        edge,
+        "--to",
+        hub,
+        "--hub-name",
+        "hq",
+        *extra,
+    ]
+
+
+@pytest.mark.slow
+def test_sigkilled_follower_leaves_the_hub_an_exact_copy(tmp_path: Path) -> None:
+    edge_url = f"sqlite://{tmp_path / 'edge.sqlite'}"
+    hub_url = f"sqlite://{tmp_path / 'hub.sqlite'}"
+    edge = ledger.open_ledger(edge_url)
+    edge.create_tenant(T)
+    edge.create_project(T, P)
+    fill(edge, T, P, 1500, seed=1)
+    rng = random.Random(7)
+    mid_batch = 0
+    for round_ in range(KILLS):
+        child = subprocess.Popen(
+            _sync_cmd(edge_url, hub_url, "--follow", "--batch", "7", "--quiet"),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        # The edge keeps recording while the follower ships (and is woken by watches).
+        fill(edge, T, P, 40, seed=100 + round_, batch=5)
+        time.sleep(rng.uniform(0.0, 0.5))
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        assert child.returncode == -signal.SIGKILL, child.stderr.read() if child.stderr else ""
+        status = sync.project_status(edge, T, P, "hq")
+        if status.pending:
+            mid_batch += 1
+    assert mid_batch >= KILLS // 2  # most kills landed while there was work in flight
+    done = subprocess.run(
+        _sync_cmd(edge_url, hub_url, "--json"), cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    hub = ledger.open_ledger(hub_url)
+    assert_hub_mirrors_edge(edge, hub, T, P)
+    assert sync.project_status(edge, T, P, "hq").pending == 0
