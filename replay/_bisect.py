@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger import RecordedEvent, Versionstamp
+from ledger import Ledger, RecordedEvent, Versionstamp
 from replay._errors import BisectError, EmptyRange
 from replay._materialise import materialise
 from replay._state import Replayer
@@ -92,12 +92,11 @@ def bisect(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     first = changes[hi]
-    return BisectResult(first, decision_behind(replayer, first), len(changes), probes)
+    return BisectResult(first, decision_behind(led, t, p, first), len(changes), probes)
 
 
-def decision_behind(replayer: Replayer, change: RecordedEvent) -> RecordedEvent | None:
+def decision_behind(led: Ledger, t: str, p: str, change: RecordedEvent) -> RecordedEvent | None:
     """The Decision that led to ``change``: its parent event, else the last one of its mission."""
-    led, t, p = replayer.led, replayer.tenant, replayer.project
     parent = change.event.parent_event_id
     if parent:
         found = led.find_event(t, parent)
