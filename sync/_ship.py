@@ -12,6 +12,7 @@ shipped: a Conflict is recorded on both sides instead (see ``_conflict``).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,7 +32,8 @@ DEFAULT_BATCH_EVENTS = 1000
 DEFAULT_BATCH_BYTES = 4_000_000
 EVENT_OVERHEAD = 1024
 T = TypeVar("T")
-_CONFLICT_ROUNDS = 16  # a hub that moves under us this often is reported, not chased
+_CONFLICT_ROUNDS = 16
+_WAIT_SLICE_S = 0.5  # a hub that moves under us this often is reported, not chased
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,30 +401,39 @@ class Shipper:
     def _wait_any(
         self, targets: list[tuple[str, str]], stop: threading.Event, timeout: float
     ) -> None:
-        """Block until any target project has an event past its cursor, ``stop``, or timeout."""
+        """Block until any target project has an event past its cursor, ``stop``, or timeout.
+
+        Each project is watched by ``wait_for_append`` in short slices, so the
+        waiters notice ``stop`` or a sibling's wake-up within half a second
+        and never pile up under a busy edge.
+        """
         if not targets:
             stop.wait(timeout)
             return
         woke = threading.Event()
+        deadline = time.monotonic() + timeout
 
         def waiter(t: str, p: str, after: Versionstamp | None) -> None:
-            try:
-                if self.edge.wait_for_append(t, p, after, timeout):
-                    woke.set()
-            except ledger.LedgerError:
-                woke.set()  # let the main loop meet the error
+            while not (woke.is_set() or stop.is_set()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                try:
+                    if self.edge.wait_for_append(t, p, after, min(left, _WAIT_SLICE_S)):
+                        woke.set()
+                except ledger.LedgerError:
+                    woke.set()  # let the main loop meet the error
+                    return
 
-        threads = []
-        for t, p in targets:
-            after = self.cursor(t, p).versionstamp
-            th = threading.Thread(target=waiter, args=(t, p, after), daemon=True)
+        afters = [(t, p, self.cursor(t, p).versionstamp) for t, p in targets]
+        if len(afters) == 1:
+            waiter(*afters[0])
+            return
+        threads = [threading.Thread(target=waiter, args=a, daemon=True) for a in afters]
+        for th in threads:
             th.start()
-            threads.append(th)
-        deadline_step = min(timeout, 0.2)
-        waited = 0.0
-        while waited < timeout and not woke.is_set() and not stop.is_set():
-            woke.wait(deadline_step)
-            waited += deadline_step
+        for th in threads:
+            th.join()
 
     # error handling ---------------------------------------------------------------
     def _hub(
