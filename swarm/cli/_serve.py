@@ -1,0 +1,100 @@
+"""``swarm serve``: run the daemon (gRPC API, health, reflection, metrics) until SIGTERM.
+
+Prints one line on stdout once it listens (``--json``: a JSON object with the
+ports), then JSON logs on stderr. SIGTERM or Ctrl-C stops taking calls, ends
+open event streams (clients resume from their cursor), lets unary calls
+finish within --grace seconds and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import ledger
+from swarm.cli._common import fail, ledger_url
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "serve",
+        help="run the daemon: the gRPC API for IDE plugins, the CLI and ops",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--ledger", metavar="URL", default=None, help="ledger URL (see swarm demo)")
+    parser.add_argument(
+        "--listen", default="127.0.0.1:7443", help="HOST:PORT to serve on; port 0 picks a free one"
+    )
+    parser.add_argument(
+        "--metrics", metavar="HOST:PORT", default=None, help="serve Prometheus /metrics here"
+    )
+    parser.add_argument(
+        "--workspaces", type=Path, default=None, help="folder holding the missions' repositories"
+    )
+    parser.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate chain")
+    parser.add_argument("--tls-key", type=Path, default=None, help="PEM private key")
+    parser.add_argument("--workers", type=int, default=64, help="RPC threads (default 64)")
+    parser.add_argument(
+        "--grace", type=float, default=10.0, help="seconds in-flight calls get at shutdown"
+    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    parser.add_argument("--json", action="store_true", help="print the ready line as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from swarm.daemon import ConfigError, Daemon, DaemonConfig, configure_logging
+
+    configure_logging(args.log_level)
+    if args.workers < 1:
+        return fail(f"--workers must be at least 1, got {args.workers}")
+    if args.workspaces is not None and not args.workspaces.is_dir():
+        return fail(f"--workspaces: {args.workspaces} is not a folder")
+    config = DaemonConfig(
+        listen=args.listen,
+        metrics_listen=args.metrics,
+        workspaces=args.workspaces,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        max_workers=args.workers,
+        grace_s=args.grace,
+    )
+    url = ledger_url(args)
+    try:
+        led = ledger.open_ledger(url)
+    except ledger.LedgerError as exc:
+        return fail(f"--ledger {url}: {exc}")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    try:
+        daemon = Daemon(led, config)
+        daemon.start()
+    except ConfigError as exc:
+        led.close()
+        return fail(str(exc))
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    host = args.listen.rpartition(":")[0]
+    if args.json:
+        ready = {"listen": f"{host}:{daemon.port}", "port": daemon.port, "ledger": url}
+        ready["metrics_port"] = daemon.metrics_port
+        print(json.dumps(ready), flush=True)
+    else:
+        metrics = f", metrics on :{daemon.metrics_port}" if daemon.metrics_port else ""
+        print(f"swarm serve: listening on {host}:{daemon.port}{metrics} (ledger {url})", flush=True)
+    while not stop.wait(3600):
+        pass
+    daemon.stop()
+    led.close()
+    print("swarm serve: stopped", file=sys.stderr, flush=True)
+    return 0

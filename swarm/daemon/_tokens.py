@@ -1,0 +1,202 @@
+"""Bearer tokens: created and revoked as events, looked up by hash before the tenant is known.
+
+A token is ``swt_<token_id>_<secret>``; only ``sha256(token)`` is stored. The
+store lives in the system tenant ``swarm-system``, project ``tokens``: every
+creation and revocation is a Decision event there (the audit trail), and the
+current state is a small durable map kept with the ledger's named cursors:
+``h.<sha256 hex>`` → the token's record (what a request is checked against)
+and ``i.<token_id>`` → its hash (so an admin can revoke by id).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+import ledger
+from proto.swarm.v1 import events_pb2 as pb
+from swarm.daemon._errors import InvalidRole, Unauthenticated, UnknownToken
+
+SYSTEM_TENANT = "swarm-system"
+TOKENS_PROJECT = "tokens"
+TOKEN_PREFIX = "swt_"
+_MAX_TOKEN_CHARS = 256
+
+
+class Role(enum.IntEnum):
+    """What a token may do; each role includes the ones below it."""
+
+    OPS = 1  # read and audit
+    IDE = 2  # run missions, hold locks
+    ADMIN = 3  # manage tokens
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        try:
+            return cls[text.strip().upper()]
+        except (KeyError, AttributeError):
+            raise InvalidRole(text) from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as the store knows it (never its secret)."""
+
+    token_id: str
+    tenant: str
+    role: Role
+    label: str
+    created_us: int
+    revoked_us: int = 0
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_us == 0
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "token_id": self.token_id,
+                "tenant": self.tenant,
+                "role": self.role.label,
+                "label": self.label,
+                "created_us": self.created_us,
+                "revoked_us": self.revoked_us,
+            },
+            sort_keys=True,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> TokenInfo:
+        d = json.loads(raw)
+        return cls(
+            token_id=d["token_id"],
+            tenant=d["tenant"],
+            role=Role.parse(d["role"]),
+            label=d["label"],
+            created_us=int(d["created_us"]),
+            revoked_us=int(d["revoked_us"]),
+        )
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenStore:
+    """Create, revoke, list and check tokens, all kept in the ledger."""
+
+    def __init__(self, led: ledger.Ledger) -> None:
+        self._led = led
+        led.create_tenant(SYSTEM_TENANT)
+        led.create_project(SYSTEM_TENANT, TOKENS_PROJECT, exist_ok=True)
+
+    def create(self, tenant: str, role: Role, label: str = "") -> tuple[str, TokenInfo]:
+        """A new token for ``tenant`` (created if absent); returns the secret once, and its info."""
+        self._led.create_tenant(tenant)  # validates the id, idempotent
+        token_id = secrets.token_hex(6)
+        secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+        digest = token_hash(secret)
+        (stamp,) = self._record("token.create", tenant, token_id, role, label)
+        info = TokenInfo(token_id, tenant, role, label, created_us=self._time_of(stamp))
+        self._led.set_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"h.{digest}", info.to_json())
+        self._led.set_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"i.{token_id}", digest.encode())
+        return secret, info
+
+    def revoke(self, tenant: str, token_id: str) -> TokenInfo:
+        """Revoke a token of ``tenant`` at once; a token of another tenant is unknown here."""
+        if not token_id or len(token_id) > 64 or not token_id.isalnum():
+            raise UnknownToken(tenant, token_id)
+        digest = self._led.get_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"i.{token_id}")
+        raw = (
+            self._led.get_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"h.{digest.decode()}")
+            if digest
+            else None
+        )
+        if digest is None or raw is None:
+            raise UnknownToken(tenant, token_id)
+        info = TokenInfo.from_json(raw)
+        if info.tenant != tenant:
+            raise UnknownToken(tenant, token_id)
+        if not info.live:
+            return info
+        (stamp,) = self._record("token.revoke", tenant, token_id, info.role, info.label)
+        revoked = TokenInfo(
+            info.token_id,
+            info.tenant,
+            info.role,
+            info.label,
+            info.created_us,
+            revoked_us=self._time_of(stamp),
+        )
+        # The map first would be safer against a crash in between, but the event needs to
+        # exist to stamp the time; a crash here leaves the token live and the revoke retried.
+        self._led.set_cursor(
+            SYSTEM_TENANT, TOKENS_PROJECT, f"h.{digest.decode()}", revoked.to_json()
+        )
+        return revoked
+
+    def tokens(self, tenant: str | None = None) -> list[TokenInfo]:
+        """Every token (of ``tenant``), oldest first, folded from the audit events."""
+        ids: dict[str, tuple[str, str]] = {}
+        for rec in self._led.iter_events(SYSTEM_TENANT, TOKENS_PROJECT):
+            ev = rec.event
+            if ev.WhichOneof("payload") != "decision" or not ev.decision.kind.startswith("token."):
+                continue
+            attrs = ev.decision.attributes
+            if tenant is None or attrs["tenant"] == tenant:
+                ids[attrs["token_id"]] = (attrs["tenant"], attrs["token_id"])
+        out = []
+        for token_id in ids:
+            digest = self._led.get_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"i.{token_id}")
+            if digest is None:
+                continue
+            raw = self._led.get_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"h.{digest.decode()}")
+            if raw is not None:
+                out.append(TokenInfo.from_json(raw))
+        return out
+
+    def check(self, token: str) -> TokenInfo:
+        """The live token's info; ``Unauthenticated`` naming why otherwise."""
+        if not token:
+            raise Unauthenticated("no bearer token: send metadata 'authorization: Bearer <token>'")
+        if len(token) > _MAX_TOKEN_CHARS or not token.startswith(TOKEN_PREFIX):
+            raise Unauthenticated("malformed bearer token (expected swt_…)")
+        raw = self._led.get_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"h.{token_hash(token)}")
+        if raw is None:
+            raise Unauthenticated("unknown bearer token")
+        info = TokenInfo.from_json(raw)
+        if not info.live:
+            raise Unauthenticated(f"token {info.token_id} was revoked")
+        return info
+
+    def _record(
+        self, kind: str, tenant: str, token_id: str, role: Role, label: str
+    ) -> tuple[ledger.Versionstamp]:
+        event = pb.SwarmEvent(
+            event_id=ledger.new_event_id(),
+            agent_role=pb.AGENT_ROLE_SYSTEM,
+            agent_id="swarm-admin",
+            decision=pb.Decision(
+                kind=kind,
+                outcome=kind.split(".", 1)[1] + "d",
+                attributes={
+                    "tenant": tenant,
+                    "token_id": token_id,
+                    "role": role.label,
+                    "label": label,
+                },
+            ),
+        )
+        (appended,) = self._led.append(SYSTEM_TENANT, TOKENS_PROJECT, [event])
+        return (appended.versionstamp,)
+
+    def _time_of(self, stamp: ledger.Versionstamp) -> int:
+        return self._led.get_event(SYSTEM_TENANT, TOKENS_PROJECT, stamp).time_us
