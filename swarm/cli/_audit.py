@@ -1,0 +1,177 @@
+"""``swarm audit``: who changed what, when and why, and is the log intact.
+
+  swarm audit events --agent coder-1 --since -2h        events by agent/role/type/path/mission/text
+  swarm audit who src/app.py --since 2026-11-01         each change of a file with its Decision
+  swarm audit verify                                    first altered/removed/reordered event
+  swarm audit export --format parquet --out audit.parquet [filters]
+
+Output is a table by default, ``--format jsonl|csv`` for tools, ``--json`` for
+one JSON document. Times are ISO 8601 or relative (-15m, -2h, -3d).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import ledger
+import ops
+import replay
+from swarm.cli._common import add_ledger_options, emit_json, fail, open_from_args
+from swarm.cli._replay import accept_relative_times
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "audit",
+        help="audit queries, tamper checks and exports over the ledger",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="audit_action", metavar="ACTION")
+    actions.required = True
+
+    events = actions.add_parser("events", help="events matching filters")
+    add_ledger_options(events)
+    _filters(events)
+    events.add_argument("--format", default="table", choices=ops.TEXT_FORMATS)
+    events.set_defaults(handler=_events)
+
+    who = actions.add_parser("who", help="who changed PATH, when and why")
+    add_ledger_options(who)
+    who.add_argument("path", metavar="PATH")
+    who.add_argument("--since", metavar="TIME")
+    who.add_argument("--until", metavar="TIME")
+    who.set_defaults(handler=_who)
+    accept_relative_times(who)
+
+    verify = actions.add_parser("verify", help="re-walk the hash chain; name the first bad event")
+    add_ledger_options(verify)
+    verify.set_defaults(handler=_verify)
+
+    export = actions.add_parser("export", help="write matching events to a file")
+    add_ledger_options(export)
+    _filters(export)
+    export.add_argument("--format", default="parquet", choices=ops.EXPORT_FORMATS)
+    export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument("--force", action="store_true", help="replace an existing FILE")
+    export.set_defaults(handler=_export)
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    accept_relative_times(p)
+    p.add_argument("--agent", metavar="ID")
+    p.add_argument("--role", metavar="ROLE", help=", ".join(sorted(ops.ROLES)))
+    p.add_argument("--type", dest="kind", metavar="TYPE", help=", ".join(ops.KINDS))
+    p.add_argument("--path", metavar="PATH")
+    p.add_argument("--mission", metavar="ID")
+    p.add_argument("--since", metavar="TIME")
+    p.add_argument("--until", metavar="TIME")
+    p.add_argument("--text", metavar="WORDS", help="in a Decision's rationale")
+    p.add_argument("--limit", type=int, metavar="N")
+
+
+def _time(text: str | None, now: int) -> int | None:
+    return None if text is None else replay.parse_time(text, now)
+
+
+def _query(args: argparse.Namespace) -> ops.Query:
+    now = ledger.wall_clock_us()
+    return ops.Query(
+        agent=args.agent,
+        role=args.role,
+        kind=args.kind,
+        path=args.path,
+        mission=args.mission,
+        since_us=_time(args.since, now),
+        until_us=_time(args.until, now),
+        text=args.text,
+        limit=args.limit,
+    )
+
+
+def _run(args: argparse.Namespace, body: Any) -> int:
+    try:
+        with open_from_args(args) as led:
+            return int(body(led))
+    except (ops.AuditError, replay.ReplayError, ledger.LedgerError) as exc:
+        return fail(str(exc))
+
+
+def _events(args: argparse.Namespace) -> int:
+    def body(led: ledger.Ledger) -> int:
+        rows = list(ops.query(led, args.tenant, args.project, _query(args)))
+        if args.json:
+            emit_json([r.as_dict() for r in rows])
+        else:
+            sys.stdout.write(ops.render(rows, args.format))
+        return 0
+
+    return _run(args, body)
+
+
+def _who(args: argparse.Namespace) -> int:
+    def body(led: ledger.Ledger) -> int:
+        now = ledger.wall_clock_us()
+        whys = ops.who_changed(
+            led,
+            args.tenant,
+            args.project,
+            args.path,
+            since_us=_time(args.since, now),
+            until_us=_time(args.until, now),
+        )
+        if args.json:
+            emit_json([w.as_dict() for w in whys])
+            return 0
+        for w in whys:
+            c = w.change
+            print(f"{c.time}  {c.agent or '-'} ({c.role}) {c.summary} {c.path}  [{c.versionstamp}]")
+            if w.decision is not None:
+                print(f"    why: {w.decision.summary}  ({w.decision.agent}, {w.decision.event_id})")
+            else:
+                print("    why: no Decision recorded")
+        print(f"({len(whys)} change{'s' if len(whys) != 1 else ''} of {args.path})")
+        return 0
+
+    return _run(args, body)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    def body(led: ledger.Ledger) -> int:
+        def progress(done: int, total: int) -> None:
+            if total > 5000:
+                print(f"  verified {done}/{total}", file=sys.stderr)
+
+        report = ops.verify(led, args.tenant, args.project, progress=progress)
+        if args.json:
+            emit_json(report.as_dict())
+        elif report.problem is None:
+            print(f"ok: {report.records} events of {args.project}, hash chain intact")
+        else:
+            p = report.problem
+            print(f"TAMPERED: {p.kind} at record {p.position}: {p.detail}")
+        return 0 if report.ok else 1
+
+    return _run(args, body)
+
+
+def _export(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        return fail(f"{out} exists (pass --force to replace it)")
+
+    def body(led: ledger.Ledger) -> int:
+        count = ops.export(
+            ops.query(led, args.tenant, args.project, _query(args)), out, args.format
+        )
+        if args.json:
+            print(json.dumps({"out": str(out), "format": args.format, "rows": count}))
+        else:
+            print(f"wrote {count} events of {args.project} to {out} ({args.format})")
+        return 0
+
+    return _run(args, body)

@@ -1,0 +1,362 @@
+"""``swarm replay``, ``swarm fork`` and ``swarm bisect``: a project's past, from its ledger.
+
+  swarm replay --at -2h --out DIR           the files as they were two hours ago
+  swarm replay --at-event VS --out DIR      ... just after one event
+  swarm replay --mission M --step 3 --out DIR
+  swarm replay diff --from T1 --to T2       unified diff between two states
+  swarm replay snapshot                     take snapshots now (replay also does, first)
+  swarm fork --at T --as NEW_PROJECT        a new project starting from that state
+  swarm bisect --good T1 --bad T2 -- pytest the first event that broke the test
+
+A TIME is ISO 8601 (naive means UTC) or relative (-30s, -15m, -2h, -3d); in
+diff, fork and bisect a 24-hex-digit versionstamp works too. Replay reads the
+ledger only; bisect runs the test command in the Wasmtime sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import ledger
+import replay
+from ledger import Versionstamp
+from swarm.cli._common import add_ledger_options, emit_json, fail, open_from_args
+
+_HEX = set("0123456789abcdef")
+# argparse takes "-2h" for an option unless it looks like a negative number;
+# widening what "a negative number" means lets `--at -2h` work as the issue shows.
+RELATIVE_TIME = re.compile(r"^-\d+(\.\d+)?[smhdw]?$")
+
+
+def accept_relative_times(parser: argparse.ArgumentParser) -> None:
+    """Let ``parser`` read ``-2h`` as a value (argparse's private matcher, stable since 3.2)."""
+    parser._negative_number_matcher = RELATIVE_TIME
+
+
+def register(sub: Any) -> None:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "replay",
+        help="materialise a project's files at a past time or event",
+        description=__doc__,
+        formatter_class=fmt,
+    )
+    add_ledger_options(parser)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--at", metavar="TIME", help="ISO 8601 or relative (-2h)")
+    where.add_argument("--at-event", metavar="VERSIONSTAMP", help="24 hex digits")
+    where.add_argument("--mission", metavar="ID", help="with --step N: the mission's Nth event")
+    parser.add_argument("--step", type=int, metavar="N", help="1-based step of --mission")
+    parser.add_argument("--out", metavar="DIR", help="folder to write the files into")
+    parser.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    _snapshot_options(parser)
+    parser.set_defaults(handler=_replay)
+    accept_relative_times(parser)
+    actions = parser.add_subparsers(dest="replay_action", metavar="ACTION")
+
+    diff = actions.add_parser("diff", help="unified diff between two states")
+    add_ledger_options(diff)
+    diff.add_argument("--from", dest="from_", required=True, metavar="TIME|VS")
+    diff.add_argument("--to", required=True, metavar="TIME|VS")
+    _snapshot_options(diff)
+    diff.set_defaults(handler=_diff)
+    accept_relative_times(diff)
+
+    snap = actions.add_parser("snapshot", help="take replay snapshots up to the head")
+    add_ledger_options(snap)
+    _snapshot_options(snap)
+    snap.set_defaults(handler=_snapshot)
+
+    fork = sub.add_parser(
+        "fork",
+        help="start a new project from a past state of this one",
+        description=__doc__,
+        formatter_class=fmt,
+    )
+    add_ledger_options(fork)
+    fork.add_argument("--at", required=True, metavar="TIME|VS")
+    fork.add_argument("--as", dest="new_project", required=True, metavar="NEW_PROJECT")
+    _snapshot_options(fork)
+    fork.set_defaults(handler=_fork)
+    accept_relative_times(fork)
+
+    bis = sub.add_parser(
+        "bisect",
+        help="find the event that broke a test (runs it in the sandbox)",
+        description=__doc__,
+        formatter_class=fmt,
+    )
+    add_ledger_options(bis)
+    bis.add_argument("--good", required=True, metavar="TIME|VS")
+    bis.add_argument("--bad", required=True, metavar="TIME|VS")
+    bis.add_argument("--timeout", type=float, default=120.0, help="seconds per test run")
+    bis.add_argument(
+        "test",
+        nargs=argparse.REMAINDER,
+        metavar="-- TEST COMMAND",
+        help="pytest | unittest | python FILE [ARGS] (run in the sandbox)",
+    )
+    _snapshot_options(bis)
+    bis.set_defaults(handler=_bisect)
+    accept_relative_times(bis)
+
+
+def _snapshot_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=replay.DEFAULT_SNAPSHOT_EVERY,
+        metavar="N",
+        help=f"events between snapshots (default {replay.DEFAULT_SNAPSHOT_EVERY})",
+    )
+    parser.add_argument(
+        "--no-snapshot", action="store_true", help="do not take snapshots before replaying"
+    )
+
+
+class _Bar:
+    """Progress on stderr, at most a few times a second."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.2:
+            return
+        self._last = now
+        self._shown = True
+        of = f"/{total}" if total else ""
+        end = "\r" if sys.stderr.isatty() else "\n"
+        print(f"  {stage}: {done}{of}", end=end, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._shown and sys.stderr.isatty():
+            print(file=sys.stderr)
+
+
+def _point(r: replay.Replayer, text: str) -> Versionstamp:
+    cleaned = text.strip().lower()
+    if len(cleaned) == 24 and set(cleaned) <= _HEX:
+        return r.at_event(cleaned)
+    return r.at_time(text)
+
+
+def _replayer(args: argparse.Namespace, led: ledger.Ledger, bar: _Bar) -> replay.Replayer:
+    if args.snapshot_every < 1:
+        raise replay.BadPoint(f"--snapshot-every must be at least 1, got {args.snapshot_every}")
+    r = replay.Replayer(
+        led, args.tenant, args.project, snapshot_every=args.snapshot_every, progress=bar
+    )
+    if not args.no_snapshot:
+        r.take_snapshots()
+    return r
+
+
+def _run(args: argparse.Namespace, body: Any) -> int:
+    bar = _Bar()
+    try:
+        with open_from_args(args) as led:
+            return int(body(led, bar))
+    except (replay.ReplayError, ledger.LedgerError) as exc:
+        return fail(str(exc))
+    finally:
+        bar.close()
+
+
+def _replay(args: argparse.Namespace) -> int:
+    if args.out is None:
+        return fail("replay needs --out DIR (or an action: diff, snapshot)")
+    if args.step is not None and args.mission is None:
+        return fail("--step needs --mission ID")
+    if args.mission is not None and args.step is None:
+        return fail("--mission needs --step N")
+
+    def body(led: ledger.Ledger, bar: _Bar) -> int:
+        r = _replayer(args, led, bar)
+        if args.at is not None:
+            vs = r.at_time(args.at)
+        elif args.at_event is not None:
+            vs = r.at_event(args.at_event)
+        elif args.mission is not None:
+            vs = r.at_mission_step(args.mission, args.step)
+        else:
+            vs = r.latest()
+        state = r.state_at(vs)
+        done = replay.materialise(
+            led, args.tenant, state, Path(args.out), force=args.force, progress=bar
+        )
+        facts = {
+            "out": str(done.out),
+            "versionstamp": str(vs),
+            "time": replay.format_time(state.time_us),
+            "files": done.files,
+            "bytes": done.bytes,
+            "snapshot": str(state.snapshot) if state.snapshot else None,
+            "events_folded": state.events_folded,
+            "verified": True,
+        }
+        if args.json:
+            emit_json(facts)
+        else:
+            print(
+                f"replayed {args.project} at {facts['time']} (event {vs}) into {done.out}: "
+                f"{done.files} files, {done.bytes} bytes, each verified against its hash chain"
+            )
+            base = f"snapshot {state.snapshot}" if state.snapshot else "the first event"
+            print(f"  from {base} plus {state.events_folded} events")
+        return 0
+
+    return _run(args, body)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    def body(led: ledger.Ledger, bar: _Bar) -> int:
+        r = _replayer(args, led, bar)
+        a = r.state_at(_point(r, args.from_))
+        b = r.state_at(_point(r, args.to))
+        if b.versionstamp < a.versionstamp:
+            raise replay.EmptyRange("--to comes before --from; swap them")
+        text = replay.unified_diff(led, args.tenant, a, b)
+        if args.json:
+            emit_json({"from": str(a.versionstamp), "to": str(b.versionstamp), "diff": text})
+        else:
+            sys.stdout.write(
+                text or f"no differences between {a.versionstamp} and {b.versionstamp}\n"
+            )
+        return 0
+
+    return _run(args, body)
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    def body(led: ledger.Ledger, bar: _Bar) -> int:
+        args.no_snapshot = True
+        r = _replayer(args, led, bar)
+        taken = r.take_snapshots()
+        if args.json:
+            emit_json({"taken": [str(v) for v in taken]})
+        else:
+            print(f"took {len(taken)} snapshot(s) of {args.project}")
+        return 0
+
+    return _run(args, body)
+
+
+def _fork(args: argparse.Namespace) -> int:
+    def body(led: ledger.Ledger, bar: _Bar) -> int:
+        r = _replayer(args, led, bar)
+        state = r.state_at(_point(r, args.at))
+        done = replay.fork(led, args.tenant, args.project, state, args.new_project)
+        if args.json:
+            emit_json(
+                {
+                    "project": done.project,
+                    "link": str(done.link),
+                    "files": done.files,
+                    "origin": args.project,
+                    "origin_versionstamp": str(state.versionstamp),
+                }
+            )
+        else:
+            print(
+                f"forked {args.project} at {state.versionstamp} as {done.project}: "
+                f"{done.files} files; link event {done.link}"
+            )
+        return 0
+
+    return _run(args, body)
+
+
+def sandbox_runner(command: list[str], timeout: float) -> replay.TestRunner:
+    """A test runner that runs ``command`` in the Wasmtime sandbox on a materialised folder."""
+    import sandbox
+
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise replay.BisectError("bisect needs a test command after --")
+    limits = sandbox.Limits(timeout=timeout)
+    program = Path(command[0]).name
+    if program in ("pytest", "py.test", "unittest") or command[:3] in (
+        ["python", "-m", "pytest"],
+        ["python", "-m", "unittest"],
+    ):
+        framework = "unittest" if "unittest" in command else "auto"
+
+        def run_tests(folder: Path) -> bool:
+            report = sandbox.run_tests(folder, framework=framework, limits=limits)
+            return report.complete and report.failed == 0 and report.errors == 0
+
+        return run_tests
+    if program in ("python", "python3") and len(command) >= 2:
+
+        def run_script(folder: Path) -> bool:
+            result = sandbox.run(argv=command[1:], folder=folder, writable=True, limits=limits)
+            return result.ok and result.exit_code in (0, None)
+
+        return run_script
+    raise replay.BisectError(
+        f"cannot run {shlex.join(command)!r} in the sandbox: use pytest, unittest, "
+        "or python FILE [ARGS]"
+    )
+
+
+def _bisect(args: argparse.Namespace) -> int:
+    def body(led: ledger.Ledger, bar: _Bar) -> int:
+        runner = sandbox_runner(list(args.test), args.timeout)
+        r = _replayer(args, led, bar)
+        good, bad = _point(r, args.good), _point(r, args.bad)
+
+        def on_probe(p: replay.Probe, n: int, budget: int) -> None:
+            verdict = "pass" if p.passed else "FAIL"
+            print(f"  probe {n}/~{budget}: {p.versionstamp} {verdict}", file=sys.stderr)
+
+        result = replay.bisect(r, good, bad, runner, on_probe=on_probe)
+        first = result.first_bad
+        decision = result.decision
+        facts: dict[str, Any] = {
+            "first_bad": str(first.versionstamp),
+            "event_id": first.event.event_id,
+            "agent": first.event.agent_id,
+            "mission": first.event.mission_id,
+            "path": first.event.state_change.path,
+            "time": replay.format_time(first.time_us),
+            "candidates": result.candidates,
+            "probes": [
+                {"versionstamp": str(p.versionstamp), "passed": p.passed} for p in result.probes
+            ],
+            "decision": None
+            if decision is None
+            else {
+                "versionstamp": str(decision.versionstamp),
+                "event_id": decision.event.event_id,
+                "agent": decision.event.agent_id,
+                "rationale": decision.event.decision.rationale,
+            },
+        }
+        if args.json:
+            emit_json(facts)
+        else:
+            print(
+                f"first bad event: {first.versionstamp} at {facts['time']}: {facts['agent']} "
+                f"changed {facts['path']} (mission {facts['mission'] or '-'})"
+            )
+            if decision is not None:
+                print(
+                    f"  decided by {decision.event.agent_id} at {decision.versionstamp}: "
+                    f"{decision.event.decision.rationale}"
+                )
+            else:
+                print("  no Decision recorded for it")
+            print(f"  {len(result.probes)} test runs over {result.candidates} changes")
+        return 0
+
+    return _run(args, body)
