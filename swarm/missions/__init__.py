@@ -1,0 +1,83 @@
+"""Missions: what a person asks for, run as a durable ticket DAG by scout, coder and critic agents.
+
+``start_mission`` imports the repository into the ledger and records the
+mission; ``run_mission`` runs it (or resumes it after a crash) with one
+scout, N coders and a critic that take tickets by watching the ledger::
+
+    mid = start_mission(led, tenant, project, repo, EditRequest("rename", {...}))
+    report = run_mission(led, tenant, project, mid)
+    report.outcome, report.files_changed, report.tests
+
+Everything a mission is (plan, ticket states, results, model exchanges,
+changes, verdicts) is an event; ``load_view``/``mission_story`` read it back.
+Errors derive from :class:`MissionError` (tree in ``swarm.missions._errors``).
+"""
+
+from __future__ import annotations
+
+from swarm.missions._agents import judge
+from swarm.missions._errors import (
+    InvalidMission,
+    InvalidPlan,
+    MissionError,
+    OutsideRepository,
+    UnknownMission,
+)
+from swarm.missions._orchestrator import (
+    MissionReport,
+    load_view,
+    new_mission_id,
+    report_of,
+    rollback,
+    run_mission,
+    start_mission,
+)
+from swarm.missions._plan import (
+    AGENT_KINDS,
+    AllowPaths,
+    DenyPaths,
+    MaxFilesChanged,
+    Plan,
+    Policy,
+    Ticket,
+    parse_policy,
+    topological_order,
+    validate_plan,
+)
+from swarm.missions._runtime import MissionOptions, Progress
+from swarm.missions._story import mission_story
+from swarm.missions._view import ChangeView, MissionView, TicketView
+from swarm.missions._workspace import walk_repo
+
+__all__ = [
+    "AGENT_KINDS",
+    "AllowPaths",
+    "ChangeView",
+    "DenyPaths",
+    "InvalidMission",
+    "InvalidPlan",
+    "MaxFilesChanged",
+    "MissionError",
+    "MissionOptions",
+    "MissionReport",
+    "MissionView",
+    "OutsideRepository",
+    "Plan",
+    "Policy",
+    "Progress",
+    "Ticket",
+    "TicketView",
+    "UnknownMission",
+    "judge",
+    "load_view",
+    "mission_story",
+    "new_mission_id",
+    "parse_policy",
+    "report_of",
+    "rollback",
+    "run_mission",
+    "start_mission",
+    "topological_order",
+    "validate_plan",
+    "walk_repo",
+]

@@ -1,0 +1,439 @@
+"""The orchestrator: start a mission, run (or resume) it with its agents, finish it.
+
+A mission's plan, ticket states and results live only in the ledger, so
+``run_mission`` on a mission whose process died picks up where the log stands:
+the workspace is reconciled with the ledger's heads, orphaned claims and
+coder locks of the dead run are let go, and every step's deterministic event
+id makes a step that already landed land once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ledger
+from ledger import Ledger
+from proto.swarm.v1 import events_pb2 as pb
+from swarm.brain import Brain, EditRequest, make_brain
+from swarm.brain._rules import validate as validate_request
+from swarm.missions._agents import agent_loop, coder, critic, scout
+from swarm.missions._errors import InvalidMission, UnknownMission
+from swarm.missions._plan import Plan, Ticket, validate_plan
+from swarm.missions._runtime import MissionOptions, Progress, Runtime, signal_event
+from swarm.missions._view import STATE_NAMES, MissionView, path_key, planned_event
+from swarm.missions._workspace import (
+    change_event,
+    check_repo,
+    import_workspace,
+    manifest_blob,
+    materialise,
+    reconcile,
+    unified_diff,
+    write_file,
+)
+from swarm.scout import RepoIndex
+
+_MISSION_ID = re.compile(r"m[0-9a-f]{6,24}")
+
+
+@dataclass(frozen=True, slots=True)
+class MissionReport:
+    """How a mission ended (or stands): outcome, reason, tickets, files, tests, time."""
+
+    mission_id: str
+    outcome: str  # "succeeded" | "failed" | "running"
+    reason: str
+    tickets: dict[str, int]
+    files_changed: tuple[str, ...]
+    tests: dict[str, Any]
+    seconds: float
+    events: int
+    failed_tickets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "succeeded"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mission_id": self.mission_id,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "tickets": self.tickets,
+            "files_changed": list(self.files_changed),
+            "tests": self.tests,
+            "seconds": round(self.seconds, 3),
+            "events": self.events,
+            "failed_tickets": self.failed_tickets,
+        }
+
+
+def new_mission_id() -> str:
+    return "m" + uuid.uuid4().hex[:12]
+
+
+def start_mission(
+    led: Ledger,
+    tenant: str,
+    project: str,
+    repo: Path,
+    request: EditRequest,
+    *,
+    brain: str = "rules",
+    brain_settings: dict[str, Any] | None = None,
+    options: MissionOptions | None = None,
+    mission_id: str | None = None,
+    progress: Progress | None = None,
+) -> str:
+    """Record a new mission: import the repo's files, write MISSION_STARTED and the first
+    tickets (scout, baseline). Nothing runs yet; :func:`run_mission` does that.
+
+    Refuses (``InvalidMission``, ``BrainError``) before writing anything when the
+    request, options, repository or brain settings are wrong.
+    """
+    opts = options or MissionOptions()
+    root = check_repo(repo)
+    validate_request(request)
+    settings = dict(brain_settings or {})
+    make_brain(brain, **settings)  # refuse bad settings before anything is written
+    mid = mission_id or new_mission_id()
+    if not _MISSION_ID.fullmatch(mid):
+        raise InvalidMission(f"mission id {mid!r} must look like m + 6..24 hex digits")
+    with contextlib.suppress(ledger.AlreadyExists):
+        led.create_tenant(tenant)
+    led.create_project(tenant, project, exist_ok=True)
+    if led.find_event(tenant, f"{mid}.started") is not None:
+        raise InvalidMission(f"mission {mid} already exists; use resume")
+    manifest, skipped = import_workspace(
+        led,
+        tenant,
+        project,
+        root,
+        mid,
+        (lambda d, n: progress("import", d, n)) if progress else None,
+    )
+    blob = manifest_blob(led, tenant, manifest)
+    public = {k: v for k, v in settings.items() if k != "api_key"}
+    first = (
+        Ticket(
+            id="scout",
+            kind="scout",
+            inputs=dict(request.params),
+            retries=opts.edit_retries,
+            backoff_s=opts.backoff_s,
+            timeout_s=opts.ticket_timeout_s,
+        ),
+        Ticket(
+            id="baseline", kind="critic", inputs={"suite": "full"}, timeout_s=opts.test_timeout_s
+        ),
+    )
+    validate_plan(Plan(mid, first))
+    started = signal_event(
+        mid,
+        f"{mid}.started",
+        pb.SIGNAL_KIND_MISSION_STARTED,
+        f"{request.kind} on {root.name}",
+        {
+            "request": json.dumps({"kind": request.kind, "params": dict(request.params)}),
+            "brain": brain,
+            "brain_settings": json.dumps(public),
+            "options": opts.to_json(),
+            "manifest": blob.hex,
+            "repo": str(root),
+            "skipped_locked": json.dumps(skipped),
+        },
+    )
+    led.append(tenant, project, [started, *(planned_event(mid, t) for t in first)])
+    return mid
+
+
+def run_mission(
+    led: Ledger,
+    tenant: str,
+    project: str,
+    mission_id: str,
+    *,
+    repo: Path | None = None,
+    brain: Brain | None = None,
+    api_key: str | None = None,
+    progress: Progress | None = None,
+) -> MissionReport:
+    """Run a started mission to its end with its agents (or resume one whose process died).
+
+    ``repo`` defaults to the folder recorded at start; ``brain`` to the
+    provider recorded at start (``api_key`` is never recorded; pass it again).
+    """
+    began = time.perf_counter()
+    view = MissionView(led, tenant, project, mission_id)
+    view.catch_up()
+    if view.started is None:
+        raise UnknownMission(mission_id, project)
+    if view.finished is not None:
+        return report_of(led, tenant, project, view, time.perf_counter() - began)
+    info = view.started
+    root = check_repo(Path(repo) if repo is not None else Path(info["repo"]))
+    req = json.loads(info["request"])
+    request = EditRequest(req["kind"], req["params"])
+    options = MissionOptions.from_json(info["options"])
+    if brain is None:
+        settings = json.loads(info.get("brain_settings", "{}"))
+        if api_key:
+            settings["api_key"] = api_key
+        brain = make_brain(info.get("brain", "rules"), **settings)
+    manifest: dict[str, str] = json.loads(led.get_blob(tenant, bytes.fromhex(info["manifest"])))
+    run = view.runs + 1
+    led.append(
+        tenant,
+        project,
+        [
+            signal_event(
+                mission_id,
+                f"{mission_id}.run.{run}",
+                pb.SIGNAL_KIND_AGENT_STARTED,
+                "first run" if run == 1 else f"resumed (run {run})",
+                {"run": str(run)},
+            )
+        ],
+    )
+    _release_dead_locks(led, tenant, project, view)
+    reconcile(led, tenant, project, root, manifest)
+    with tempfile.TemporaryDirectory(prefix="swarm-snapshot-") as snap:
+        materialise(led, tenant, manifest, Path(snap))
+        index = RepoIndex(Path(snap), cache_dir=root / ".swarm" / "scout-cache")
+        index.refresh()
+        rt = Runtime(
+            led,
+            tenant,
+            project,
+            root,
+            mission_id,
+            request,
+            brain,
+            options,
+            index,
+            run,
+            manifest=manifest,
+        )
+        threads = [
+            threading.Thread(
+                target=agent_loop, args=(rt, "scout-1", ("scout",), scout), daemon=True
+            )
+        ]
+        threads += [
+            threading.Thread(
+                target=agent_loop, args=(rt, f"coder-{i}", ("coder",), coder, i * 7919), daemon=True
+            )
+            for i in range(1, options.coders + 1)
+        ]
+        threads.append(
+            threading.Thread(
+                target=agent_loop, args=(rt, "critic-1", ("critic",), critic), daemon=True
+            )
+        )
+        for th in threads:
+            th.start()
+        outcome, reason = _watch(rt, view, progress)
+        rt.stop.set()
+        led.append(
+            tenant,
+            project,
+            [
+                signal_event(
+                    mission_id,
+                    f"{mission_id}.stopping.r{run}",
+                    pb.SIGNAL_KIND_HEALTH,
+                    "agents stopping",
+                    {"run": str(run)},
+                )
+            ],
+        )
+        for th in threads:
+            th.join()
+        view.catch_up()
+        cancel = [tv for tv in view.tickets.values() if not tv.terminal]
+        if cancel:
+            from swarm.missions._view import ticket_event
+
+            led.append(
+                tenant,
+                project,
+                [
+                    ticket_event(
+                        mission_id,
+                        tv.ticket,
+                        pb.TICKET_STATE_CANCELLED,
+                        tv.attempt,
+                        "orchestrator-1",
+                        step="cancelled",
+                        reason=reason or "mission over",
+                    )
+                    for tv in cancel
+                ],
+            )
+        if outcome == "failed":
+            rollback(rt, view)
+        view.catch_up()
+        changed = _changed_paths(led, tenant, project, manifest)
+        led.append(
+            tenant,
+            project,
+            [
+                signal_event(
+                    mission_id,
+                    f"{mission_id}.finished",
+                    pb.SIGNAL_KIND_MISSION_FINISHED,
+                    reason,
+                    {"outcome": outcome, "files_changed": str(len(changed))},
+                )
+            ],
+        )
+    view.catch_up()
+    return report_of(led, tenant, project, view, time.perf_counter() - began)
+
+
+def _watch(rt: Runtime, view: MissionView, progress: Progress | None) -> tuple[str, str]:
+    """Block on ledger watches until the mission's DAG reaches an end; return (outcome, reason)."""
+    while True:
+        head = rt.led.head(rt.tenant, rt.project)
+        view.catch_up()
+        tickets = list(view.tickets.values())
+        if progress is not None:
+            progress("tickets", sum(1 for t in tickets if t.terminal), len(tickets))
+        in_flight = any(
+            t.state == pb.TICKET_STATE_CLAIMED and t.claim_run == rt.run for t in tickets
+        )
+        failed = [t for t in tickets if t.state == pb.TICKET_STATE_FAILED]
+        if failed:
+            rt.stop.set()  # no new claims; in-flight tickets finish, then we roll back
+            if not in_flight:
+                first = failed[0]
+                return "failed", f"ticket {first.ticket.id} failed: {first.reason}"
+        verify = view.tickets.get("verify")
+        if verify is not None and verify.state == pb.TICKET_STATE_DONE:
+            return "succeeded", "every ticket done; the critic accepted the changes"
+        rt.led.wait_for_append(rt.tenant, rt.project, head, 5.0)
+
+
+def _release_dead_locks(led: Ledger, tenant: str, project: str, view: MissionView) -> None:
+    """Let go of locks held by agents of an earlier run of this mission (its process died).
+
+    One mission runs in a project at a time, so a ``coder-*``/``critic-*`` lock
+    with a live lease can only be a dead run's.
+    """
+    if view.runs == 0:
+        return
+    for lock in led.locks(tenant, project):
+        if lock.holder.startswith(("coder-", "critic-", "orchestrator-")):
+            with contextlib.suppress(ledger.LockNotHeld):
+                led.release_lock(tenant, project, lock.path, lock.holder, lock.token)
+
+
+def _changed_paths(led: Ledger, tenant: str, project: str, manifest: dict[str, str]) -> list[str]:
+    heads = {f.path: f.sha256.hex() for f in led.files(tenant, project)}
+    paths = set(manifest) | set(heads)
+    return sorted(p for p in paths if heads.get(p, "") != manifest.get(p, ""))
+
+
+def rollback(rt: Runtime, view: MissionView) -> list[str]:
+    """Put every file the mission changed back to its content at the start (compensating
+    StateChanges, then the workspace), so a failed mission leaves the repo as it was."""
+    restored = []
+    last_change: dict[str, str] = {}
+    for c in view.changes:
+        last_change[c.path] = c.event_id
+    for path in _changed_paths(rt.led, rt.tenant, rt.project, rt.manifest):
+        if path not in last_change:
+            continue  # not the mission's doing (someone else's change since)
+        want = rt.manifest.get(path, "")
+        head = rt.led.file_state(rt.tenant, rt.project, path)
+        now = head.sha256 if head else b""
+        holder = "orchestrator-1"
+        lock = rt.led.acquire_lock(rt.tenant, rt.project, path, holder, rt.options.lock_ttl_s)
+        try:
+            cur = rt.led.get_blob(rt.tenant, now) if now else None
+            old = rt.led.get_blob(rt.tenant, bytes.fromhex(want)) if want else None
+            blob = rt.led.put_blob(rt.tenant, old) if old is not None else None
+            eid = f"{rt.mission_id}.rollback.{path_key(path)}.{now.hex()[:12] or 'absent'}"
+            rt.led.append(
+                rt.tenant,
+                rt.project,
+                [
+                    change_event(
+                        rt.mission_id,
+                        eid,
+                        holder,
+                        path,
+                        now,
+                        blob,
+                        unified_diff(path, cur, old),
+                        lock.token,
+                        reverts=last_change[path],
+                    )
+                ],
+            )
+            write_file(rt.root, path, old)
+            restored.append(path)
+        finally:
+            rt.led.release_lock(rt.tenant, rt.project, path, holder, lock.token)
+    return restored
+
+
+def load_view(led: Ledger, tenant: str, project: str, mission_id: str) -> MissionView:
+    """The mission's folded state, or :class:`UnknownMission`."""
+    view = MissionView(led, tenant, project, mission_id)
+    view.catch_up()
+    if view.started is None:
+        raise UnknownMission(mission_id, project)
+    return view
+
+
+def report_of(
+    led: Ledger, tenant: str, project: str, view: MissionView, seconds: float
+) -> MissionReport:
+    """The report of a mission as its events stand."""
+    assert view.started is not None
+    manifest = json.loads(led.get_blob(tenant, bytes.fromhex(view.started["manifest"])))
+    mission_changes = {
+        c.path for c in view.changes if not c.event_id.startswith(f"{view.mission_id}.import.")
+    }
+    changed = [p for p in _changed_paths(led, tenant, project, manifest) if p in mission_changes]
+    counts = Counter(STATE_NAMES.get(t.state, "?") for t in view.tickets.values())
+    verify = view.tickets.get("verify")
+    baseline = view.tickets.get("baseline")
+    tests: dict[str, Any] = {}
+    if baseline is not None and baseline.result:
+        tests["baseline"] = baseline.result.get("counts", baseline.result)
+    if verify is not None and verify.result:
+        tests["after"] = verify.result.get("tests")
+    verdicts = [d.event.decision for d in view.decision("critic.verdict")]
+    if verdicts:
+        tests["verdicts"] = [v.outcome for v in verdicts]
+    if view.finished is not None:
+        outcome = view.finished.get("outcome", "failed")
+        reason = view.finished.get("detail", "")
+    else:
+        outcome, reason = "running", "not finished (resume it)"
+    failed = {
+        t.ticket.id: t.reason for t in view.tickets.values() if t.state == pb.TICKET_STATE_FAILED
+    }
+    return MissionReport(
+        view.mission_id,
+        outcome,
+        reason,
+        dict(counts),
+        tuple(changed),
+        tests,
+        seconds,
+        view.events,
+        failed,
+    )

@@ -1,0 +1,278 @@
+"""Event ids, event builders, and the fold that turns a mission's events into its state.
+
+Every step of a mission has a deterministic event id derived from the mission
+id, the ticket id, the attempt and the step, so re-running a step after a
+crash lands it once (the ledger refuses a second event with the same id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ledger
+from ledger import Ledger, RecordedEvent, Versionstamp
+from proto.swarm.v1 import events_pb2 as pb
+from swarm.missions._plan import Plan, Ticket
+
+TERMINAL: frozenset[int] = frozenset(
+    {pb.TICKET_STATE_DONE, pb.TICKET_STATE_FAILED, pb.TICKET_STATE_CANCELLED}
+)
+STATE_NAMES: dict[int, str] = {
+    pb.TICKET_STATE_PLANNED: "planned",
+    pb.TICKET_STATE_READY: "ready",
+    pb.TICKET_STATE_CLAIMED: "claimed",
+    pb.TICKET_STATE_DONE: "done",
+    pb.TICKET_STATE_FAILED: "failed",
+    pb.TICKET_STATE_RETRY: "retry",
+    pb.TICKET_STATE_CANCELLED: "cancelled",
+}
+ROLES = {
+    "scout": pb.AGENT_ROLE_SCOUT,
+    "coder": pb.AGENT_ROLE_CODER,
+    "critic": pb.AGENT_ROLE_CRITIC,
+    "orchestrator": pb.AGENT_ROLE_ORCHESTRATOR,
+}
+
+
+def path_key(path: str) -> str:
+    """A short stable id fragment for a path (paths may hold characters event ids may not)."""
+    return hashlib.sha256(path.encode()).hexdigest()[:20]
+
+
+def step_id(mission_id: str, ticket_id: str, attempt: int, step: str) -> str:
+    """The event id of one step of one attempt of one ticket."""
+    return f"{mission_id}.{ticket_id}.a{attempt}.{step}"
+
+
+def role_of(agent_id: str) -> int:
+    return ROLES.get(agent_id.split("-", 1)[0], pb.AGENT_ROLE_SYSTEM)
+
+
+def envelope(mission_id: str, event_id: str, agent_id: str, **payload: Any) -> pb.SwarmEvent:
+    return pb.SwarmEvent(
+        event_id=event_id,
+        mission_id=mission_id,
+        trace_id=mission_id,
+        agent_id=agent_id,
+        agent_role=role_of(agent_id),  # type: ignore[arg-type]
+        **payload,
+    )
+
+
+def ticket_event(
+    mission_id: str,
+    ticket: Ticket,
+    state: int,
+    attempt: int,
+    agent_id: str,
+    *,
+    step: str,
+    reason: str = "",
+    payload: Mapping[str, object] | None = None,
+) -> pb.SwarmEvent:
+    body = payload if payload is not None else {}
+    return envelope(
+        mission_id,
+        step_id(mission_id, ticket.id, attempt, step),
+        agent_id,
+        ticket=pb.TicketUpdate(
+            ticket_id=ticket.id,
+            state=state,  # type: ignore[arg-type]
+            agent_kind=ticket.kind,
+            depends_on=list(ticket.depends_on),
+            attempt=attempt,
+            reason=reason,
+            payload_json=json.dumps(body, sort_keys=True),
+        ),
+    )
+
+
+def planned_event(mission_id: str, ticket: Ticket) -> pb.SwarmEvent:
+    return ticket_event(
+        mission_id,
+        ticket,
+        pb.TICKET_STATE_PLANNED,
+        1,
+        "orchestrator-1",
+        step="planned",
+        payload=ticket.to_json(),
+    )
+
+
+def decision_event(
+    mission_id: str,
+    event_id: str,
+    agent_id: str,
+    kind: str,
+    *,
+    outcome: str,
+    rationale: str = "",
+    input: str = "",
+    attributes: Mapping[str, str] | None = None,
+    detail: ledger.BlobRef | None = None,
+    parent: str = "",
+) -> pb.SwarmEvent:
+    decision = pb.Decision(
+        kind=kind,
+        outcome=outcome,
+        rationale=rationale[:4000],
+        input=input[:4000],
+        attributes=dict(attributes or {}),
+    )
+    if detail is not None:
+        decision.detail.CopyFrom(pb.BlobRef(sha256=detail.sha256, size=detail.size))
+    ev = envelope(mission_id, event_id, agent_id, decision=decision)
+    ev.parent_event_id = parent
+    return ev
+
+
+@dataclass(slots=True)
+class TicketView:
+    """What the log says about one ticket."""
+
+    ticket: Ticket
+    state: int = pb.TICKET_STATE_PLANNED
+    attempt: int = 1
+    reason: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+    claimed_by: str = ""
+    claim_run: int = 0
+    history: list[tuple[str, int, str]] = field(default_factory=list)  # (state, attempt, reason)
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES.get(self.state, "?")
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """One StateChange of the mission."""
+
+    event_id: str
+    versionstamp: Versionstamp
+    agent_id: str
+    path: str
+    previous: bytes
+    new: bytes
+    reverts: str
+    diff: str
+
+
+class MissionView:
+    """A mission's state, folded from its events; ``catch_up`` reads what landed since."""
+
+    def __init__(self, led: Ledger, tenant: str, project: str, mission_id: str) -> None:
+        self.led, self.tenant, self.project, self.mission_id = led, tenant, project, mission_id
+        self.cursor: Versionstamp | None = None
+        self.started: dict[str, str] | None = None
+        self.finished: dict[str, str] | None = None
+        self.runs = 0
+        self.tickets: dict[str, TicketView] = {}
+        self.order: list[str] = []
+        self.changes: list[ChangeView] = []
+        self.event_ids: set[str] = set()
+        self.decisions: list[RecordedEvent] = []
+        self.events = 0
+
+    def catch_up(self) -> int:
+        """Fold every mission event after the cursor; returns how many were new."""
+        fresh = 0
+        while True:
+            batch = self.led.history(
+                self.tenant, self.project, mission=self.mission_id, after=self.cursor, limit=1000
+            )
+            new = [r for r in batch if self.cursor is None or r.versionstamp > self.cursor]
+            for rec in new:
+                self._apply(rec)
+                self.cursor = rec.versionstamp
+            fresh += len(new)
+            if len(batch) < 1000:
+                return fresh
+
+    def _apply(self, rec: RecordedEvent) -> None:
+        ev = rec.event
+        self.events += 1
+        self.event_ids.add(ev.event_id)
+        kind = rec.kind
+        if kind == "signal":
+            attrs = dict(ev.signal.attributes)
+            if ev.signal.kind == pb.SIGNAL_KIND_MISSION_STARTED:
+                self.started = attrs
+            elif ev.signal.kind == pb.SIGNAL_KIND_MISSION_FINISHED:
+                self.finished = {**attrs, "detail": ev.signal.detail}
+            elif ev.signal.kind == pb.SIGNAL_KIND_AGENT_STARTED:
+                self.runs = max(self.runs, int(attrs.get("run", "0")))
+        elif kind == "ticket":
+            tu = ev.ticket
+            payload = json.loads(tu.payload_json or "{}")
+            tv = self.tickets.get(tu.ticket_id)
+            if tu.state == pb.TICKET_STATE_PLANNED and tv is None:
+                tv = TicketView(
+                    Ticket(
+                        id=tu.ticket_id,
+                        kind=tu.agent_kind,
+                        inputs=payload.get("inputs", {}),
+                        depends_on=tuple(tu.depends_on),
+                        retries=int(payload.get("retries", 0)),
+                        backoff_s=float(payload.get("backoff_s", 0.2)),
+                        timeout_s=float(payload.get("timeout_s", 60.0)),
+                    )
+                )
+                self.tickets[tu.ticket_id] = tv
+                self.order.append(tu.ticket_id)
+            if tv is None:
+                return
+            tv.state, tv.attempt, tv.reason = tu.state, tu.attempt, tu.reason
+            if tu.state == pb.TICKET_STATE_CLAIMED:
+                tv.claimed_by = ev.agent_id
+                tv.claim_run = int(payload.get("run", 0))
+            elif tu.state == pb.TICKET_STATE_DONE:
+                tv.result = payload
+            tv.history.append((STATE_NAMES.get(tu.state, "?"), tu.attempt, tu.reason))
+        elif kind == "state_change":
+            sc = ev.state_change
+            self.changes.append(
+                ChangeView(
+                    ev.event_id,
+                    rec.versionstamp,
+                    ev.agent_id,
+                    sc.path,
+                    sc.previous_sha256,
+                    sc.new_sha256,
+                    sc.reverts_event_id,
+                    sc.unified_diff,
+                )
+            )
+        elif kind == "decision":
+            self.decisions.append(rec)
+
+    # -- questions the agents ask ------------------------------------------------
+
+    def plan(self) -> Plan:
+        return Plan(self.mission_id, tuple(self.tickets[t].ticket for t in self.order))
+
+    def ready(self, kinds: Iterable[str], run: int) -> list[TicketView]:
+        """Tickets of these kinds whose dependencies are done and that nobody in this run holds."""
+        wanted = set(kinds)
+        out = []
+        for tid in self.order:
+            tv = self.tickets[tid]
+            if tv.ticket.kind not in wanted or tv.terminal:
+                continue
+            if tv.state == pb.TICKET_STATE_CLAIMED and tv.claim_run == run:
+                continue
+            deps = [self.tickets.get(d) for d in tv.ticket.depends_on]
+            if all(d is not None and d.state == pb.TICKET_STATE_DONE for d in deps):
+                out.append(tv)
+        return out
+
+    def decision(self, kind: str) -> list[RecordedEvent]:
+        return [d for d in self.decisions if d.event.decision.kind == kind]

@@ -1,0 +1,259 @@
+"""The workspace: the repository folder on disk, kept equal to the ledger's file heads.
+
+Before a mission the repository's files are imported into the ledger (a
+StateChange for each file whose head differs), so every file's chain starts
+from what is on disk. On resume the ledger is the truth: any file whose bytes
+differ from its head is rewritten from the head's blob.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path, PurePosixPath
+
+import ledger
+from ledger import Ledger
+from proto.swarm.v1 import events_pb2 as pb
+from swarm.missions._errors import InvalidMission, OutsideRepository
+from swarm.missions._view import envelope, path_key
+
+# Never imported, never copied into the sandbox: VCS data, the embedded ledger, caches.
+_SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "env", "site-packages"})
+
+
+def walk_repo(root: Path) -> Iterator[str]:
+    """Repo-relative POSIX paths of the regular files a mission tracks, sorted.
+
+    Hidden files and folders (``.git``, ``.swarm``), caches and virtual
+    environments are left out; symlinks are never followed.
+    """
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and d not in _SKIP_DIRS
+            and not os.path.exists(os.path.join(dirpath, d, "pyvenv.cfg"))
+        )
+        rel = Path(dirpath).relative_to(root)
+        for name in sorted(filenames):
+            full = Path(dirpath, name)
+            if name.startswith(".") or full.is_symlink() or not full.is_file():
+                continue
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            yield PurePosixPath(*rel.parts, name).as_posix()
+
+
+def resolve(root: Path, path: str) -> Path:
+    """The absolute path of repo-relative ``path``; refuses anything outside ``root``."""
+    full = (root / path).resolve()
+    if full != root and root not in full.parents:
+        raise OutsideRepository(path, str(root))
+    return full
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def write_file(root: Path, path: str, data: bytes | None) -> None:
+    """Write (or, for None, delete) one workspace file atomically."""
+    full = resolve(root, path)
+    if data is None:
+        full.unlink(missing_ok=True)
+        return
+    full.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=".swarm-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if full.exists():
+            shutil.copymode(full, tmp)
+        os.replace(tmp, full)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def unified_diff(path: str, old: bytes | None, new: bytes | None, limit: int = 60_000) -> str:
+    """A unified diff for people (empty for binary content or when over ``limit`` chars)."""
+    try:
+        a = old.decode() if old is not None else ""
+        b = new.decode() if new is not None else ""
+    except UnicodeDecodeError:
+        return ""
+    text = "".join(
+        difflib.unified_diff(
+            a.splitlines(keepends=True),
+            b.splitlines(keepends=True),
+            fromfile=f"a/{path}" if old is not None else "/dev/null",
+            tofile=f"b/{path}" if new is not None else "/dev/null",
+        )
+    )
+    return text if len(text) <= limit else ""
+
+
+def change_event(
+    mission_id: str,
+    event_id: str,
+    agent_id: str,
+    path: str,
+    previous: bytes,
+    new_blob: ledger.BlobRef | None,
+    diff: str,
+    token: bytes,
+    reverts: str = "",
+) -> pb.SwarmEvent:
+    """A StateChange of ``path`` from hash ``previous`` to ``new_blob`` (None deletes)."""
+    sc = pb.StateChange(
+        path=path,
+        previous_sha256=previous,
+        unified_diff=diff,
+        fencing_token=token,
+        reversible=True,
+        reverts_event_id=reverts,
+    )
+    if new_blob is None:
+        sc.kind = pb.CHANGE_KIND_DELETE
+    else:
+        sc.new_sha256 = new_blob.sha256
+        sc.new_size = new_blob.size
+        sc.content.CopyFrom(pb.BlobRef(sha256=new_blob.sha256, size=new_blob.size))
+        sc.kind = pb.CHANGE_KIND_MODIFY if previous else pb.CHANGE_KIND_CREATE
+    return envelope(mission_id, event_id, agent_id, state_change=sc)
+
+
+def import_workspace(
+    led: Ledger,
+    tenant: str,
+    project: str,
+    root: Path,
+    mission_id: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, str], list[str]]:
+    """Bring the ledger's heads up to the files on disk; return the manifest and skipped paths.
+
+    The manifest maps every tracked path to its content sha256 (hex) as the
+    mission starts. Files a live lock protects (a person editing them) are
+    not imported and are listed as skipped.
+    """
+    heads = {f.path: f.sha256 for f in led.files(tenant, project)}
+    locked = {lk.path for lk in led.locks(tenant, project)}
+    on_disk = list(walk_repo(root))
+    manifest: dict[str, str] = {}
+    skipped: list[str] = []
+    batch: list[pb.SwarmEvent] = []
+    for i, path in enumerate(on_disk):
+        data = (root / path).read_bytes()
+        digest = sha256(data)
+        manifest[path] = digest.hex()
+        head = heads.get(path, b"")
+        if head == digest:
+            continue
+        if path in locked:
+            skipped.append(path)
+            manifest[path] = head.hex()
+            continue
+        blob = led.put_blob(tenant, data)
+        old = led.get_blob(tenant, head) if head else None
+        batch.append(
+            change_event(
+                mission_id,
+                f"{mission_id}.import.{path_key(path)}",
+                "orchestrator-1",
+                path,
+                head,
+                blob,
+                unified_diff(path, old, data),
+                b"",
+            )
+        )
+        if len(batch) >= 200:
+            led.append(tenant, project, batch)
+            batch = []
+        if progress is not None:
+            progress(i + 1, len(on_disk))
+    for path, head in heads.items():
+        if path not in manifest and path not in locked:
+            batch.append(
+                change_event(
+                    mission_id,
+                    f"{mission_id}.import.{path_key(path)}",
+                    "orchestrator-1",
+                    path,
+                    head,
+                    None,
+                    "",
+                    b"",
+                )
+            )
+    if batch:
+        led.append(tenant, project, batch)
+    return manifest, skipped
+
+
+def reconcile(
+    led: Ledger, tenant: str, project: str, root: Path, paths: Mapping[str, str]
+) -> list[str]:
+    """Rewrite every workspace file among ``paths`` whose bytes differ from its ledger head.
+
+    Returns the paths rewritten. A file with no head (deleted in the ledger) is removed.
+    """
+    fixed: list[str] = []
+    heads = {f.path: f.sha256 for f in led.files(tenant, project)}
+    for path in sorted(set(paths) | set(heads)):
+        if path not in paths:
+            continue
+        full = resolve(root, path)
+        disk = sha256(full.read_bytes()) if full.is_file() else b""
+        head = heads.get(path, b"")
+        if disk == head:
+            continue
+        write_file(root, path, led.get_blob(tenant, head) if head else None)
+        fixed.append(path)
+    return fixed
+
+
+def materialise(led: Ledger, tenant: str, manifest: Mapping[str, str], dest: Path) -> None:
+    """Write the files of ``manifest`` (path -> sha256 hex) from their blobs under ``dest``."""
+    for path, digest in manifest.items():
+        if not digest:
+            continue
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(led.get_blob(tenant, bytes.fromhex(digest)))
+
+
+def copy_workspace(root: Path, dest: Path, keep_tests: set[str] | None = None) -> None:
+    """Copy the tracked files to ``dest`` for a sandbox run.
+
+    With ``keep_tests``, test files other than those are left out, so the run
+    covers only the tests the import graph ties to a change.
+    """
+    from swarm.scout import is_test_file
+
+    for path in walk_repo(root):
+        if keep_tests is not None and is_test_file(path) and path not in keep_tests:
+            continue
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / path, target)
+
+
+def manifest_blob(led: Ledger, tenant: str, manifest: Mapping[str, str]) -> ledger.BlobRef:
+    return led.put_blob(tenant, json.dumps(dict(manifest), sort_keys=True).encode())
+
+
+def check_repo(root: Path) -> Path:
+    """The resolved repository folder, or :class:`InvalidMission` naming the problem."""
+    resolved = Path(root).resolve()
+    if not resolved.is_dir():
+        raise InvalidMission(f"repository {root} is not a directory")
+    return resolved
