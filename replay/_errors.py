@@ -104,5 +104,5 @@ class BisectError(ReplayError):
 def _iso(time_us: int) -> str:
     import datetime as dt
 
-    when = dt.datetime.fromtimestamp(time_us / 1e6, tz=dt.UTC)
+    when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=time_us)
     return when.isoformat(timespec="microseconds").replace("+00:00", "Z")

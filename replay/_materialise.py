@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import ledger
 from ledger import Ledger
 from ledger._snapshots import get_blobs
 from replay._errors import ChainBroken, OutputNotEmpty
@@ -27,7 +28,17 @@ class Materialised:
 
 def read_contents(led: Ledger, tenant: str, state: State) -> dict[str, bytes]:
     """Every file's content in ``state``, each checked against the hash its chain names."""
-    blobs = get_blobs(led, tenant, [e.sha256 for e in state.files.values()])
+    try:
+        blobs = get_blobs(led, tenant, [e.sha256 for e in state.files.values()])
+    except (ledger.UnknownBlob, ledger.CorruptStore) as exc:
+        text = str(exc)
+        path = next((p for p, e in state.files.items() if e.sha256.hex() in text), "?")
+        detail = (
+            "its content is missing"
+            if isinstance(exc, ledger.UnknownBlob)
+            else ("its stored content does not match the hash its StateChange names")
+        )
+        raise ChainBroken(path, str(state.versionstamp), detail) from exc
     out: dict[str, bytes] = {}
     for path, entry in state.files.items():
         data = blobs[entry.sha256]

@@ -35,5 +35,5 @@ def parse_time(text: str, now_us: int) -> int:
 
 def format_time(time_us: int) -> str:
     """ISO 8601 in UTC with microseconds, the form replay prints."""
-    when = dt.datetime.fromtimestamp(time_us / 1e6, tz=dt.UTC)
+    when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=time_us)
     return when.isoformat(timespec="microseconds").replace("+00:00", "Z")
