@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 # Sub-command modules, in the order `swarm --help` lists them.
-_COMMANDS = ("demo", "sandbox", "sync", "serve", "admin", "replay", "audit")
+_COMMANDS = ("demo", "sandbox", "sync", "serve", "admin", "replay", "audit", "mission")
 
 
 def build_parser() -> argparse.ArgumentParser:
