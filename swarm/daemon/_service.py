@@ -292,16 +292,18 @@ class SwarmService(api_grpc.SwarmServicer):
         self._metrics.active_streams.inc()
         sent = 0
         try:
-            while not state.closed:
+            while True:
                 if self._stopping.is_set():
                     raise _Abort(
                         grpc.StatusCode.UNAVAILABLE,
                         f"daemon is shutting down; resume after cursor {after or ''}",
                     )
+                if state.closed:  # the client went away or the deadline passed
+                    return
                 # Watch first, then read: an append after the read fires the watch.
                 watch = self._led.watch(t, p) if req.follow else None
                 if watch is not None and not state.arm(watch):
-                    return
+                    continue  # closed meanwhile: the top of the loop says how the stream ends
                 batch = self._led.read(t, p, after=after, limit=STREAM_PAGE)
                 for rec in batch:
                     after = rec.versionstamp
