@@ -231,7 +231,7 @@ def run_mission(
         ]
         threads += [
             threading.Thread(
-                target=agent_loop, args=(rt, f"coder-{i}", ("coder",), coder, i * 7919), daemon=True
+                target=agent_loop, args=(rt, f"coder-{i}", ("coder",), coder, (i - 1) * 7919), daemon=True
             )
             for i in range(1, options.coders + 1)
         ]

@@ -218,7 +218,9 @@ def validate_plan(plan: Plan, policies: Iterable[Policy] = ()) -> None:
 
 def _cycles(tickets: Sequence[Ticket]) -> list[list[str]]:
     """One witness path per cycle found by a depth-first search (self-loops reported apart)."""
-    deps = {t.id: [d for d in t.depends_on if d != t.id] for t in tickets}
+    deps: dict[str, list[str]] = {}
+    for t in tickets:  # a duplicated id keeps the dependencies of all its copies
+        deps.setdefault(t.id, []).extend(d for d in t.depends_on if d != t.id)
     colour: dict[str, int] = {}
     found: list[list[str]] = []
 
