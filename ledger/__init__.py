@@ -49,6 +49,7 @@ from ledger._port import (
     VersionstampFuture,
     Watch,
 )
+from ledger._snapshots import get_blobs, put_snapshot, snapshot_at_or_before, snapshots
 from ledger._types import (
     Appended,
     BlobRef,
@@ -106,8 +107,12 @@ __all__ = [
     "Versionstamp",
     "VersionstampFuture",
     "Watch",
+    "get_blobs",
     "new_event_id",
     "open_engine",
     "open_ledger",
+    "put_snapshot",
+    "snapshot_at_or_before",
+    "snapshots",
     "wall_clock_us",
 ]

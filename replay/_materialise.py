@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ledger
-from ledger import Ledger
-from ledger._snapshots import get_blobs
+from ledger import Ledger, get_blobs
 from replay._errors import ChainBroken, OutputNotEmpty
 from replay._state import Progress, State
 

@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import ledger
-from ledger import Ledger, RecordedEvent, Versionstamp
-from ledger._snapshots import put_snapshot, snapshot_at_or_before
+from ledger import Ledger, RecordedEvent, Versionstamp, put_snapshot, snapshot_at_or_before
 from proto.swarm.v1 import events_pb2 as pb
 from replay._errors import (
     ChainBroken,

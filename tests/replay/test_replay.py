@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 import ledger
-from ledger import Ledger
-from ledger._snapshots import snapshots
+from ledger import Ledger, snapshots
 from replay import (
     OutputNotEmpty,
     Replayer,
