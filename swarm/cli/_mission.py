@@ -29,6 +29,7 @@ import ledger
 from swarm.brain import BrainError, EditRequest
 from swarm.cli._common import LEDGER_ENV, emit_json, fail
 from swarm.missions import (
+    InvalidMission,
     MissionError,
     MissionOptions,
     MissionReport,
@@ -142,6 +143,8 @@ def _ledger_url(args: argparse.Namespace) -> str:
     url: str | None = args.ledger or os.environ.get(LEDGER_ENV)
     if url:
         return url
+    if not Path(args.repo).is_dir():  # never create a repository by creating its ledger
+        raise InvalidMission(f"repository {args.repo} is not a directory")
     folder = Path(args.repo).resolve() / ".swarm"
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite://{folder / 'ledger.sqlite'}"
@@ -304,7 +307,7 @@ def run_show(args: argparse.Namespace) -> int:
             project = _project_of(args)
             view = load_view(led, args.tenant, project, args.mission_id)
             story = mission_story(led, args.tenant, project, view)
-    except (MissionError, ledger.LedgerError) as exc:
+    except (MissionError, ledger.LedgerError, OSError) as exc:
         return fail(str(exc))
     if args.json:
         emit_json(story)

@@ -174,10 +174,7 @@ def run_mission(
     provider recorded at start (``api_key`` is never recorded; pass it again).
     """
     began = time.perf_counter()
-    view = MissionView(led, tenant, project, mission_id)
-    view.catch_up()
-    if view.started is None:
-        raise UnknownMission(mission_id, project)
+    view = load_view(led, tenant, project, mission_id)
     if view.finished is not None:
         return report_of(led, tenant, project, view, time.perf_counter() - began)
     info = view.started
@@ -231,7 +228,9 @@ def run_mission(
         ]
         threads += [
             threading.Thread(
-                target=agent_loop, args=(rt, f"coder-{i}", ("coder",), coder, (i - 1) * 7919), daemon=True
+                target=agent_loop,
+                args=(rt, f"coder-{i}", ("coder",), coder, (i - 1) * 7919),
+                daemon=True,
             )
             for i in range(1, options.coders + 1)
         ]
@@ -391,7 +390,10 @@ def rollback(rt: Runtime, view: MissionView) -> list[str]:
 def load_view(led: Ledger, tenant: str, project: str, mission_id: str) -> MissionView:
     """The mission's folded state, or :class:`UnknownMission`."""
     view = MissionView(led, tenant, project, mission_id)
-    view.catch_up()
+    try:
+        view.catch_up()
+    except (ledger.UnknownTenant, ledger.UnknownProject):
+        raise UnknownMission(mission_id, project) from None
     if view.started is None:
         raise UnknownMission(mission_id, project)
     return view

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger import Ledger
+from proto.swarm.v1 import events_pb2 as pb
 from swarm.missions._view import STATE_NAMES, MissionView
 
 
@@ -49,6 +50,7 @@ def mission_story(led: Ledger, tenant: str, project: str, view: MissionView) -> 
             state = STATE_NAMES.get(t.state, "?")
             line["what"] = f"ticket {t.ticket_id} {state} (attempt {t.attempt}){why}"
         else:
-            line["what"] = f"signal {ev.signal.kind}: {ev.signal.detail}"
+            name = pb.SignalKind.Name(ev.signal.kind).removeprefix("SIGNAL_KIND_").lower()
+            line["what"] = f"signal {name}: {ev.signal.detail}"
         story.append(line)
     return {"mission_id": view.mission_id, "dag": dag, "story": story}
