@@ -178,6 +178,7 @@ def run_mission(
     if view.finished is not None:
         return report_of(led, tenant, project, view, time.perf_counter() - began)
     info = view.started
+    assert info is not None  # load_view refuses a mission that never started
     root = check_repo(Path(repo) if repo is not None else Path(info["repo"]))
     req = json.loads(info["request"])
     request = EditRequest(req["kind"], req["params"])
