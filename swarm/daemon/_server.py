@@ -24,6 +24,7 @@ from proto.swarm.v1 import service_pb2, service_pb2_grpc
 from swarm.daemon._errors import ConfigError
 from swarm.daemon._logging import get_logger
 from swarm.daemon._metrics import Metrics
+from swarm.daemon._missions import MissionRunner
 from swarm.daemon._service import SwarmService
 from swarm.daemon._tokens import TokenStore
 
@@ -60,7 +61,8 @@ class Daemon:
         self.led = led
         self.metrics = Metrics()
         self.tokens = TokenStore(led)
-        self.service = SwarmService(led, self.tokens, self.metrics)
+        self.missions = MissionRunner(led, config.workspaces, self.metrics)
+        self.service = SwarmService(led, self.tokens, self.metrics, self.missions)
         self._health = health.HealthServicer()
         self._stopped = threading.Event()
         self._log = get_logger()
@@ -116,15 +118,21 @@ class Daemon:
         self._server.start()
         self._health.set("", health_pb2.HealthCheckResponse.SERVING)
         self._health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+        resumed = self.missions.resume_all()
         self._log.info(
             "daemon started",
+            resumed_missions=resumed,
             port=self.port,
             metrics_port=self.metrics_port,
             tls=cfg.tls_cert is not None,
         )
 
     def stop(self) -> None:
-        """Stop taking calls, end open streams, let unary calls finish within the grace period."""
+        """Stop taking calls, end open streams, give unary calls and missions the grace period.
+
+        A mission still running after it is left as its log stands; the next daemon
+        resumes it (its steps have deterministic ids, so none lands twice).
+        """
         if self._stopped.is_set():
             return
         self._health.enter_graceful_shutdown()
@@ -132,7 +140,8 @@ class Daemon:
         done = self._server.stop(self.config.grace_s)
         ended = self.service.stop_streams()
         done.wait()
-        self._log.info("daemon stopped", streams_ended=ended)
+        left = self.missions.stop(self.config.grace_s)
+        self._log.info("daemon stopped", streams_ended=ended, missions_left_to_resume=left)
         self._stopped.set()
 
     def wait(self, timeout: float | None = None) -> bool:

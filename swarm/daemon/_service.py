@@ -21,6 +21,7 @@ import grpc
 
 import ledger
 from ledger import Versionstamp
+from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
 from proto.swarm.v1 import service_pb2_grpc as api_grpc
 from swarm.daemon._errors import (
@@ -32,6 +33,7 @@ from swarm.daemon._errors import (
 )
 from swarm.daemon._logging import get_logger
 from swarm.daemon._metrics import Metrics
+from swarm.daemon._missions import MissionRunner, mission_error_status
 from swarm.daemon._tokens import SYSTEM_TENANT, Role, TokenInfo, TokenStore
 
 HISTORY_DEFAULT = 1000
@@ -75,6 +77,9 @@ def status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.NOT_FOUND, str(exc)
     if isinstance(exc, TokenError):
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    mission = mission_error_status(exc)
+    if mission is not None:
+        return getattr(grpc.StatusCode, mission[0]), mission[1]
     for kind, code in _LEDGER_STATUS:
         if isinstance(exc, kind):
             return code, f"{type(exc).__name__}: {exc}"
@@ -137,8 +142,15 @@ class _StreamState:
 class SwarmService(api_grpc.SwarmServicer):
     """The API over one Ledger; missions go to ``missions`` when the orchestrator is wired."""
 
-    def __init__(self, led: ledger.Ledger, tokens: TokenStore, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        led: ledger.Ledger,
+        tokens: TokenStore,
+        metrics: Metrics,
+        missions: MissionRunner | None = None,
+    ) -> None:
         self._led = led
+        self._missions = missions
         self._tokens = tokens
         self._metrics = metrics
         self._streams: set[_StreamState] = set()
@@ -228,39 +240,49 @@ class SwarmService(api_grpc.SwarmServicer):
         return self._info(t, p)
 
     # missions -------------------------------------------------------------------------
-    def _missions_unwired(self) -> _Abort:
-        return _Abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            "missions are not wired to this daemon yet: the orchestrator (swarm.missions, "
-            "issue 4) has not landed; events, files, locks and tokens work",
-        )
+    def _runner(self) -> MissionRunner:
+        if self._missions is None:
+            raise _Abort(
+                grpc.StatusCode.UNIMPLEMENTED,
+                "this daemon runs no orchestrator (started without missions)",
+            )
+        return self._missions
 
     def _submit_mission(self, call: _Call, req: api.SubmitMissionRequest) -> api.Mission:
-        self._project(call, req.project, Role.IDE)
+        t, p = self._project(call, req.project, Role.IDE)
         if req.mission_id:
             call.facts["mission_id"] = req.mission_id
-        raise self._missions_unwired()
+        runner = self._runner()
+        mid = runner.submit(t, p, req)
+        call.facts["mission_id"] = mid
+        return runner.describe(t, p, mid)
 
     def _get_mission(self, call: _Call, req: api.GetMissionRequest) -> api.Mission:
-        self._project(call, req.project, Role.OPS)
+        t, p = self._project(call, req.project, Role.OPS)
         call.facts["mission_id"] = req.mission_id
-        raise self._missions_unwired()
+        return self._runner().describe(t, p, req.mission_id)
 
     def _list_missions(self, call: _Call, req: api.ListMissionsRequest) -> api.ListMissionsResponse:
-        self._project(call, req.project, Role.OPS)
-        raise self._missions_unwired()
+        t, p = self._project(call, req.project, Role.OPS)
+        return api.ListMissionsResponse(missions=self._runner().list(t, p))
 
     def _cancel_mission(self, call: _Call, req: api.CancelMissionRequest) -> api.Mission:
-        self._project(call, req.project, Role.IDE)
+        t, p = self._project(call, req.project, Role.IDE)
         call.facts["mission_id"] = req.mission_id
-        raise self._missions_unwired()
+        runner = self._runner()
+        assert call.principal is not None
+        runner.cancel(t, p, req.mission_id, req.reason, f"token {call.principal.token_id}")
+        return runner.describe(t, p, req.mission_id)
 
     def _follow_mission(
         self, call: _Call, req: api.FollowMissionRequest, context: grpc.ServicerContext
     ) -> Iterator[api.EventRecord]:
-        self._project(call, req.project, Role.OPS)
+        t, p = self._project(call, req.project, Role.OPS)
         call.facts["mission_id"] = req.mission_id
-        raise self._missions_unwired()
+        self._runner().describe(t, p, req.mission_id)  # NOT_FOUND for an unknown mission
+        yield from self._tail(
+            call, t, p, req.after, True, req.mission_id, 0, context, until_finished=True
+        )
 
     # events ---------------------------------------------------------------------------
     def _cursor(self, t: str, p: str, text: str, name: str = "cursor") -> Versionstamp | None:
@@ -284,7 +306,23 @@ class SwarmService(api_grpc.SwarmServicer):
         t, p = self._project(call, req.project, Role.OPS)
         if req.mission_id:
             call.facts["mission_id"] = req.mission_id
-        after = self._cursor(t, p, req.after)
+        yield from self._tail(call, t, p, req.after, req.follow, req.mission_id, req.limit, context)
+
+    def _tail(
+        self,
+        call: _Call,
+        t: str,
+        p: str,
+        after_text: str,
+        follow: bool,
+        mission_id: str,
+        limit: int,
+        context: grpc.ServicerContext,
+        *,
+        until_finished: bool = False,
+    ) -> Iterator[api.EventRecord]:
+        """The log after a cursor, then live: watch set before each read, so nothing is missed."""
+        after = self._cursor(t, p, after_text)
         state = _StreamState()
         context.add_callback(state.close)
         with self._streams_lock:
@@ -301,20 +339,22 @@ class SwarmService(api_grpc.SwarmServicer):
                 if state.closed:  # the client went away or the deadline passed
                     return
                 # Watch first, then read: an append after the read fires the watch.
-                watch = self._led.watch(t, p) if req.follow else None
+                watch = self._led.watch(t, p) if follow else None
                 if watch is not None and not state.arm(watch):
                     continue  # closed meanwhile: the top of the loop says how the stream ends
                 batch = self._led.read(t, p, after=after, limit=STREAM_PAGE)
                 for rec in batch:
                     after = rec.versionstamp
-                    if req.mission_id and rec.event.mission_id != req.mission_id:
+                    if mission_id and rec.event.mission_id != mission_id:
                         continue
                     yield api.EventRecord(
                         cursor=str(rec.versionstamp), event=rec.event, chain=rec.chain
                     )
                     sent += 1
                     self._metrics.events_streamed.inc()
-                    if req.limit and sent >= req.limit:
+                    if limit and sent >= limit:
+                        return
+                    if until_finished and _finishes(rec, mission_id):
                         return
                 if batch:
                     if watch is not None:
@@ -575,6 +615,14 @@ class SwarmService(api_grpc.SwarmServicer):
             self._finish(method, call, grpc.StatusCode.CANCELLED, started)
             raise
         self._finish(method, call, code, started)
+
+
+def _finishes(rec: ledger.RecordedEvent, mission_id: str) -> bool:
+    return (
+        rec.kind == "signal"
+        and rec.event.mission_id == mission_id
+        and rec.event.signal.kind == pb.SIGNAL_KIND_MISSION_FINISHED
+    )
 
 
 def _unary(name: str) -> Callable[..., Any]:

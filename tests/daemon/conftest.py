@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ from proto.swarm.v1 import service_pb2 as api
 from proto.swarm.v1 import service_pb2_grpc as api_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "sample_repo"
 
 
 def swarm_cli(*args: str, env: dict[str, str] | None = None, check: bool = True) -> Any:
@@ -128,6 +130,13 @@ class World:
     url: str
     led: ledger.Ledger
     tokens: dict[str, str]  # "a-ide", "a-ops", "a-admin", "b-ide"
+    workspaces: Path
+
+    def workspace(self, name: str) -> Path:
+        """A fresh copy of examples/sample_repo under the daemon's --workspaces."""
+        dest = self.workspaces / name
+        shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns("__pycache__", ".swarm"))
+        return dest
 
     def md(self, who: str) -> list[tuple[str, str]]:
         return [("authorization", f"Bearer {self.tokens[who]}")]
@@ -151,9 +160,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     led = ledger.open_ledger(url)
     for t in (TENANT_A, TENANT_B):
         led.create_project(t, PROJECT, exist_ok=True)
-    daemon = start_daemon(url, workdir)
+    workspaces = workdir / "workspaces"
+    workspaces.mkdir()
+    daemon = start_daemon(url, workdir, "--workspaces", str(workspaces))
     try:
-        yield World(daemon, url, led, tokens)
+        yield World(daemon, url, led, tokens, workspaces)
     finally:
         daemon.stop()
         led.close()

@@ -176,14 +176,3 @@ def test_an_admin_manages_its_tenants_tokens_through_the_api(world: World, stub:
         code_of(stub, "CreateToken", bad_role, world.md("a-admin"))
         == grpc.StatusCode.INVALID_ARGUMENT
     )
-
-
-def test_missions_say_they_are_not_wired_yet(world: World, stub: Any) -> None:
-    with pytest.raises(grpc.RpcError) as err:
-        stub.SubmitMission(
-            api.SubmitMissionRequest(project=ref(), kind="rename"),
-            metadata=world.md("a-ide"),
-            timeout=10,
-        )
-    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "orchestrator" in err.value.details()

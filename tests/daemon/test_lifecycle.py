@@ -188,3 +188,86 @@ def test_admin_token_cli_for_a_person_and_a_script(sqlite_url: str) -> None:
         check=False,
     )
     assert bad.returncode == 2 and "tenant" in bad.stderr
+
+
+def test_sigterm_during_a_mission_then_a_restart_completes_it_with_nothing_applied_twice(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    import shutil
+    from collections import Counter
+
+    from proto.swarm.v1 import events_pb2 as pb
+    from tests.daemon.conftest import SAMPLE
+
+    workspaces = tmp_path / "workspaces"
+    shutil.copytree(
+        SAMPLE, workspaces / "app", ignore=shutil.ignore_patterns("__pycache__", ".swarm")
+    )
+    token = make_token(sqlite_url, "acme", "ide")
+    md = [("authorization", f"Bearer {token}")]
+    daemon = start_daemon(sqlite_url, tmp_path, "--workspaces", str(workspaces), "--grace", "0.5")
+    stub = daemon.stub()
+    project = api.ProjectRef(project="app")
+    mission = stub.SubmitMission(
+        api.SubmitMissionRequest(
+            project=project,
+            kind="rename",
+            params={"old": "calculate_total", "new": "compute_order_total"},
+            workspace="app",
+            skip_tests=True,
+            coders=1,
+            step_delay_s=0.4,
+        ),
+        metadata=md,
+        timeout=30,
+    )
+    mid = mission.mission_id
+    edits = 0
+    for rec in stub.FollowMission(
+        api.FollowMissionRequest(project=project, mission_id=mid), metadata=md, timeout=60
+    ):
+        ev = rec.event
+        if ev.WhichOneof("payload") == "state_change" and not ev.event_id.startswith(
+            f"{mid}.import."
+        ):
+            edits += 1
+            if edits == 2:
+                break  # the mission is half-way through its edits
+    daemon.proc.send_signal(signal.SIGTERM)
+    assert daemon.proc.wait(30) == 0
+    stopped = [ln for ln in daemon.log_lines() if ln["event"] == "daemon stopped"]
+    assert stopped and stopped[0]["missions_left_to_resume"] == [mid]
+
+    again = start_daemon(sqlite_url, tmp_path, "--workspaces", str(workspaces))
+    try:
+        stub2 = again.stub()
+        list(
+            stub2.FollowMission(
+                api.FollowMissionRequest(project=project, mission_id=mid), metadata=md, timeout=120
+            )
+        )
+        done = stub2.GetMission(
+            api.GetMissionRequest(project=project, mission_id=mid), metadata=md, timeout=10
+        )
+        assert done.state == "succeeded", done.reason
+        started = [ln for ln in again.log_lines() if ln["event"] == "daemon started"]
+        assert started[0]["resumed_missions"] == [mid]
+    finally:
+        assert again.stop() == 0
+    with ledger.open_ledger(sqlite_url) as led:
+        changes = [
+            r
+            for r in led.history("acme", "app", mission=mid)
+            if r.kind == "state_change" and not r.event.event_id.startswith(f"{mid}.import.")
+        ]
+        applied = Counter(
+            r.event.state_change.path for r in changes if not r.event.state_change.reverts_event_id
+        )
+        assert applied and set(applied.values()) == {1}, applied  # each file edited exactly once
+        assert len({r.event.event_id for r in changes}) == len(changes)
+        assert all(
+            r.event.signal.kind != pb.SIGNAL_KIND_MISSION_FINISHED or r.event.mission_id == mid
+            for r in led.history("acme", "app", mission=mid)
+        )
+    text = (workspaces / "app" / "shop" / "pricing.py").read_text()
+    assert "def compute_order_total" in text

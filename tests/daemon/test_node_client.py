@@ -35,11 +35,12 @@ def node() -> str:
     return node_bin
 
 
-def test_the_node_client_lists_submits_locks_and_follows_events(
+def test_the_node_client_submits_a_mission_follows_it_and_holds_a_lock(
     world: World, node: str, tmp_path: Path
 ) -> None:
     project = f"p{uuid.uuid4().hex[:10]}"
     world.led.create_project(TENANT_A, project)
+    world.workspace(project)
     release = tmp_path / "release"
     proc = subprocess.Popen(
         [node, "client.js"],
@@ -52,6 +53,7 @@ def test_the_node_client_lists_submits_locks_and_follows_events(
             "SWARM_PROJECT": project,
             "SWARM_PATH": "src/cart.py",
             "SWARM_HOLD_FILE": str(release),
+            "SWARM_SKIP_TESTS": "1",
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -81,6 +83,9 @@ def test_the_node_client_lists_submits_locks_and_follows_events(
     assert summary["lock"]["listed"] == ["src/cart.py@human:vscode"]
     assert summary["lock"]["renewed_same_token"] is True
     assert summary["lock_signals"] == ["SIGNAL_KIND_LOCK_ACQUIRED", "SIGNAL_KIND_LOCK_RELEASED"]
-    # Missions answer honestly until the orchestrator is wired into the daemon.
-    assert summary["mission"]["code"] in ("OK", "UNIMPLEMENTED")
+    mission = summary["mission"]
+    assert mission["code"] == "OK", mission
+    assert mission["state"] == "succeeded"
+    assert "shop/pricing.py" in mission["files_changed"]
+    assert mission["events"]["state_change"] >= len(mission["files_changed"])
     assert world.led.get_lock(TENANT_A, project, "src/cart.py") is None

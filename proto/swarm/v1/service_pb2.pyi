@@ -254,7 +254,7 @@ class Ticket(_message.Message):
     def __init__(self, ticket_id: _Optional[str] = ..., state: _Optional[_Union[_events_pb2.TicketState, str]] = ..., agent_kind: _Optional[str] = ..., depends_on: _Optional[_Iterable[str]] = ..., attempt: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Mission(_message.Message):
-    __slots__ = ("mission_id", "project", "kind", "params", "state", "reason", "tickets", "started_us", "finished_us")
+    __slots__ = ("mission_id", "project", "kind", "params", "state", "reason", "tickets", "started_us", "finished_us", "files_changed", "workspace")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +271,8 @@ class Mission(_message.Message):
     TICKETS_FIELD_NUMBER: _ClassVar[int]
     STARTED_US_FIELD_NUMBER: _ClassVar[int]
     FINISHED_US_FIELD_NUMBER: _ClassVar[int]
+    FILES_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     mission_id: str
     project: ProjectRef
     kind: str
@@ -280,10 +282,12 @@ class Mission(_message.Message):
     tickets: _containers.RepeatedCompositeFieldContainer[Ticket]
     started_us: int
     finished_us: int
-    def __init__(self, mission_id: _Optional[str] = ..., project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., tickets: _Optional[_Iterable[_Union[Ticket, _Mapping]]] = ..., started_us: _Optional[int] = ..., finished_us: _Optional[int] = ...) -> None: ...
+    files_changed: _containers.RepeatedScalarFieldContainer[str]
+    workspace: str
+    def __init__(self, mission_id: _Optional[str] = ..., project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., tickets: _Optional[_Iterable[_Union[Ticket, _Mapping]]] = ..., started_us: _Optional[int] = ..., finished_us: _Optional[int] = ..., files_changed: _Optional[_Iterable[str]] = ..., workspace: _Optional[str] = ...) -> None: ...
 
 class SubmitMissionRequest(_message.Message):
-    __slots__ = ("project", "kind", "params", "workspace", "mission_id")
+    __slots__ = ("project", "kind", "params", "workspace", "mission_id", "coders", "skip_tests", "step_delay_s")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -296,12 +300,18 @@ class SubmitMissionRequest(_message.Message):
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     MISSION_ID_FIELD_NUMBER: _ClassVar[int]
+    CODERS_FIELD_NUMBER: _ClassVar[int]
+    SKIP_TESTS_FIELD_NUMBER: _ClassVar[int]
+    STEP_DELAY_S_FIELD_NUMBER: _ClassVar[int]
     project: ProjectRef
     kind: str
     params: _containers.ScalarMap[str, str]
     workspace: str
     mission_id: str
-    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., workspace: _Optional[str] = ..., mission_id: _Optional[str] = ...) -> None: ...
+    coders: int
+    skip_tests: bool
+    step_delay_s: float
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., workspace: _Optional[str] = ..., mission_id: _Optional[str] = ..., coders: _Optional[int] = ..., skip_tests: _Optional[bool] = ..., step_delay_s: _Optional[float] = ...) -> None: ...
 
 class GetMissionRequest(_message.Message):
     __slots__ = ("project", "mission_id")

@@ -1,8 +1,8 @@
 // An IDE-side client of `swarm serve`, written the way a VS Code extension would be:
 // @grpc/grpc-js with the service loaded from the .proto files by @grpc/proto-loader.
 //
-// It lists projects, submits a mission (reporting UNIMPLEMENTED honestly while the
-// orchestrator is not wired), holds a lock on the file "its user" edits, follows the
+// It lists projects, submits a mission and follows its events to the end, holds a
+// lock on the file "its user" edits (agents wait for it), follows the
 // project's event stream until it sees its own lock granted and released, and prints
 // one JSON summary on stdout. Settings come from the environment:
 //   SWARM_TARGET (host:port), SWARM_TOKEN, SWARM_PROTO_ROOT (repository root),
@@ -65,8 +65,28 @@ async function main() {
       kind: "rename",
       params: { old: "calculate_total", new: "compute_order_total" },
       workspace: project,
+      skip_tests: process.env.SWARM_SKIP_TESTS === "1",
     });
-    summary.mission = { code: "OK", id: mission.mission_id, state: mission.state };
+    summary.mission = { code: "OK", id: mission.mission_id, submitted_state: mission.state };
+    // Follow the mission's events until it finishes (the server ends the stream then).
+    const kinds = {};
+    await new Promise((resolve, reject) => {
+      const follow = client.FollowMission(
+        { project: { project }, mission_id: mission.mission_id },
+        metadata(),
+        { deadline: deadline(120) },
+      );
+      follow.on("data", (record) => {
+        const kind = record.event.payload;
+        kinds[kind] = (kinds[kind] || 0) + 1;
+      });
+      follow.on("error", reject);
+      follow.on("end", resolve);
+    });
+    const done = await unary("GetMission", { project: { project }, mission_id: mission.mission_id });
+    summary.mission.events = kinds;
+    summary.mission.state = done.state;
+    summary.mission.files_changed = done.files_changed;
   } catch (err) {
     summary.mission = { code: grpc.status[err.code], details: err.details };
   }
