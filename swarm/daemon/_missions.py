@@ -90,6 +90,9 @@ class MissionRunner:
             grace_s = max(0.0, grace_s / 2)
         return [r.mission_id for r in running if r.thread.is_alive()]
 
+    def _ending(self, r: Running) -> bool:
+        return self._led.find_event(r.tenant, f"{r.mission_id}.finished") is not None
+
     def _unfinished(self, tenant: str, project: str) -> list[str]:
         started: list[str] = []
         finished: set[str] = set()
@@ -130,6 +133,8 @@ class MissionRunner:
             if not self._accepting:
                 raise MissionRefused("UNAVAILABLE", "the daemon is shutting down")
             busy = self._running.get((tenant, project))
+            if busy is not None and busy.thread.is_alive() and self._ending(busy):
+                busy.thread.join(5.0)  # its end is in the log; the thread is only logging it
             if busy is not None and busy.thread.is_alive():
                 raise MissionRefused(
                     "FAILED_PRECONDITION",

@@ -1,0 +1,263 @@
+"""Load on a real ``swarm serve``: 50 clients streaming events while 5 missions run, for 60 s.
+
+Starts the daemon as a process on a fresh sqlite ledger with five copies of
+examples/sample_repo as workspaces. Five drivers keep one mission each
+running (a rename there and back, again and again), 50 clients follow the
+five projects' event streams live, and 4 clients make unary calls
+(GetMission, ListFiles, ListLocks) whose latency is recorded. At the end it
+prints stream throughput, unary p50/p99, errors (must be 0) and the
+daemon's peak RSS, then the baseline: the same logs read in-process with
+``Ledger.iter_events`` and over one gRPC stream, in the same run, with the
+ratio.
+
+    python bench/grpc_load.py                 # 60 s, as the issue asks
+    python bench/grpc_load.py --seconds 10    # a quick look
+    python bench/grpc_load.py --with-tests    # the critic runs the sample's tests in the sandbox
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import grpc
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import ledger  # noqa: E402
+from proto.swarm.v1 import service_pb2 as api  # noqa: E402
+from proto.swarm.v1 import service_pb2_grpc as api_grpc  # noqa: E402
+from swarm.daemon import Role, TokenStore  # noqa: E402
+
+TENANT = "bench"
+NAMES = ("calculate_total", "compute_order_total")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--streams", type=int, default=50)
+    parser.add_argument("--missions", type=int, default=5)
+    parser.add_argument("--unary-clients", type=int, default=4)
+    parser.add_argument("--with-tests", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="swarm-grpc-load-"))
+    url = f"sqlite://{work / 'ledger.sqlite'}"
+    workspaces = work / "workspaces"
+    projects = [f"m{i}" for i in range(args.missions)]
+    with ledger.open_ledger(url) as led:
+        token, _ = TokenStore(led).create(TENANT, Role.IDE, "bench")
+        for p in projects:
+            led.create_project(TENANT, p)
+            shutil.copytree(
+                ROOT / "examples" / "sample_repo",
+                workspaces / p,
+                ignore=shutil.ignore_patterns("__pycache__", ".swarm"),
+            )
+    daemon = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "swarm",
+            "serve",
+            "--ledger",
+            url,
+            "--listen",
+            "127.0.0.1:0",
+            "--workspaces",
+            str(workspaces),
+            "--json",
+            "--log-level",
+            "warning",
+            "--workers",
+            "128",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=(work / "serve.log").open("w"),
+        text=True,
+    )
+    assert daemon.stdout is not None
+    port = json.loads(daemon.stdout.readline())["port"]
+    target = f"127.0.0.1:{port}"
+    md = [("authorization", f"Bearer {token}")]
+    stop = threading.Event()
+    errors: list[str] = []
+    streamed = [0] * args.streams
+    latencies: list[float] = []
+    missions_done = [0] * args.missions
+    last_mission: dict[str, str] = {}
+    print(
+        f"swarm serve on {target}; {args.streams} streams, {args.missions} missions, {args.seconds:.0f} s",
+        file=sys.stderr,
+    )
+
+    def driver(i: int) -> None:
+        stub = api_grpc.SwarmStub(grpc.insecure_channel(target))
+        p = projects[i]
+        ref = api.ProjectRef(project=p)
+        n = 0
+        while not stop.is_set():
+            old, new = NAMES[n % 2], NAMES[(n + 1) % 2]
+            try:
+                m = stub.SubmitMission(
+                    api.SubmitMissionRequest(
+                        project=ref,
+                        kind="rename",
+                        params={"old": old, "new": new},
+                        workspace=p,
+                        skip_tests=not args.with_tests,
+                        coders=2,
+                    ),
+                    metadata=md,
+                    timeout=60,
+                )
+                last_mission[p] = m.mission_id
+                for _ in stub.FollowMission(
+                    api.FollowMissionRequest(project=ref, mission_id=m.mission_id),
+                    metadata=md,
+                    timeout=300,
+                ):
+                    pass
+                got = stub.GetMission(
+                    api.GetMissionRequest(project=ref, mission_id=m.mission_id),
+                    metadata=md,
+                    timeout=30,
+                )
+                if got.state != "succeeded":
+                    errors.append(f"mission {m.mission_id} {got.state}: {got.reason}")
+                    return
+                missions_done[i] += 1
+                n += 1
+            except grpc.RpcError as exc:
+                errors.append(f"driver {p}: {exc.code().name} {exc.details()}")
+                return
+
+    def streamer(i: int) -> None:
+        stub = api_grpc.SwarmStub(grpc.insecure_channel(target))
+        call = stub.StreamEvents(
+            api.StreamEventsRequest(
+                project=api.ProjectRef(project=projects[i % len(projects)]), follow=True
+            ),
+            metadata=md,
+            timeout=args.seconds + 120,
+        )
+        stop_cb = threading.Thread(target=lambda: (stop.wait(), call.cancel()), daemon=True)
+        stop_cb.start()
+        try:
+            for _ in call:
+                streamed[i] += 1
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                errors.append(f"stream {i}: {exc.code().name} {exc.details()}")
+
+    def unary(i: int) -> None:
+        stub = api_grpc.SwarmStub(grpc.insecure_channel(target))
+        k = 0
+        while not stop.is_set():
+            p = projects[k % len(projects)]
+            ref = api.ProjectRef(project=p)
+            t0 = time.perf_counter()
+            try:
+                if k % 3 == 0 and p in last_mission:
+                    stub.GetMission(
+                        api.GetMissionRequest(project=ref, mission_id=last_mission[p]),
+                        metadata=md,
+                        timeout=30,
+                    )
+                elif k % 3 == 1:
+                    stub.ListFiles(api.ListFilesRequest(project=ref), metadata=md, timeout=30)
+                else:
+                    stub.ListLocks(api.ListLocksRequest(project=ref), metadata=md, timeout=30)
+            except grpc.RpcError as exc:
+                errors.append(f"unary: {exc.code().name} {exc.details()}")
+                continue
+            latencies.append(time.perf_counter() - t0)
+            k += 1
+
+    threads = [threading.Thread(target=streamer, args=(i,)) for i in range(args.streams)]
+    threads += [threading.Thread(target=driver, args=(i,)) for i in range(args.missions)]
+    threads += [threading.Thread(target=unary, args=(i,)) for i in range(args.unary_clients)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    while time.perf_counter() - began < args.seconds:
+        time.sleep(min(5.0, args.seconds))
+        print(
+            f"  {time.perf_counter() - began:5.1f} s  missions {sum(missions_done)}  streamed {sum(streamed)}  unary {len(latencies)}  errors {len(errors)}",
+            file=sys.stderr,
+        )
+    stop.set()
+    for t in threads:
+        t.join(300)
+    elapsed = time.perf_counter() - began
+    rss = peak_rss_mb(daemon.pid)
+
+    # Baseline, same run: every project's whole log read in-process, then over one gRPC stream.
+    with ledger.open_ledger(url) as led:
+        t0 = time.perf_counter()
+        local = sum(sum(1 for _ in led.iter_events(TENANT, p)) for p in projects)
+        local_s = time.perf_counter() - t0
+    stub = api_grpc.SwarmStub(grpc.insecure_channel(target))
+    t0 = time.perf_counter()
+    remote = sum(
+        sum(
+            1
+            for _ in stub.StreamEvents(
+                api.StreamEventsRequest(project=api.ProjectRef(project=p)), metadata=md, timeout=300
+            )
+        )
+        for p in projects
+    )
+    remote_s = time.perf_counter() - t0
+    daemon.terminate()
+    daemon.wait(60)
+
+    lat = sorted(latencies)
+    p50 = statistics.median(lat) * 1000 if lat else float("nan")
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else float("nan")
+    print(
+        f"grpc_load: {args.streams} streams, {args.missions} mission drivers, {elapsed:.1f} s, tests in sandbox: {args.with_tests}"
+    )
+    print(
+        f"  missions completed        {sum(missions_done)}  ({sum(missions_done) / elapsed:.2f}/s)"
+    )
+    print(
+        f"  events streamed (total)   {sum(streamed)}  ({sum(streamed) / elapsed:.0f} events/s across {args.streams} live streams)"
+    )
+    print(
+        f"  unary calls               {len(lat)}  ({len(lat) / elapsed:.0f}/s)  p50 {p50:.2f} ms  p99 {p99:.2f} ms"
+    )
+    print(f"  errors                    {len(errors)}")
+    for e in errors[:5]:
+        print(f"    {e}")
+    print(f"  daemon peak RSS           {rss:.1f} MB")
+    print(
+        f"  baseline: full logs ({local} events) in-process {local / local_s:.0f} events/s, over one gRPC stream {remote / remote_s:.0f} events/s"
+    )
+    print(f"  ratio gRPC stream / in-process read: {(remote / remote_s) / (local / local_s):.2f}x")
+    shutil.rmtree(work, ignore_errors=True)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
