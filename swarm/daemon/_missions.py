@@ -161,7 +161,9 @@ class MissionRunner:
                 "FAILED_PRECONDITION",
                 f"mission {mission_id} already ended ({view.finished.get('outcome', '?')})",
             )
-        ticket = Ticket(id=CANCEL_TICKET, kind="orchestrator", inputs={"by": who})
+        # A known kind keeps the scout's plan validation happy; the ticket lands already
+        # failed, and agents only claim tickets that are not terminal, so none runs it.
+        ticket = Ticket(id=CANCEL_TICKET, kind="critic", inputs={"cancelled_by": who})
         why = f"cancelled by {who}" + (f": {reason}" if reason else "")
         self._led.append(
             tenant,

@@ -20,12 +20,12 @@ from typing import Any, TypeVar
 import grpc
 
 import ledger
+import replay
 from ledger import Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
 from proto.swarm.v1 import service_pb2_grpc as api_grpc
 from swarm.daemon._errors import (
-    DaemonError,
     PermissionDenied,
     TokenError,
     Unauthenticated,
@@ -77,6 +77,14 @@ def status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.NOT_FOUND, str(exc)
     if isinstance(exc, TokenError):
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    if isinstance(exc, replay.UnknownPoint):
+        return grpc.StatusCode.NOT_FOUND, str(exc)
+    if isinstance(exc, replay.BadPoint):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    if isinstance(exc, replay.ChainBroken):
+        return grpc.StatusCode.DATA_LOSS, str(exc)
+    if isinstance(exc, replay.ReplayError):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
     mission = mission_error_status(exc)
     if mission is not None:
         return getattr(grpc.StatusCode, mission[0]), mission[1]
@@ -433,24 +441,12 @@ class SwarmService(api_grpc.SwarmServicer):
                 for f in self._led.files(t, p)
             ]
             return files, str(head) if head else ""
-        # Fold the StateChanges up to and including vs (replay's materialise will replace this).
-        state: dict[str, api.FileInfo] = {}
-        for rec in self._led.iter_events(t, p):
-            if rec.versionstamp > vs:
-                break
-            if rec.kind != "state_change":
-                continue
-            ch = rec.event.state_change
-            if ch.new_sha256:
-                state[ch.path] = api.FileInfo(
-                    path=ch.path,
-                    sha256=ch.new_sha256,
-                    size=ch.new_size or ch.content.size,
-                    versionstamp=str(rec.versionstamp),
-                )
-            else:
-                state.pop(ch.path, None)
-        return [state[k] for k in sorted(state)], str(vs)
+        state = replay.Replayer(self._led, t, p).state_at(vs)
+        files = [
+            api.FileInfo(path=path, sha256=entry.sha256, size=entry.size)
+            for path, entry in sorted(state.files.items())
+        ]
+        return files, str(vs)
 
     def _list_files(self, call: _Call, req: api.ListFilesRequest) -> api.ListFilesResponse:
         t, p = self._project(call, req.project, Role.OPS)
@@ -481,6 +477,20 @@ class SwarmService(api_grpc.SwarmServicer):
             found = match[0]
         content = self._led.get_blob(t, found.sha256)
         return api.ReadFileResponse(file=found, content=content, at_versionstamp=at)
+
+    def _fork(self, call: _Call, req: api.ForkRequest) -> api.ForkResponse:
+        t, p = self._project(call, req.project, Role.IDE)
+        vs = self._point(t, p, req.at) or self._led.head(t, p)
+        assert vs is not None  # a project's log opens with PROJECT_CREATED
+        state = replay.Replayer(self._led, t, p).state_at(vs)
+        forked = replay.fork(self._led, t, p, state, req.new_project)
+        self._metrics.ledger_commits.inc()
+        return api.ForkResponse(
+            project=self._info(t, forked.project),
+            link=str(forked.link),
+            files=forked.files,
+            at_versionstamp=str(vs),
+        )
 
     # locks ----------------------------------------------------------------------------
     @staticmethod
@@ -575,13 +585,10 @@ class SwarmService(api_grpc.SwarmServicer):
         try:
             call = self._begin(context)
             response = impl(call, request)
-        except (DaemonError, ledger.LedgerError, _Abort) as exc:
-            code, msg = status_of(exc)
-            self._finish(method, call, code, started, msg)
-            context.abort(code, msg)
         except Exception as exc:
             code, msg = status_of(exc)
-            self._log.exception("rpc failed", method=method)
+            if code is grpc.StatusCode.INTERNAL:
+                self._log.exception("rpc failed", method=method)
             self._finish(method, call, code, started, msg)
             context.abort(code, msg)
         self._finish(method, call, grpc.StatusCode.OK, started)
@@ -602,13 +609,10 @@ class SwarmService(api_grpc.SwarmServicer):
             yield from impl(call, request, context)
             if not context.is_active():
                 code = grpc.StatusCode.CANCELLED
-        except (DaemonError, ledger.LedgerError, _Abort) as exc:
-            code, msg = status_of(exc)
-            self._finish(method, call, code, started, msg)
-            context.abort(code, msg)
         except Exception as exc:
             code, msg = status_of(exc)
-            self._log.exception("rpc failed", method=method)
+            if code is grpc.StatusCode.INTERNAL:
+                self._log.exception("rpc failed", method=method)
             self._finish(method, call, code, started, msg)
             context.abort(code, msg)
         except GeneratorExit:  # the client went away mid-stream
@@ -655,6 +659,7 @@ UNARY_METHODS = (
     "History",
     "ListFiles",
     "ReadFile",
+    "Fork",
     "AcquireLock",
     "RenewLock",
     "ReleaseLock",

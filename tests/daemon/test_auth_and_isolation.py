@@ -25,6 +25,7 @@ CALLS: dict[str, Callable[[], Any]] = {
     "History": lambda: api.HistoryRequest(project=ref(B), path="a.py"),
     "ListFiles": lambda: api.ListFilesRequest(project=ref(B)),
     "ReadFile": lambda: api.ReadFileRequest(project=ref(B), path="a.py"),
+    "Fork": lambda: api.ForkRequest(project=ref(B), new_project="stolen"),
     "AcquireLock": lambda: api.AcquireLockRequest(
         project=ref(B), path="a.py", holder="human:eve", ttl_s=5
     ),
@@ -122,6 +123,7 @@ def test_a_revoked_token_stops_working_at_once(world: World, stub: Any) -> None:
             api.AcquireLockRequest(project=ref(), path="a.py", holder="human:ops", ttl_s=5),
         ),
         ("CreateProject", api.CreateProjectRequest(project=ref(), exist_ok=True)),
+        ("Fork", api.ForkRequest(project=ref(), new_project="ops-fork")),
         ("CreateToken", api.CreateTokenRequest(role=api.TOKEN_ROLE_ADMIN)),
     ],
 )

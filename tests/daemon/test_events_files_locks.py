@@ -318,3 +318,46 @@ def test_a_lock_held_by_another_person_is_refused_with_who_holds_it(
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "alice" in err.value.details()
+
+
+def test_fork_makes_a_project_of_a_past_state(world: World, stub: Any) -> None:
+    p = fresh_project(world)
+    (v1,) = world.led.append(TENANT_A, p, [change(world.led, TENANT_A, "a.py", b"v1\n")])
+    first = world.led.file_state(TENANT_A, p, "a.py")
+    assert first is not None
+    world.led.append(
+        TENANT_A, p, [change(world.led, TENANT_A, "a.py", b"v2\n", previous=first.sha256)]
+    )
+    new = f"{p}-fork"
+    forked = stub.Fork(
+        api.ForkRequest(
+            project=ref(project=p), at=api.At(versionstamp=str(v1.versionstamp)), new_project=new
+        ),
+        metadata=world.md("a-ide"),
+        timeout=10,
+    )
+    assert forked.project.project == new and forked.files == 1
+    got = stub.ReadFile(
+        api.ReadFileRequest(project=ref(project=new), path="a.py"),
+        metadata=world.md("a-ops"),
+        timeout=10,
+    )
+    assert got.content == b"v1\n"
+    with pytest.raises(grpc.RpcError) as err:
+        stub.Fork(
+            api.ForkRequest(project=ref(project=p), new_project=new),
+            metadata=world.md("a-ide"),
+            timeout=10,
+        )
+    assert (
+        err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "exists" in err.value.details()
+    )
+    with pytest.raises(grpc.RpcError) as err:
+        stub.Fork(
+            api.ForkRequest(
+                project=ref(project=p), at=api.At(versionstamp="00" * 12), new_project=f"{p}-x"
+            ),
+            metadata=world.md("a-ide"),
+            timeout=10,
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND

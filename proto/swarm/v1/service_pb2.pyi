@@ -171,6 +171,28 @@ class ReadFileResponse(_message.Message):
     at_versionstamp: str
     def __init__(self, file: _Optional[_Union[FileInfo, _Mapping]] = ..., content: _Optional[bytes] = ..., at_versionstamp: _Optional[str] = ...) -> None: ...
 
+class ForkRequest(_message.Message):
+    __slots__ = ("project", "at", "new_project")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    NEW_PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: ProjectRef
+    at: At
+    new_project: str
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., at: _Optional[_Union[At, _Mapping]] = ..., new_project: _Optional[str] = ...) -> None: ...
+
+class ForkResponse(_message.Message):
+    __slots__ = ("project", "link", "files", "at_versionstamp")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    AT_VERSIONSTAMP_FIELD_NUMBER: _ClassVar[int]
+    project: Project
+    link: str
+    files: int
+    at_versionstamp: str
+    def __init__(self, project: _Optional[_Union[Project, _Mapping]] = ..., link: _Optional[str] = ..., files: _Optional[int] = ..., at_versionstamp: _Optional[str] = ...) -> None: ...
+
 class LockInfo(_message.Message):
     __slots__ = ("path", "holder", "token", "expires_us")
     PATH_FIELD_NUMBER: _ClassVar[int]

@@ -89,6 +89,11 @@ class SwarmStub:
                 request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadFileRequest.SerializeToString,
                 response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadFileResponse.FromString,
                 _registered_method=True)
+        self.Fork = channel.unary_unary(
+                '/swarm.v1.Swarm/Fork',
+                request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ForkRequest.SerializeToString,
+                response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ForkResponse.FromString,
+                _registered_method=True)
         self.AcquireLock = channel.unary_unary(
                 '/swarm.v1.Swarm/AcquireLock',
                 request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.AcquireLockRequest.SerializeToString,
@@ -203,6 +208,13 @@ class SwarmServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Fork(self, request, context):
+        """Replay: a new project holding the files of another at a point in its history (ide, admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AcquireLock(self, request, context):
         """Locks: an IDE holds the file its user edits; agents wait for it (ide, admin).
         """
@@ -305,6 +317,11 @@ def add_SwarmServicer_to_server(servicer, server):
                     servicer.ReadFile,
                     request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadFileRequest.FromString,
                     response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadFileResponse.SerializeToString,
+            ),
+            'Fork': grpc.unary_unary_rpc_method_handler(
+                    servicer.Fork,
+                    request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ForkRequest.FromString,
+                    response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ForkResponse.SerializeToString,
             ),
             'AcquireLock': grpc.unary_unary_rpc_method_handler(
                     servicer.AcquireLock,
@@ -639,6 +656,33 @@ class Swarm:
             '/swarm.v1.Swarm/ReadFile',
             proto_dot_swarm_dot_v1_dot_service__pb2.ReadFileRequest.SerializeToString,
             proto_dot_swarm_dot_v1_dot_service__pb2.ReadFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Fork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/swarm.v1.Swarm/Fork',
+            proto_dot_swarm_dot_v1_dot_service__pb2.ForkRequest.SerializeToString,
+            proto_dot_swarm_dot_v1_dot_service__pb2.ForkResponse.FromString,
             options,
             channel_credentials,
             insecure,
