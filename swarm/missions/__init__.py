@@ -45,7 +45,7 @@ from swarm.missions._plan import (
     validate_plan,
 )
 from swarm.missions._runtime import MissionOptions, Progress
-from swarm.missions._story import mission_story
+from swarm.missions._story import describe_event, mission_story
 from swarm.missions._view import ChangeView, MissionView, TicketView
 from swarm.missions._workspace import walk_repo
 
@@ -68,6 +68,7 @@ __all__ = [
     "Ticket",
     "TicketView",
     "UnknownMission",
+    "describe_event",
     "judge",
     "load_view",
     "mission_story",

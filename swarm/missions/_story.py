@@ -35,22 +35,28 @@ def mission_story(led: Ledger, tenant: str, project: str, view: MissionView) -> 
             "kind": rec.kind,
             "event_id": ev.event_id,
         }
-        if rec.kind == "decision":
-            d = ev.decision
-            line["what"] = f"{d.kind} -> {d.outcome}: {d.rationale[:200]}"
-        elif rec.kind == "state_change":
-            sc = ev.state_change
-            verb = "reverts " + sc.reverts_event_id if sc.reverts_event_id else "changes"
-            old, new = sc.previous_sha256.hex()[:10] or "-", sc.new_sha256.hex()[:10] or "-"
-            line["what"] = f"{verb} {sc.path} {old} -> {new}"
-            line["path"] = sc.path
-        elif rec.kind == "ticket":
-            t = ev.ticket
-            why = f": {t.reason[:200]}" if t.reason else ""
-            state = STATE_NAMES.get(t.state, "?")
-            line["what"] = f"ticket {t.ticket_id} {state} (attempt {t.attempt}){why}"
-        else:
-            name = pb.SignalKind.Name(ev.signal.kind).removeprefix("SIGNAL_KIND_").lower()
-            line["what"] = f"signal {name}: {ev.signal.detail}"
+        line["what"] = describe_event(ev)
+        if rec.kind == "state_change":
+            line["path"] = ev.state_change.path
         story.append(line)
     return {"mission_id": view.mission_id, "dag": dag, "story": story}
+
+
+def describe_event(ev: pb.SwarmEvent) -> str:
+    """One line a person can read: what this event decided, changed, moved or signalled."""
+    kind = ev.WhichOneof("payload")
+    if kind == "decision":
+        d = ev.decision
+        return f"{d.kind} -> {d.outcome}: {d.rationale[:200]}"
+    if kind == "state_change":
+        sc = ev.state_change
+        verb = "reverts " + sc.reverts_event_id if sc.reverts_event_id else "changes"
+        old, new = sc.previous_sha256.hex()[:10] or "-", sc.new_sha256.hex()[:10] or "-"
+        return f"{verb} {sc.path} {old} -> {new}"
+    if kind == "ticket":
+        t = ev.ticket
+        why = f": {t.reason[:200]}" if t.reason else ""
+        state = STATE_NAMES.get(t.state, "?")
+        return f"ticket {t.ticket_id} {state} (attempt {t.attempt}){why}"
+    name = pb.SignalKind.Name(ev.signal.kind).removeprefix("SIGNAL_KIND_").lower()
+    return f"signal {name}: {ev.signal.detail}"
