@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import tempfile
 import threading
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import ledger
-from ledger import Ledger
+import replay
+from ledger import Ledger, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import Brain, EditRequest, make_brain
 from swarm.brain._rules import validate as validate_request
@@ -44,6 +46,7 @@ from swarm.missions._workspace import (
 from swarm.scout import RepoIndex
 
 _MISSION_ID = re.compile(r"m[0-9a-f]{6,24}")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +287,7 @@ def run_mission(
             rollback(rt, view)
         view.catch_up()
         changed = _changed_paths(led, tenant, project, manifest)
-        led.append(
+        (finished,) = led.append(
             tenant,
             project,
             [
@@ -297,8 +300,32 @@ def run_mission(
                 )
             ],
         )
+    _snapshot_at_end(led, tenant, project, mission_id, finished.versionstamp)
     view.catch_up()
     return report_of(led, tenant, project, view, time.perf_counter() - began)
+
+
+def _snapshot_at_end(
+    led: Ledger, tenant: str, project: str, mission_id: str, finished: Versionstamp
+) -> None:
+    """Take replay's snapshots up to the mission's end (issue 6: "every N events and at
+    mission ends"), so replaying this mission's steps folds from a nearby manifest.
+
+    A snapshot only saves replay time; the mission's record is complete without
+    it, so a failure here is logged and the mission's outcome stands. A process
+    that dies before this leaves the snapshot to the next mission's end, which
+    snapshots every mission end it passes.
+    """
+    try:
+        replay.Replayer(led, tenant, project).take_snapshots(upto=finished)
+    except Exception:  # any failure: the mission has already finished on the record
+        _log.warning(
+            "no replay snapshot at the end of mission %s in %s/%s",
+            mission_id,
+            tenant,
+            project,
+            exc_info=True,
+        )
 
 
 def _watch(rt: Runtime, view: MissionView, progress: Progress | None) -> tuple[str, str]:
