@@ -5,6 +5,7 @@
     swarm mission patch --repo PATH DIFF_FILE|-
     swarm mission ask --repo PATH PROMPT --brain openai --model-url URL --model NAME
     swarm mission show ID --repo PATH
+    swarm mission list --repo PATH
     swarm mission resume ID --repo PATH
 
 The mission runs in this process on the embedded ledger: by default
@@ -13,31 +14,74 @@ story, as it carries .git; ``--ledger URL`` or $SWARM_LEDGER override it),
 project = the repository folder's name. Progress goes to stderr, a summary to
 stdout (``--json`` for scripts); the exit code is 0 when the mission
 succeeded, 1 when it failed, 2 when it was refused before it started.
+
+Through a daemon (``swarm serve``), with a bearer token in $SWARM_TOKEN:
+
+    swarm mission rename --server HOST:PORT --workspace NAME OLD NEW
+    swarm mission show|cancel ID --server HOST:PORT --project P
+    swarm mission list --server HOST:PORT --project P
+
+The daemon runs the mission on the repository folder NAME under its
+--workspaces (project = NAME unless --project); this process follows it and
+prints the same summary. ``cancel`` is remote only: a local mission stops
+with its process (Ctrl-C) and ``resume`` picks it up.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import grpc
+from google.protobuf.json_format import MessageToDict
+
 import ledger
+from proto.swarm.v1 import events_pb2 as pb
+from proto.swarm.v1 import service_pb2 as api
+from replay import format_time
 from swarm.brain import BrainError, EditRequest
 from swarm.cli._common import LEDGER_ENV, emit_json, fail
+from swarm.cli._remote import (
+    Remote,
+    RemoteRefused,
+    add_server_options,
+    describe,
+    project_ref,
+    run_remote,
+)
 from swarm.missions import (
     InvalidMission,
     MissionError,
     MissionOptions,
     MissionReport,
+    describe_event,
     load_view,
     mission_story,
     run_mission,
     start_mission,
 )
+
+# How long `mission rename --server` follows a mission (Ctrl-C stops following sooner).
+FOLLOW_DEADLINE_S = 7 * 24 * 3600.0
+_TERMINAL = frozenset({pb.TICKET_STATE_DONE, pb.TICKET_STATE_FAILED, pb.TICKET_STATE_CANCELLED})
+# What a local run can be told that SubmitMissionRequest does not carry, with the
+# defaults: given through a daemon, they are refused rather than silently dropped.
+_LOCAL_ONLY_RUN = {
+    "ticket_timeout": 60.0,
+    "retries": 1,
+    "policy": [],
+    "brain": "rules",
+    "model_url": None,
+    "model": None,
+    "api_key_env": None,
+}
 
 
 def register(sub: Any) -> None:
@@ -53,38 +97,56 @@ def register(sub: Any) -> None:
     rename = msub.add_parser("rename", help="rename a symbol everywhere it is defined and used")
     rename.add_argument("old")
     rename.add_argument("new")
-    _run_options(rename)
+    _run_options(rename, remote=True)
 
     add = msub.add_parser("add-param", help="add a parameter with a default; update call sites")
     add.add_argument("function")
     add.add_argument("param")
     add.add_argument("default", help="the default, a Python expression")
     add.add_argument("--value", help="an expression passed at every call site (optional)")
-    _run_options(add)
+    _run_options(add, remote=True)
 
     patch = msub.add_parser("patch", help="apply a unified diff (a file, or - for stdin)")
     patch.add_argument("diff", metavar="DIFF_FILE")
-    _run_options(patch)
+    _run_options(patch, remote=True)
 
     ask = msub.add_parser("ask", help="a free-form request answered by a model (openai brain)")
     ask.add_argument("prompt")
-    _run_options(ask)
+    _run_options(ask, remote=False)
 
     show = msub.add_parser("show", help="print a mission's DAG and story from the ledger")
     show.add_argument("mission_id", metavar="ID")
-    _where_options(show)
+    _where_options(show, remote=True)
     show.add_argument("--events", action="store_true", help="print every event of the story")
     show.set_defaults(handler=run_show)
 
+    listing = msub.add_parser("list", help="the project's missions, oldest first")
+    _where_options(listing, remote=True)
+    listing.set_defaults(handler=run_list)
+
+    cancel = msub.add_parser(
+        "cancel",
+        help="cancel a mission a daemon runs (remote only: --server); its changes roll back",
+    )
+    cancel.add_argument("mission_id", metavar="ID")
+    cancel.add_argument("--reason", default="", help="why, recorded with the cancellation")
+    _where_options(cancel, remote=True)
+    cancel.set_defaults(handler=run_cancel)
+
     resume = msub.add_parser("resume", help="resume a mission whose process stopped")
     resume.add_argument("mission_id", metavar="ID")
-    _where_options(resume)
+    _where_options(resume, remote=False)
     resume.add_argument("--api-key-env", metavar="NAME", help="env var holding the model key")
     resume.set_defaults(handler=run_resume)
 
 
-def _where_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--repo", required=True, type=Path, help="the repository folder")
+def _where_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
+    p.add_argument(
+        "--repo",
+        required=not remote,
+        type=Path,
+        help="the repository folder" + (" (required without --server)" if remote else ""),
+    )
     p.add_argument(
         "--ledger",
         metavar="URL",
@@ -93,10 +155,18 @@ def _where_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tenant", default="local", help="tenant id (default: local)")
     p.add_argument("--project", help="project id (default: the repository folder's name)")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    if remote:
+        add_server_options(p)
 
 
-def _run_options(p: argparse.ArgumentParser) -> None:
-    _where_options(p)
+def _run_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
+    _where_options(p, remote=remote)
+    if remote:
+        p.add_argument(
+            "--workspace",
+            metavar="NAME",
+            help="with --server: the repository folder under the daemon's --workspaces",
+        )
     p.add_argument("--coders", type=int, default=4, help="coders working in parallel (default 4)")
     p.add_argument(
         "--no-tests",
@@ -196,7 +266,20 @@ def _api_key(args: argparse.Namespace) -> str | None:
     return key
 
 
+def _local_repo_missing(args: argparse.Namespace) -> int | None:
+    """The exit code of a local command given no --repo (or --workspace), else None."""
+    if getattr(args, "workspace", None):
+        return fail("--workspace names a folder under a daemon's --workspaces: it needs --server")
+    if args.repo is None:
+        return fail("--repo PATH is required (or --server HOST:PORT to go through a daemon)")
+    return None
+
+
 def run_new(args: argparse.Namespace) -> int:
+    if getattr(args, "server", None):
+        return _remote_new(args)
+    if (refused := _local_repo_missing(args)) is not None:
+        return refused
     bar = _Bar()
     try:
         request = _request(args)
@@ -265,7 +348,7 @@ def run_resume(args: argparse.Namespace) -> int:
     return _print_report(args, report)
 
 
-def _print_report(args: argparse.Namespace, report: MissionReport) -> int:
+def _print_report(args: argparse.Namespace, report: MissionReport, where: str | None = None) -> int:
     if args.json:
         emit_json(report.to_json())
     else:
@@ -296,11 +379,16 @@ def _print_report(args: argparse.Namespace, report: MissionReport) -> int:
             print("  tests: not run (--no-tests)")
         for tid, why in report.failed_tickets.items():
             print(f"  failed {tid}: {why[:300]}")
-        print(f"  the story: swarm mission show {report.mission_id} --repo {args.repo}")
+        where = where or f"--repo {args.repo}"
+        print(f"  the story: swarm mission show {report.mission_id} {where}")
     return 0 if report.ok else 1
 
 
 def run_show(args: argparse.Namespace) -> int:
+    if args.server:
+        return _through_daemon(args, _remote_show)
+    if (refused := _local_repo_missing(args)) is not None:
+        return refused
     started = time.perf_counter()
     try:
         with ledger.open_ledger(_ledger_url(args)) as led:
@@ -309,11 +397,15 @@ def run_show(args: argparse.Namespace) -> int:
             story = mission_story(led, args.tenant, project, view)
     except (MissionError, ledger.LedgerError, OSError) as exc:
         return fail(str(exc))
+    outcome = (view.finished or {}).get("outcome", "running (not finished)")
+    return _print_story(args, outcome, story, started)
+
+
+def _print_story(args: argparse.Namespace, outcome: str, story: dict[str, Any], t0: float) -> int:
     if args.json:
         emit_json(story)
         return 0
-    outcome = (view.finished or {}).get("outcome", "running (not finished)")
-    print(f"mission {view.mission_id}: {outcome}")
+    print(f"mission {story['mission_id']}: {outcome}")
     print("DAG:")
     for t in story["dag"]:
         deps = ", ".join(t["depends_on"])
@@ -329,5 +421,252 @@ def run_show(args: argparse.Namespace) -> int:
     shown = events if args.events else [e for e in events if e["kind"] != "ticket"]
     for e in shown:
         print(f"  {e['versionstamp'][:20]} {e['agent']:<15} {e['what'][:150]}")
-    print(f"(read from the ledger in {time.perf_counter() - started:.2f}s)", file=sys.stderr)
+    source = f"the daemon at {args.server}" if args.server else "the ledger"
+    print(f"(read from {source} in {time.perf_counter() - t0:.2f}s)", file=sys.stderr)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    if args.server:
+        return _through_daemon(args, _remote_list)
+    if (refused := _local_repo_missing(args)) is not None:
+        return refused
+    rows = []
+    try:
+        with ledger.open_ledger(_ledger_url(args)) as led:
+            tenant, project = args.tenant, _project_of(args)
+            for rec in led.iter_events(tenant, project):
+                if rec.kind != "signal" or rec.event.signal.kind != pb.SIGNAL_KIND_MISSION_STARTED:
+                    continue
+                view = load_view(led, tenant, project, rec.event.mission_id)
+                request = json.loads((view.started or {}).get("request", "{}"))
+                finished = view.finished or {}
+                import_prefix = f"{view.mission_id}.import."
+                changed = {c.path for c in view.changes if not c.event_id.startswith(import_prefix)}
+                rows.append(
+                    {
+                        "mission_id": view.mission_id,
+                        "state": finished.get("outcome", "unfinished"),
+                        "kind": str(request.get("kind", "")),
+                        "started": format_time(rec.time_us),
+                        "files_changed": len(changed),
+                        "reason": finished.get("detail", ""),
+                    }
+                )
+    except (MissionError, ledger.LedgerError, OSError) as exc:
+        return fail(str(exc))
+    return _print_missions(args, rows)
+
+
+def _print_missions(args: argparse.Namespace, rows: list[dict[str, Any]]) -> int:
+    if args.json:
+        emit_json(rows)
+    elif not rows:
+        print("no missions")
+    else:
+        print(f"{'MISSION':<26}{'STATE':<12}{'KIND':<11}{'STARTED':<29}FILES")
+        for r in rows:
+            print(
+                f"{r['mission_id']:<26}{r['state']:<12}{r['kind']:<11}{r['started']:<29}"
+                f"{r['files_changed']}"
+            )
+    return 0
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    if args.server:
+        return _through_daemon(args, _remote_cancel)
+    return fail(
+        "mission cancel works through a daemon only (--server HOST:PORT): a mission run "
+        "here stops with its process (Ctrl-C), and `swarm mission resume` continues it"
+    )
+
+
+# Through a daemon (--server) ----------------------------------------------------------
+
+
+def _through_daemon(
+    args: argparse.Namespace, body: Callable[[argparse.Namespace, Remote, str], int]
+) -> int:
+    """Check the options of a remote mission command, then run ``body(args, remote, project)``."""
+    if args.repo is not None:
+        return fail(
+            "--repo names a folder on this machine and does not go with --server: name the "
+            "repository by --workspace NAME (a folder under the daemon's --workspaces) and "
+            "the project by --project"
+        )
+    project = args.project or getattr(args, "workspace", None)
+    if not project:
+        return fail("with --server, name the project: --project P")
+    return run_remote(args, lambda remote: body(args, remote, project))
+
+
+def _remote_new(args: argparse.Namespace) -> int:
+    if args.repo is None and not args.workspace:
+        return fail(
+            "--server needs --workspace NAME: the repository folder under the daemon's --workspaces"
+        )
+    for dest, default in _LOCAL_ONLY_RUN.items():
+        if getattr(args, dest) != default:
+            flag = "--" + dest.replace("_", "-")
+            return fail(f"{flag} is not carried by the daemon's API: run locally with --repo")
+    if args.coders < 1:
+        return fail(f"--coders must be at least 1, got {args.coders}")
+    return _through_daemon(args, _remote_run)
+
+
+def _remote_run(args: argparse.Namespace, remote: Remote, project: str) -> int:
+    try:
+        request = _request(args)
+    except OSError as exc:
+        raise RemoteRefused(f"{args.diff}: {exc.strerror or exc}") from None
+    ref = project_ref(args, project)
+    submitted = remote.call(
+        "SubmitMission",
+        api.SubmitMissionRequest(
+            project=ref,
+            kind=request.kind,
+            params=dict(request.params),
+            workspace=args.workspace,
+            mission_id=args.mission_id or "",
+            coders=args.coders,
+            skip_tests=args.no_tests,
+            step_delay_s=args.step_delay,
+        ),
+    )
+    mid = submitted.mission_id
+    where = f"--server {remote.target} --project {project}"
+    print(
+        f"mission {mid} started on {remote.target} ({request.kind}, project {project})",
+        file=sys.stderr,
+    )
+    try:
+        events = _follow(remote, ref, mid)
+    except KeyboardInterrupt:
+        print(f"\nstopped following; mission {mid} goes on in the daemon", file=sys.stderr)
+        print(f"  see it: swarm mission show {mid} {where}", file=sys.stderr)
+        return 130
+    except grpc.RpcError as exc:
+        raise RemoteRefused(
+            f"{describe(exc)} (mission {mid} was submitted: swarm mission show {mid} {where})"
+        ) from None
+    done = remote.call("GetMission", api.GetMissionRequest(project=ref, mission_id=mid))
+    return _print_report(args, _report_of(done, events), where)
+
+
+def _follow(remote: Remote, ref: api.ProjectRef, mission_id: str) -> int:
+    """Follow a mission to its end with a bar of its tickets on stderr; how many events."""
+    bar = _Bar()
+    states: dict[str, int] = {}
+    seen = 0
+    stream = remote.stream(
+        "FollowMission",
+        api.FollowMissionRequest(project=ref, mission_id=mission_id),
+        # Finite on purpose: the daemon's stream wait overflows (INTERNAL) without a deadline.
+        deadline=FOLLOW_DEADLINE_S,
+    )
+    try:
+        for rec in stream:
+            seen += 1
+            if rec.event.WhichOneof("payload") == "ticket":
+                states[rec.event.ticket.ticket_id] = rec.event.ticket.state
+                bar("tickets", sum(s in _TERMINAL for s in states.values()), len(states))
+    except KeyboardInterrupt:
+        stream.cancel()
+        raise
+    finally:
+        bar.close()
+    return seen
+
+
+def _state_name(state: int) -> str:
+    return str(pb.TicketState.Name(state)).removeprefix("TICKET_STATE_").lower()
+
+
+def _report_of(m: api.Mission, events: int) -> MissionReport:
+    """The local run's report, from what the API says of a mission (no test counts there)."""
+    counts: dict[str, int] = {}
+    for t in m.tickets:
+        counts[_state_name(t.state)] = counts.get(_state_name(t.state), 0) + 1
+    end = m.finished_us or ledger.wall_clock_us()
+    return MissionReport(
+        mission_id=m.mission_id,
+        outcome=m.state,
+        reason=m.reason,
+        tickets=counts,
+        files_changed=tuple(m.files_changed),
+        tests={},
+        seconds=max(0, end - m.started_us) / 1e6,
+        events=events,
+        failed_tickets={
+            t.ticket_id: t.reason for t in m.tickets if t.state == pb.TICKET_STATE_FAILED
+        },
+    )
+
+
+def _remote_show(args: argparse.Namespace, remote: Remote, project: str) -> int:
+    t0 = time.perf_counter()
+    ref = project_ref(args, project)
+    m = remote.call("GetMission", api.GetMissionRequest(project=ref, mission_id=args.mission_id))
+    history = api.HistoryRequest(project=ref, mission_id=m.mission_id)
+    story = []
+    for rec in remote.pages("History", history, "records", 1000):
+        line: dict[str, Any] = {
+            "versionstamp": rec.cursor,
+            "time_us": rec.event.time_us,
+            "agent": rec.event.agent_id,
+            "kind": rec.event.WhichOneof("payload") or "",
+            "event_id": rec.event.event_id,
+            "what": describe_event(rec.event),
+        }
+        if line["kind"] == "state_change":
+            line["path"] = rec.event.state_change.path
+        story.append(line)
+    dag = [
+        {
+            "id": t.ticket_id,
+            "kind": t.agent_kind,
+            "inputs": {},  # the API does not carry a ticket's inputs
+            "depends_on": list(t.depends_on),
+            "state": _state_name(t.state),
+            "attempt": t.attempt,
+            "reason": t.reason,
+        }
+        for t in m.tickets
+    ]
+    outcome = m.state if m.state in ("succeeded", "failed") else f"{m.state} (not finished)"
+    return _print_story(args, outcome, {"mission_id": m.mission_id, "dag": dag, "story": story}, t0)
+
+
+def _remote_list(args: argparse.Namespace, remote: Remote, project: str) -> int:
+    ref = project_ref(args, project)
+    listed = remote.call("ListMissions", api.ListMissionsRequest(project=ref))
+    rows = [
+        {
+            "mission_id": m.mission_id,
+            "state": m.state,
+            "kind": m.kind,
+            "started": format_time(m.started_us),
+            "files_changed": len(m.files_changed),
+            "reason": m.reason,
+        }
+        for m in listed.missions
+    ]
+    return _print_missions(args, rows)
+
+
+def _remote_cancel(args: argparse.Namespace, remote: Remote, project: str) -> int:
+    m = remote.call(
+        "CancelMission",
+        api.CancelMissionRequest(
+            project=project_ref(args, project), mission_id=args.mission_id, reason=args.reason
+        ),
+    )
+    if args.json:
+        emit_json(MessageToDict(m, preserving_proto_field_name=True))
+    else:
+        print(
+            f"mission {m.mission_id}: cancel recorded ({m.state}); in-flight work stops "
+            "and its changes roll back"
+        )
     return 0

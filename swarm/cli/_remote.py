@@ -1,0 +1,269 @@
+"""Thin clients of a running ``swarm serve``: the channel, the token, deadlines and errors.
+
+A command given ``--server HOST:PORT`` calls the daemon's ``swarm.v1.Swarm``
+API instead of opening a ledger::
+
+    add_server_options(parser)                  # --server, --token, --tls-ca, ...
+    ...
+    if args.server:
+        return run_remote(args, body)           # body(remote) -> exit code
+
+``run_remote`` reads the bearer token (``--token`` or $SWARM_TOKEN), builds
+the channel (insecure unless ``--tls-ca``), checks that the daemon answers,
+runs ``body`` and turns a ``grpc.RpcError`` into ``swarm: error: STATUS:
+details`` with exit code 2. Every unary call carries ``--deadline``; every
+call of one command carries the same ``x-trace-id``, so the daemon's log
+lines of one command can be found together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+import replay
+from ledger import wall_clock_us
+from proto.swarm.v1 import service_pb2 as api
+from proto.swarm.v1 import service_pb2_grpc as api_grpc
+from swarm.cli._common import fail
+
+TOKEN_ENV = "SWARM_TOKEN"
+DEFAULT_DEADLINE_S = 30.0
+# The daemon's own limit (swarm.daemon.MAX_MESSAGE_BYTES); a ReadFile of a large file needs it.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+_HEX = frozenset("0123456789abcdef")
+
+
+class RemoteRefused(Exception):
+    """Something the client itself refuses (a setting, a reply it cannot trust); exit code 2."""
+
+
+class Given(str):
+    """A default the user did not type: ``--tenant`` left out means the token's own tenant.
+
+    It behaves as the plain string on the local path, so that path is unchanged;
+    the remote path sees the type and sends an empty tenant instead.
+    """
+
+    __slots__ = ()
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """--server and what a thin client needs with it: --token, --tls-ca, --tls-server-name,
+    --deadline. A ``--tenant`` the parser already has then defaults to the token's tenant."""
+    group = parser.add_argument_group(
+        "through a daemon",
+        "with --server the command runs as a thin client of `swarm serve`; --tenant then "
+        "defaults to the token's own tenant",
+    )
+    group.add_argument(
+        "--server",
+        metavar="HOST:PORT",
+        help="call the daemon's gRPC API there instead of opening a ledger",
+    )
+    group.add_argument(
+        "--token",
+        metavar="SECRET",
+        help=f"bearer token (default: ${TOKEN_ENV}); make one with `swarm admin token create`",
+    )
+    group.add_argument(
+        "--tls-ca",
+        metavar="PEM",
+        type=Path,
+        help="connect with TLS, trusting this CA certificate (default: plain connection)",
+    )
+    group.add_argument(
+        "--tls-server-name",
+        metavar="NAME",
+        help="the name the server's certificate must carry, when HOST is not it",
+    )
+    group.add_argument(
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE_S,
+        metavar="S",
+        help=f"seconds each request may take (default {DEFAULT_DEADLINE_S:g}); "
+        "following a running mission is not bounded by it",
+    )
+    tenant = parser.get_default("tenant")
+    if isinstance(tenant, str):
+        parser.set_defaults(tenant=Given(tenant))
+
+
+def tenant_of(args: argparse.Namespace) -> str:
+    """The tenant a request names: ``--tenant`` if typed, else empty (the token's tenant)."""
+    tenant = getattr(args, "tenant", None)
+    return "" if tenant is None or isinstance(tenant, Given) else str(tenant)
+
+
+def project_ref(args: argparse.Namespace, project: str) -> api.ProjectRef:
+    return api.ProjectRef(tenant=tenant_of(args), project=project)
+
+
+def at_point(text: str | None) -> api.At:
+    """An ``At`` from a 24-hex-digit versionstamp, an ISO or relative (-2h) time, or None (head).
+
+    A relative time is measured from this machine's clock, as the local path does.
+    """
+    if text is None:
+        return api.At(head=True)
+    cleaned = text.strip().lower()
+    if len(cleaned) == 24 and set(cleaned) <= _HEX:
+        return api.At(versionstamp=cleaned)
+    now = wall_clock_us()
+    when = replay.parse_time(text, now)  # UnparseableTime names the accepted forms
+    if when > now:
+        raise replay.TimeInFuture(text, when, now)
+    return api.At(time_us=when)
+
+
+class Remote:
+    """One daemon: its stub, and the token, trace id and deadline every call carries."""
+
+    def __init__(self, target: str, channel: grpc.Channel, token: str, deadline: float) -> None:
+        self.target = target
+        self.deadline = deadline
+        self._metadata = (
+            ("authorization", f"Bearer {token}"),
+            ("x-trace-id", uuid.uuid4().hex),
+        )
+        # The generated stubs carry no type hints; the calls are checked by the tests.
+        self._stub: Any = api_grpc.SwarmStub(channel)  # type: ignore[no-untyped-call]
+
+    def call(self, method: str, request: Any) -> Any:
+        """A unary call, e.g. ``call("GetMission", req)``, within the deadline."""
+        return getattr(self._stub, method)(request, metadata=self._metadata, timeout=self.deadline)
+
+    def stream(self, method: str, request: Any, *, deadline: float) -> Any:
+        """A server stream: iterate it for its records, ``cancel()`` it to stop early."""
+        return getattr(self._stub, method)(request, metadata=self._metadata, timeout=deadline)
+
+    def pages(self, method: str, request: Any, field: str, page: int) -> Iterator[Any]:
+        """Every item of a paged call whose request has ``after`` and ``limit`` and whose
+        items carry a ``cursor`` (History): page after page until a short one."""
+        request.limit = page
+        while True:
+            items = list(getattr(self.call(method, request), field))
+            yield from items
+            if len(items) < page:
+                return
+            request.after = items[-1].cursor
+
+
+def _token(args: argparse.Namespace) -> str:
+    token = (args.token or os.environ.get(TOKEN_ENV) or "").strip()
+    if not token:
+        raise RemoteRefused(
+            f"--server needs a bearer token: pass --token SECRET or set ${TOKEN_ENV} "
+            "(an admin makes one with `swarm admin token create --tenant T --role ide`)"
+        )
+    if not token.isascii() or not token.isprintable() or " " in token:
+        raise RemoteRefused("the token is not a bearer token (printable ASCII, no spaces)")
+    return token
+
+
+def _channel(args: argparse.Namespace) -> grpc.Channel:
+    target: str = args.server
+    host, sep, port = target.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise RemoteRefused(f"--server {target!r} is not HOST:PORT")
+    options: list[tuple[str, Any]] = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ]
+    if args.tls_ca is None:
+        if args.tls_server_name:
+            raise RemoteRefused("--tls-server-name needs --tls-ca (it checks the certificate)")
+        return grpc.insecure_channel(target, options=options)
+    try:
+        ca = Path(args.tls_ca).read_bytes()
+    except OSError as exc:
+        raise RemoteRefused(f"--tls-ca {args.tls_ca}: {exc.strerror or exc}") from None
+    if args.tls_server_name:
+        options.append(("grpc.ssl_target_name_override", args.tls_server_name))
+    creds = grpc.ssl_channel_credentials(root_certificates=ca)
+    return grpc.secure_channel(target, creds, options=options)
+
+
+def _reachable(channel: grpc.Channel, timeout: float) -> bool:
+    """True once the channel connects; False at its first failure or after ``timeout``.
+
+    A call would also fail on a refused connection, but its message is the
+    transport's; waiting on the state here lets us say what is wrong.
+    """
+    settled = threading.Event()
+    ready: list[bool] = []
+
+    def on_state(state: grpc.ChannelConnectivity) -> None:
+        if state is grpc.ChannelConnectivity.READY:
+            ready.append(True)
+            settled.set()
+        elif state in (
+            grpc.ChannelConnectivity.TRANSIENT_FAILURE,
+            grpc.ChannelConnectivity.SHUTDOWN,
+        ):
+            settled.set()
+
+    channel.subscribe(on_state, try_to_connect=True)
+    try:
+        settled.wait(timeout)
+    finally:
+        channel.unsubscribe(on_state)
+    return bool(ready)
+
+
+def describe(exc: grpc.RpcError) -> str:
+    """``STATUS: details`` of a failed call, as the CLI prints it."""
+    code = exc.code() if isinstance(exc, grpc.Call) else None
+    details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+    name = code.name if code is not None else "UNKNOWN"
+    return f"{name}: {details or 'no details'}"
+
+
+def run_remote(
+    args: argparse.Namespace,
+    body: Callable[[Remote], int],
+    *,
+    local_only: Iterable[str] = ("ledger",),
+) -> int:
+    """Run ``body`` against the daemon at ``--server``; its exit code, or 2 with a message.
+
+    ``local_only`` names options (by dest) that make no sense through a
+    daemon; any of them given is refused rather than silently ignored.
+    """
+    for dest in local_only:
+        if getattr(args, dest, None) not in (None, False, [], ()):
+            flag = "--" + dest.replace("_", "-")
+            return fail(f"{flag} and --server do not go together: {flag} is for the local path")
+    if args.deadline <= 0:
+        return fail(f"--deadline must be positive, got {args.deadline:g}")
+    try:
+        token = _token(args)
+        channel = _channel(args)
+    except RemoteRefused as exc:
+        return fail(str(exc))
+    try:
+        if not _reachable(channel, args.deadline):
+            hint = (
+                "does its certificate chain to --tls-ca and name the host?"
+                if args.tls_ca is not None
+                else "if it serves TLS, pass --tls-ca"
+            )
+            return fail(
+                f"UNAVAILABLE: the daemon at {args.server} is not reachable: is `swarm serve` "
+                f"listening there? ({hint})"
+            )
+        return body(Remote(args.server, channel, token, args.deadline))
+    except grpc.RpcError as exc:
+        return fail(describe(exc))
+    except (RemoteRefused, replay.ReplayError) as exc:
+        return fail(str(exc))
+    finally:
+        channel.close()
