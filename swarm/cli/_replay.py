@@ -11,14 +11,23 @@
 A TIME is ISO 8601 (naive means UTC) or relative (-30s, -15m, -2h, -3d); in
 diff, fork and bisect a 24-hex-digit versionstamp works too. Replay reads the
 ledger only; bisect runs the test command in the Wasmtime sandbox.
+
+``swarm replay`` and ``swarm fork`` also run through a daemon (``--server
+HOST:PORT``, token in $SWARM_TOKEN): replay then reads the files with
+ListFiles/ReadFile, checks each against its sha256 and writes them the same
+way, all or nothing; diff, snapshot and bisect need the ledger itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import re
 import shlex
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +35,9 @@ from typing import Any
 import ledger
 import replay
 from ledger import Versionstamp
+from proto.swarm.v1 import service_pb2 as api
 from swarm.cli._common import add_ledger_options, emit_json, fail, open_from_args
+from swarm.cli._remote import Remote, add_server_options, at_point, project_ref, run_remote
 
 _HEX = set("0123456789abcdef")
 # argparse takes "-2h" for an option unless it looks like a negative number;
@@ -56,6 +67,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--out", metavar="DIR", help="folder to write the files into")
     parser.add_argument("--force", action="store_true", help="replace a non-empty --out")
     _snapshot_options(parser)
+    add_server_options(parser)
     parser.set_defaults(handler=_replay)
     accept_relative_times(parser)
     actions = parser.add_subparsers(dest="replay_action", metavar="ACTION")
@@ -83,6 +95,7 @@ def register(sub: Any) -> None:
     fork.add_argument("--at", required=True, metavar="TIME|VS")
     fork.add_argument("--as", dest="new_project", required=True, metavar="NEW_PROJECT")
     _snapshot_options(fork)
+    add_server_options(fork)
     fork.set_defaults(handler=_fork)
     accept_relative_times(fork)
 
@@ -161,6 +174,8 @@ def _replayer(args: argparse.Namespace, led: ledger.Ledger, bar: _Bar) -> replay
 
 
 def _run(args: argparse.Namespace, body: Any) -> int:
+    if getattr(args, "server", None):  # `replay --server X diff`: the option sits on the parent
+        return fail(f"replay {args.replay_action} needs the ledger itself; it has no --server")
     bar = _Bar()
     try:
         with open_from_args(args) as led:
@@ -178,6 +193,8 @@ def _replay(args: argparse.Namespace) -> int:
         return fail("--step needs --mission ID")
     if args.mission is not None and args.step is None:
         return fail("--mission needs --step N")
+    if args.server:
+        return run_remote(args, lambda remote: _remote_replay(args, remote))
 
     def body(led: ledger.Ledger, bar: _Bar) -> int:
         r = _replayer(args, led, bar)
@@ -251,6 +268,9 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 
 def _fork(args: argparse.Namespace) -> int:
+    if args.server:
+        return run_remote(args, lambda remote: _remote_fork(args, remote))
+
     def body(led: ledger.Ledger, bar: _Bar) -> int:
         r = _replayer(args, led, bar)
         state = r.state_at(_point(r, args.at))
@@ -273,6 +293,138 @@ def _fork(args: argparse.Namespace) -> int:
         return 0
 
     return _run(args, body)
+
+
+def _remote_point(args: argparse.Namespace, remote: Remote, ref: api.ProjectRef) -> api.At:
+    if args.at_event is not None:
+        return api.At(versionstamp=args.at_event.strip().lower())
+    if args.mission is None:
+        return at_point(args.at)
+    if args.step < 1:  # the step-th event of the mission, as Replayer.at_mission_step counts
+        raise replay.UnknownPoint(f"mission step {args.step}: steps count from 1")
+    history = api.HistoryRequest(project=ref, mission_id=args.mission, limit=min(args.step, 10_000))
+    records = remote.call("History", history).records
+    if len(records) < args.step:
+        raise replay.UnknownPoint(
+            f"mission {args.mission!r} has {len(records)} events, so no step {args.step}"
+        )
+    return api.At(versionstamp=records[args.step - 1].cursor)
+
+
+def _remote_replay(args: argparse.Namespace, remote: Remote) -> int:
+    """ListFiles at the point, ReadFile each file, check it, write the tree all or nothing.
+
+    Reading at a past point makes the daemon fold the log once per call, so a
+    file whose content is the same at head is read at head, which is cheap.
+    """
+    out = Path(args.out).absolute()
+    _refuse_non_empty(out, args.force)  # before reading anything
+    ref = project_ref(args, args.project)
+    at = _remote_point(args, remote, ref)
+    listing = remote.call("ListFiles", api.ListFilesRequest(project=ref, at=at))
+    vs = listing.at_versionstamp
+    pinned = api.At(versionstamp=vs)
+    head = listing
+    if at.WhichOneof("point") != "head":
+        head = remote.call("ListFiles", api.ListFilesRequest(project=ref))
+    at_head = {f.path: f.sha256 for f in head.files}
+    contents: dict[str, bytes] = {}
+
+    def read(path: str, point: api.At | None) -> bytes:
+        req = api.ReadFileRequest(project=ref, path=path, at=point)
+        return bytes(remote.call("ReadFile", req).content)
+
+    bar = _Bar()
+    try:
+        for i, f in enumerate(listing.files, 1):
+            cheap = at_head.get(f.path) == f.sha256
+            data = read(f.path, None if cheap else pinned)
+            if cheap and hashlib.sha256(data).digest() != f.sha256:  # head moved since
+                data = read(f.path, pinned)
+            if hashlib.sha256(data).digest() != f.sha256 or len(data) != f.size:
+                raise replay.ChainBroken(f.path, vs, "the daemon sent content not of its hash")
+            contents[f.path] = data
+            bar("read", i, len(listing.files))
+    finally:
+        bar.close()
+    written = _write_tree(out, contents, vs, force=args.force)
+    facts = {
+        "out": str(out),
+        "versionstamp": vs,
+        "files": len(contents),
+        "bytes": written,
+        "server": remote.target,
+        "verified": True,
+    }
+    if args.json:
+        emit_json(facts)
+    else:
+        print(
+            f"replayed {args.project} at event {vs} into {out}: {len(contents)} files, "
+            f"{written} bytes, each checked against its sha256 (from the daemon at {remote.target})"
+        )
+    return 0
+
+
+def _refuse_non_empty(out: Path, force: bool) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise replay.OutputNotEmpty(str(out))
+
+
+def _write_tree(out: Path, contents: dict[str, bytes], vs: str, *, force: bool) -> int:
+    """Write ``contents`` into ``out`` all or nothing, as ``replay.materialise`` does: into a
+    sibling temporary folder, renamed into place once every file is written. Bytes written."""
+    _refuse_non_empty(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.replay-", dir=out.parent))
+    try:
+        total = 0
+        for path, data in sorted(contents.items()):
+            parts = path.split("/")
+            if ".." in parts or path.startswith("/"):
+                raise replay.ChainBroken(path, vs, "path leaves the project")
+            target = tmp.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            total += len(data)
+        if out.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, trash / "old")
+            os.rename(tmp, out)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return total
+
+
+def _remote_fork(args: argparse.Namespace, remote: Remote) -> int:
+    done = remote.call(
+        "Fork",
+        api.ForkRequest(
+            project=project_ref(args, args.project),
+            at=at_point(args.at),
+            new_project=args.new_project,
+        ),
+    )
+    if args.json:
+        emit_json(
+            {
+                "project": done.project.project,
+                "link": done.link,
+                "files": done.files,
+                "origin": args.project,
+                "origin_versionstamp": done.at_versionstamp,
+            }
+        )
+    else:
+        print(
+            f"forked {args.project} at {done.at_versionstamp} as {done.project.project}: "
+            f"{done.files} files; link event {done.link}"
+        )
+    return 0
 
 
 def sandbox_runner(command: list[str], timeout: float) -> replay.TestRunner:
