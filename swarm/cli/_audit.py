@@ -7,6 +7,10 @@
 
 Output is a table by default, ``--format jsonl|csv`` for tools, ``--json`` for
 one JSON document. Times are ISO 8601 or relative (-15m, -2h, -3d).
+
+``swarm audit events --server HOST:PORT`` (token in $SWARM_TOKEN) asks a
+daemon instead: History when --path, --mission or --agent names a subject,
+the project's log (StreamEvents) otherwise; the other filters are applied here.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from typing import Any
 import ledger
 import ops
 import replay
+from ledger import Versionstamp
+from proto.swarm.v1 import service_pb2 as api
 from swarm.cli._common import add_ledger_options, emit_json, fail, open_from_args
+from swarm.cli._remote import Remote, add_server_options, project_ref, run_remote
 from swarm.cli._replay import accept_relative_times
 
 
@@ -38,6 +45,7 @@ def register(sub: Any) -> None:
     add_ledger_options(events)
     _filters(events)
     events.add_argument("--format", default="table", choices=ops.TEXT_FORMATS)
+    add_server_options(events)
     events.set_defaults(handler=_events)
 
     who = actions.add_parser("who", help="who changed PATH, when and why")
@@ -103,14 +111,70 @@ def _run(args: argparse.Namespace, body: Any) -> int:
 
 def _events(args: argparse.Namespace) -> int:
     def body(led: ledger.Ledger) -> int:
-        rows = list(ops.query(led, args.tenant, args.project, _query(args)))
-        if args.json:
-            emit_json([r.as_dict() for r in rows])
-        else:
-            sys.stdout.write(ops.render(rows, args.format))
-        return 0
+        return _print_rows(args, list(ops.query(led, args.tenant, args.project, _query(args))))
 
+    if args.server:
+        try:
+            q = _query(args)
+            q.check()
+        except (ops.AuditError, replay.ReplayError) as exc:
+            return fail(str(exc))
+        return run_remote(args, lambda remote: _print_rows(args, _remote_rows(remote, args, q)))
     return _run(args, body)
+
+
+def _print_rows(args: argparse.Namespace, rows: list[ops.AuditRow]) -> int:
+    if args.json:
+        emit_json([r.as_dict() for r in rows])
+    else:
+        sys.stdout.write(ops.render(rows, args.format))
+    return 0
+
+
+# A History page: the daemon's own cap on one call.
+_PAGE = 10_000
+
+
+def _remote_rows(remote: Remote, args: argparse.Namespace, q: ops.Query) -> list[ops.AuditRow]:
+    """The rows ``ops.query`` would give, from the daemon: one index read (History) when a
+    subject is named, else the project's log; the remaining filters are applied here."""
+    ref = project_ref(args, args.project)
+    if q.path is not None or q.mission is not None or q.agent is not None:
+        subject = (
+            {"path": q.path}
+            if q.path is not None
+            else {"mission_id": q.mission}
+            if q.mission is not None
+            else {"agent": q.agent}
+        )
+        records = remote.pages(
+            "History", api.HistoryRequest(project=ref, **subject), "records", _PAGE
+        )
+    else:
+        stream = api.StreamEventsRequest(project=ref, follow=False)
+        records = remote.stream("StreamEvents", stream, deadline=remote.deadline)
+    rows: list[ops.AuditRow] = []
+    for rec in records:
+        row = ops.row_of(ledger.RecordedEvent(Versionstamp.parse(rec.cursor), rec.event, rec.chain))
+        if _matches(row, q):
+            rows.append(row)
+            if q.limit is not None and len(rows) >= q.limit:
+                break
+    return rows
+
+
+def _matches(row: ops.AuditRow, q: ops.Query) -> bool:
+    """``ops.query``'s filters, on a row (its path and summary say what the filters read)."""
+    return (
+        (q.since_us is None or row.time_us >= q.since_us)
+        and (q.until_us is None or row.time_us <= q.until_us)
+        and (q.kind is None or row.kind == q.kind)
+        and (q.agent is None or row.agent == q.agent)
+        and (q.role is None or row.role == q.role)
+        and (q.mission is None or row.mission == q.mission)
+        and (q.path is None or row.path == q.path)
+        and (q.text is None or (row.kind == "decision" and q.text.lower() in row.summary.lower()))
+    )
 
 
 def _who(args: argparse.Namespace) -> int:
