@@ -1,6 +1,8 @@
 """``swarm admin token create|revoke|list``: bearer tokens for the daemon's API.
 
-Works on the ledger directly (the first admin token has no daemon to ask).
+Works on the ledger directly (the first admin token has no daemon to ask),
+or through a daemon with ``--server HOST:PORT`` and an admin token
+(``--token`` or $SWARM_TOKEN), which manages its own tenant's tokens only.
 A token belongs to one tenant and one role: ``ops`` reads and audits,
 ``ide`` also runs missions and holds locks, ``admin`` also manages tokens.
 The secret is printed once; only its sha256 is stored.
@@ -13,7 +15,9 @@ import sys
 from typing import Any
 
 import ledger
+from proto.swarm.v1 import service_pb2 as api
 from swarm.cli._common import emit_json, fail, ledger_url
+from swarm.cli._remote import Remote, add_server_options, run_remote, tenant_of
 
 
 def register(sub: Any) -> None:
@@ -35,14 +39,48 @@ def register(sub: Any) -> None:
     ):
         p = actions.add_parser(name, help=helptext)
         p.add_argument("--ledger", metavar="URL", default=None, help="ledger URL")
-        p.add_argument("--tenant", required=True, help="the tenant the token belongs to")
+        p.add_argument(
+            "--tenant",
+            help="the tenant the token belongs to (required without --server; with it, "
+            "the admin token's own tenant by default)",
+        )
         p.add_argument("--json", action="store_true", help="print JSON for scripts")
         if name == "create":
             p.add_argument("--role", required=True, choices=["ops", "ide", "admin"])
             p.add_argument("--label", default="", help="a note: who or what holds it")
         if name == "revoke":
             p.add_argument("token_id", help="the token's id (the part after swt_, before _)")
+        add_server_options(p)
         p.set_defaults(handler=run)
+
+
+def _remote_row(info: api.TokenInfo) -> dict[str, Any]:
+    return {
+        "token_id": info.token_id,
+        "tenant": info.tenant,
+        "role": api.TokenRole.Name(info.role).removeprefix("TOKEN_ROLE_").lower(),
+        "label": info.label,
+        "created_us": info.created_us,
+        "revoked_us": info.revoked_us,
+        "live": info.revoked_us == 0,
+    }
+
+
+def _remote(args: argparse.Namespace, remote: Remote) -> int:
+    tenant = tenant_of(args)
+    if args.token_action == "create":
+        role = f"TOKEN_ROLE_{args.role.upper()}"
+        made = remote.call(
+            "CreateToken", api.CreateTokenRequest(tenant=tenant, role=role, label=args.label)
+        )
+        return _print_created(args, made.secret, _remote_row(made.info))
+    if args.token_action == "revoke":
+        info = remote.call(
+            "RevokeToken", api.RevokeTokenRequest(tenant=tenant, token_id=args.token_id)
+        )
+        return _print_revoked(args, _remote_row(info))
+    listed = remote.call("ListTokens", api.ListTokensRequest(tenant=tenant))
+    return _print_list(args, [_remote_row(i) for i in listed.tokens], tenant or "(the token's)")
 
 
 def _row(info: Any) -> dict[str, Any]:
@@ -58,6 +96,10 @@ def _row(info: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.server:
+        return run_remote(args, lambda remote: _remote(args, remote))
+    if args.tenant is None:
+        return fail("--tenant is required (or --server HOST:PORT with an admin token)")
     from swarm.daemon import Role, TokenError, TokenStore
 
     try:
@@ -65,32 +107,44 @@ def run(args: argparse.Namespace) -> int:
             store = TokenStore(led)
             if args.token_action == "create":
                 secret, info = store.create(args.tenant, Role.parse(args.role), args.label)
-                if args.json:
-                    emit_json({**_row(info), "secret": secret})
-                else:
-                    print(secret)
-                    print(
-                        f"created {info.role.label} token {info.token_id} for tenant "
-                        f"{info.tenant}; the secret above is shown only once",
-                        file=sys.stderr,
-                    )
-            elif args.token_action == "revoke":
-                info = store.revoke(args.tenant, args.token_id)
-                if args.json:
-                    emit_json(_row(info))
-                else:
-                    print(f"revoked token {info.token_id} of tenant {info.tenant}")
-            else:
-                rows = [_row(i) for i in store.tokens(args.tenant)]
-                if args.json:
-                    emit_json(rows)
-                elif not rows:
-                    print(f"tenant {args.tenant} has no tokens")
-                else:
-                    print(f"{'TOKEN':<14}{'ROLE':<7}{'STATE':<9}LABEL")
-                    for r in rows:
-                        state = "live" if r["live"] else "revoked"
-                        print(f"{r['token_id']:<14}{r['role']:<7}{state:<9}{r['label']}")
+                return _print_created(args, secret, _row(info))
+            if args.token_action == "revoke":
+                return _print_revoked(args, _row(store.revoke(args.tenant, args.token_id)))
+            rows = [_row(i) for i in store.tokens(args.tenant)]
     except (TokenError, ledger.LedgerError) as exc:
         return fail(str(exc))
+    return _print_list(args, rows, args.tenant)
+
+
+def _print_created(args: argparse.Namespace, secret: str, row: dict[str, Any]) -> int:
+    if args.json:
+        emit_json({**row, "secret": secret})
+    else:
+        print(secret)
+        print(
+            f"created {row['role']} token {row['token_id']} for tenant "
+            f"{row['tenant']}; the secret above is shown only once",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _print_revoked(args: argparse.Namespace, row: dict[str, Any]) -> int:
+    if args.json:
+        emit_json(row)
+    else:
+        print(f"revoked token {row['token_id']} of tenant {row['tenant']}")
+    return 0
+
+
+def _print_list(args: argparse.Namespace, rows: list[dict[str, Any]], tenant: str) -> int:
+    if args.json:
+        emit_json(rows)
+    elif not rows:
+        print(f"tenant {tenant} has no tokens")
+    else:
+        print(f"{'TOKEN':<14}{'ROLE':<7}{'STATE':<9}LABEL")
+        for r in rows:
+            state = "live" if r["live"] else "revoked"
+            print(f"{r['token_id']:<14}{r['role']:<7}{state:<9}{r['label']}")
     return 0
