@@ -39,6 +39,7 @@ from swarm.daemon._tokens import SYSTEM_TENANT, Role, TokenInfo, TokenStore
 HISTORY_DEFAULT = 1000
 HISTORY_MAX = 10_000
 STREAM_PAGE = 256
+IDLE_WAKE_S = 30.0  # longest a tailing stream sleeps between checks
 HUMAN_PREFIX = "human:"
 
 Req = TypeVar("Req")
@@ -370,7 +371,9 @@ class SwarmService(api_grpc.SwarmServicer):
                     continue
                 if watch is None:
                     return
-                watch.wait(context.time_remaining())
+                # A call without a deadline has an endless time_remaining(); wake now and
+                # then anyway to see a shutdown or a client that left.
+                watch.wait(min(context.time_remaining(), IDLE_WAKE_S))
         finally:
             state.close()
             with self._streams_lock:

@@ -90,6 +90,24 @@ def test_a_stream_honours_its_deadline(world: World, stub: Any) -> None:
     assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
 
 
+def test_a_stream_without_a_deadline_tails_until_the_client_cancels(
+    world: World, stub: Any
+) -> None:
+    """IDE clients often set no deadline: the stream must wait, deliver, and end on cancel."""
+    p = fresh_project(world)
+    it = stub.StreamEvents(
+        api.StreamEventsRequest(project=ref(project=p), follow=True), metadata=world.md("a-ops")
+    )
+    first = next(it)  # PROJECT_CREATED, then the stream idles with no deadline
+    threading.Timer(0.5, lambda: world.led.append(TENANT_A, p, [decision(eid=f"late-{p}")])).start()
+    late = next(it)
+    assert late.event.event_id == f"late-{p}" and late.cursor > first.cursor
+    it.cancel()
+    with pytest.raises(grpc.RpcError) as err:
+        next(it)
+    assert err.value.code() == grpc.StatusCode.CANCELLED
+
+
 @pytest.mark.parametrize(
     "after,code",
     [
