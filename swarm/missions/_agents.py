@@ -37,7 +37,6 @@ from swarm.missions._workspace import (
     copy_workspace,
     resolve,
     unified_diff,
-    write_file,
 )
 from swarm.scout import check_syntax
 
@@ -276,7 +275,7 @@ def coder(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> None
     if rt.led.find_event(rt.tenant, change_id) is not None:
         # Landed before a crash: the ledger is the truth, bring the workspace to it.
         head, data = _read_head(rt, path)
-        write_file(rt.root, path, data)
+        rt.write(path, data)
         _done(rt, tv, agent_id, path, changed=True, change_id=change_id, new=head)
         return
     lock = acquire(rt, path, agent_id, t.timeout_s)
@@ -340,7 +339,7 @@ def coder(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> None
         except (ledger.HashChainBroken, ledger.StaleFencingToken) as exc:
             fail_or_retry(rt, tv, agent_id, f"{type(exc).__name__}: {exc}")
             return
-        write_file(rt.root, path, new)
+        rt.write(path, new)
         _done(
             rt,
             tv,
@@ -636,4 +635,4 @@ def revert(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> Non
             with contextlib.suppress(ledger.LockNotHeld):
                 rt.led.release_lock(rt.tenant, rt.project, path, agent_id, lock.token)
     _, data = _read_head(rt, path)
-    write_file(rt.root, path, data)
+    rt.write(path, data)

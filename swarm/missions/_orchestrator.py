@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,6 @@ from swarm.missions._workspace import (
     materialise,
     reconcile,
     unified_diff,
-    write_file,
 )
 from swarm.scout import RepoIndex
 
@@ -170,11 +170,13 @@ def run_mission(
     brain: Brain | None = None,
     api_key: str | None = None,
     progress: Progress | None = None,
+    on_write: Callable[[str], None] | None = None,
 ) -> MissionReport:
     """Run a started mission to its end with its agents (or resume one whose process died).
 
     ``repo`` defaults to the folder recorded at start; ``brain`` to the
     provider recorded at start (``api_key`` is never recorded; pass it again).
+    ``on_write`` is called with each path right after the mission writes it.
     """
     began = time.perf_counter()
     view = load_view(led, tenant, project, mission_id)
@@ -224,6 +226,7 @@ def run_mission(
             index,
             run,
             manifest=manifest,
+            on_write=on_write,
         )
         threads = [
             threading.Thread(
@@ -408,7 +411,7 @@ def rollback(rt: Runtime, view: MissionView) -> list[str]:
                     )
                 ],
             )
-            write_file(rt.root, path, old)
+            rt.write(path, old)
             restored.append(path)
         finally:
             rt.led.release_lock(rt.tenant, rt.project, path, holder, lock.token)

@@ -15,6 +15,7 @@ from swarm.brain import Brain, EditRequest, Exchange, FileEdit, Proposal, replay
 from swarm.missions._errors import InvalidMission
 from swarm.missions._plan import Policy, parse_policy
 from swarm.missions._view import MissionView, decision_event, step_id
+from swarm.missions._workspace import write_file
 from swarm.scout import RepoIndex
 
 #: progress(phase, done, total): called from the orchestrator's thread.
@@ -83,6 +84,10 @@ class Runtime:
     stop: threading.Event = field(default_factory=threading.Event)
     index_lock: threading.Lock = field(default_factory=threading.Lock)
     manifest: dict[str, str] = field(default_factory=dict)
+    # Called with a path right after the mission writes it in the workspace (each write
+    # follows the append of its StateChange): for tools and tests that must see the
+    # folder exactly as each change left it.
+    on_write: Callable[[str], None] | None = None
     _proposal: Proposal | None = None
 
     @property
@@ -98,6 +103,12 @@ class Runtime:
         """Block until the project's next append (or ``timeout``, a liveness guard)."""
         if not self.stop.is_set():
             self.led.wait_for_append(self.tenant, self.project, after, timeout)
+
+    def write(self, path: str, data: bytes | None) -> None:
+        """Bring one workspace file to ``data`` (None deletes it), then tell ``on_write``."""
+        write_file(self.root, path, data)
+        if self.on_write is not None:
+            self.on_write(path)
 
     def original(self, path: str) -> str:
         """A file's text as the mission started (what the brain's plan was made from)."""

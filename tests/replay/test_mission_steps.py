@@ -1,43 +1,30 @@
 """Replay at each step of the sample mission reproduces the files exactly as they were (issue 6).
 
-The sample mission runs as the README shows it, ``swarm mission rename --repo COPY
-calculate_total compute_order_total`` (in-process, with one coder and a step delay),
-and after it a patch that breaks the sample's tests, which the critic rejects and
-reverts. While they run, a watcher thread copies the real workspace folder, not
-ledger state. Afterwards ``replay`` at every step of both missions, through the
-Python API and through the CLI, must give the bytes of those copies: two
-independent sources that agree.
+The sample mission, the README's rename of ``calculate_total`` on a copy of
+examples/sample_repo (one coder), runs through the mission API, and after it a
+patch that breaks the sample's tests, which the critic rejects and reverts.
+While they run, the mission's ``on_write`` seam hands the test each path right
+after the mission wrote it, and the test copies the real workspace folder there
+and then, not ledger state. Every write follows the append of its StateChange,
+and with one coder the writers take turns, so each copy is the folder exactly
+as that StateChange left it (the test checks no later StateChange had landed).
+Afterwards ``replay`` at every step of both missions, through the Python API and
+through the CLI, must give the bytes of those copies: two independent sources
+that agree.
 
-A copy is the state at a known event, not "about then":
-
-- *Nothing missing.* The watcher copies only at a settling event: MISSION_STARTED;
-  MISSION_FINISHED, which the orchestrator appends after its rollback writes; or an
-  edit or verify ticket turning DONE, RETRY or FAILED, which its coder appends after
-  any write of its own, or the critic after writing its reverts. With one coder the
-  writers take turns (verify waits for every edit, and an edit is retried only after
-  the critic's reverts), so every StateChange before a settling event is on disk.
-- *Nothing extra.* Every write follows the append of its StateChange. So if no
-  StateChange follows the settling event in the log once the copy is done, no later
-  write had begun, and the copy is exactly the state at that event. A copy that
-  fails this check is dropped. The step delay makes drops rare, and the test
-  requires a kept copy between every two StateChanges.
-
-A kept copy stands for every step up to the next StateChange, because the events
-in between do not change files. Two more copies cannot race with anything: one
-taken before the CLI starts (the state at MISSION_STARTED) and one taken after it
-returns (the state at the last step). The first mission's first ten steps are the
-import, the ledger learning the repository one file at a time. The folder was
-never in those states, so there replay gives the files imported so far, each
-byte-identical to the folder.
+A copy stands for every step up to the next StateChange, because the events in
+between do not change files. Two more copies: one taken before the mission runs
+(the state at MISSION_STARTED) and one after it returns (its last step). The
+first mission's first ten steps are the import, the ledger learning the
+repository one file at a time. The folder was never in those states, so there
+replay gives the files imported so far, each byte-identical to the folder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,18 +33,17 @@ import pytest
 
 import ledger
 import replay
-from ledger import RecordedEvent, Versionstamp
+from ledger import Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
+from swarm.brain import EditRequest
 from swarm.cli import main
+from swarm.missions import MissionOptions, MissionReport, run_mission, start_mission
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample_repo"
 TENANT = "local"  # the CLI's default tenant
 PROJECT = "sample_repo"  # the CLI's default project: the repository folder's name
 IGNORED = shutil.ignore_patterns(".swarm", "__pycache__")  # the ledger and caches live in .swarm
-# The coder's pause after each ticket: the watcher's window to copy before the next write
-# (it wakes within the sqlite engine's 20 ms cross-connection poll; a copy takes ~2 ms).
-STEP_DELAY_S = "0.1"
 BREAKING = (
     "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -9,3 +9,3 @@\n"
     '     """Sum the prices and apply tax, rounded to cents."""\n'
@@ -65,7 +51,6 @@ BREAKING = (
     "+    return round(sum(prices) * (1.0 - tax), 2)\n"
     " \n"
 )
-_SETTLING_STATES = frozenset({pb.TICKET_STATE_DONE, pb.TICKET_STATE_RETRY, pb.TICKET_STATE_FAILED})
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -79,21 +64,6 @@ def tree(root: Path) -> dict[str, bytes]:
     return files
 
 
-def settles(rec: RecordedEvent) -> bool:
-    """Whether ``rec`` is appended only after every workspace write before it (see the top)."""
-    if rec.kind == "signal":
-        return rec.event.signal.kind in (
-            pb.SIGNAL_KIND_MISSION_STARTED,
-            pb.SIGNAL_KIND_MISSION_FINISHED,
-        )
-    if rec.kind == "ticket":
-        t = rec.event.ticket
-        return t.state in _SETTLING_STATES and (
-            t.ticket_id.startswith("edit-") or t.ticket_id == "verify"
-        )
-    return False
-
-
 @dataclass(frozen=True, slots=True)
 class Copy:
     """A copy of the workspace folder, and the event whose state it is."""
@@ -104,63 +74,23 @@ class Copy:
 
 
 class WorkspaceCopier:
-    """Copies the workspace at each settling event of the project's log.
+    """Copies the workspace each time the mission writes a file (its ``on_write`` seam)."""
 
-    It runs on its own thread and its own ledger connection, and keeps only the
-    copies that no StateChange overtook.
-    """
-
-    def __init__(self, url: str, root: Path, dest: Path) -> None:
-        self.url, self.root, self.dest = url, root, dest
+    def __init__(self, led: ledger.Ledger, root: Path, dest: Path) -> None:
+        self.led, self.root, self.dest = led, root, dest
         self.kept: list[Copy] = []
-        self.dropped: list[Versionstamp] = []
-        self.failure: BaseException | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="workspace-copier", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(30)
-        assert not self._thread.is_alive(), "the workspace copier did not stop"
-        if self.failure is not None:
-            raise self.failure
-
-    def _run(self) -> None:
-        try:
-            with ledger.open_ledger(self.url) as led:
-                seen: Versionstamp | None = None
-                while not self._stop.is_set():
-                    settled: Versionstamp | None = None
-                    for rec in led.iter_events(TENANT, PROJECT, after=seen):
-                        seen = rec.versionstamp
-                        if rec.kind == "state_change":
-                            settled = None
-                        elif settles(rec):
-                            settled = rec.versionstamp
-                    if settled is not None:
-                        self._copy(led, settled)
-                    led.wait_for_append(TENANT, PROJECT, seen, 0.05)
-        except BaseException as exc:  # surfaced by stop(), on the test's thread
-            self.failure = exc
-
-    def _copy(self, led: ledger.Ledger, at: Versionstamp) -> None:
-        folder = self.dest / f"during-{len(self.kept) + len(self.dropped):03d}"
-        try:
-            shutil.copytree(self.root, folder, ignore=IGNORED)
-            whole = True
-        except OSError:  # a file swapped mid-copy: a write was under way, so it is dropped
-            whole = False
-        overtaken = any(
-            r.kind == "state_change" for r in led.iter_events(TENANT, PROJECT, after=at)
-        )
-        if whole and not overtaken:
-            self.kept.append(Copy(at, folder, "during"))
-        else:
-            self.dropped.append(at)
-            shutil.rmtree(folder, ignore_errors=True)
+    def __call__(self, path: str) -> None:
+        (last,) = self.led.history(TENANT, PROJECT, path=path, reverse=True, limit=1)
+        folder = self.dest / f"during-{len(self.kept):03d}"
+        shutil.copytree(self.root, folder, ignore=IGNORED)
+        overtaken = [
+            r
+            for r in self.led.iter_events(TENANT, PROJECT, after=last.versionstamp)
+            if r.kind == "state_change"
+        ]
+        assert not overtaken, f"a StateChange landed before the copy at {last.versionstamp}"
+        self.kept.append(Copy(last.versionstamp, folder, "during"))
 
 
 @dataclass
@@ -168,8 +98,7 @@ class MissionRun:
     """One mission run through the CLI, with its steps and the copies of its workspace."""
 
     mission_id: str
-    exit_code: int
-    report: dict[str, object]
+    report: MissionReport
     steps: list[Versionstamp] = field(default_factory=list)  # step N is steps[N - 1]
     copies: list[Copy] = field(default_factory=list)
 
@@ -185,7 +114,6 @@ class Sample:
     rename: MissionRun
     patch: MissionRun
     epoch: dict[Versionstamp, int]  # for each event: how many StateChanges are at or before it
-    dropped: int  # watcher copies a StateChange overtook
 
     def covering(self, run: MissionRun, step: int) -> list[Copy]:
         """The copies showing the state at ``step``: those with no StateChange in between."""
@@ -201,18 +129,20 @@ def _cli(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def _run_mission(url: str, repo: Path, copies: Path, mid: str, command: list[str]) -> MissionRun:
+def _run_mission(
+    url: str, repo: Path, copies: Path, mid: str, request: EditRequest, retries: int = 1
+) -> MissionRun:
     before = copies / f"{mid}-before"
     shutil.copytree(repo, before, ignore=IGNORED)
-    argv = ["mission", *command, "--repo", str(repo), "--coders", "1"]
-    argv += ["--step-delay", STEP_DELAY_S, "--mission-id", mid, "--json"]
-    code, said, _ = _cli(argv)
+    with ledger.open_ledger(url) as led:
+        options = MissionOptions(coders=1, critic_rounds=retries)
+        start_mission(led, TENANT, PROJECT, repo, request, options=options, mission_id=mid)
+        copier = WorkspaceCopier(led, repo, copies / mid)
+        report = run_mission(led, TENANT, PROJECT, mid, on_write=copier)
+        history = led.history(TENANT, PROJECT, mission=mid, limit=10_000)
     after = copies / f"{mid}-after"
     shutil.copytree(repo, after, ignore=IGNORED)
-    report = json.loads(said)
-    run = MissionRun(mid, code, report)
-    with ledger.open_ledger(url) as led:
-        history = led.history(TENANT, PROJECT, mission=mid, limit=10_000)
+    run = MissionRun(mid, report)
     run.steps = [r.versionstamp for r in history]
     started = next(
         r.versionstamp
@@ -220,6 +150,7 @@ def _run_mission(url: str, repo: Path, copies: Path, mid: str, command: list[str
         if r.kind == "signal" and r.event.signal.kind == pb.SIGNAL_KIND_MISSION_STARTED
     )
     run.copies = [Copy(started, before, "before"), Copy(run.steps[-1], after, "after")]
+    run.copies += copier.kept
     return run
 
 
@@ -230,36 +161,25 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     shutil.copytree(SAMPLE, repo, ignore=IGNORED)
     (repo / ".swarm").mkdir()
     url = f"sqlite://{repo / '.swarm' / 'ledger.sqlite'}"  # where the CLI puts it by default
-    # Created first so the copier can watch it from its first event; start_mission takes
-    # an existing project as it is.
-    with ledger.open_ledger(url) as led:
-        led.create_tenant(TENANT)
-        led.create_project(TENANT, PROJECT)
     copies = base / "copies"
     copies.mkdir()
-    diff = base / "breaking.diff"
-    diff.write_text(BREAKING)
-    copier = WorkspaceCopier(url, repo, copies)
-    copier.start()
-    try:
-        rename = _run_mission(
-            url, repo, copies, "m5a3c1e000001", ["rename", "calculate_total", "compute_order_total"]
-        )
-        patch = _run_mission(
-            url, repo, copies, "m5a3c1e000002", ["patch", str(diff), "--retries", "0"]
-        )
-    finally:
-        copier.stop()
-    for run in (rename, patch):
-        steps = set(run.steps)
-        run.copies += [c for c in copier.kept if c.at in steps]
+    rename = _run_mission(
+        url,
+        repo,
+        copies,
+        "m5a3c1e000001",
+        EditRequest("rename", {"old": "calculate_total", "new": "compute_order_total"}),
+    )
+    patch = _run_mission(
+        url, repo, copies, "m5a3c1e000002", EditRequest("patch", {"diff": BREAKING}), retries=0
+    )
     epoch: dict[Versionstamp, int] = {}
     changes = 0
     with ledger.open_ledger(url) as led:
         for rec in led.iter_events(TENANT, PROJECT):
             changes += rec.kind == "state_change"
             epoch[rec.versionstamp] = changes
-    yield Sample(url, rename, patch, epoch, len(copier.dropped))
+    yield Sample(url, rename, patch, epoch)
 
 
 def _started_step(run: MissionRun) -> int:
@@ -283,12 +203,12 @@ def _runs(sample: Sample) -> dict[str, MissionRun]:
 # -- the runs themselves -------------------------------------------------------------
 
 
-def test_the_sample_missions_ran_as_a_person_runs_them(sample: Sample) -> None:
+def test_the_sample_missions_ran_to_their_ends(sample: Sample) -> None:
     rename, patch = sample.rename, sample.patch
-    assert rename.exit_code == 0 and rename.report["outcome"] == "succeeded"
-    assert len(rename.report["files_changed"]) == 6  # type: ignore[arg-type]
-    assert patch.exit_code == 1 and patch.report["outcome"] == "failed"
-    assert "critic rejected" in str(patch.report["reason"])
+    assert rename.report.outcome == "succeeded"
+    assert len(rename.report.files_changed) == 6
+    assert patch.report.outcome == "failed"
+    assert "critic rejected" in patch.report.reason
     # the rename began with the import (a StateChange per file of the sample)
     assert _started_step(rename) == len(tree(SAMPLE)) + 1
     assert _started_step(patch) == 1  # nothing new to import
@@ -300,11 +220,8 @@ def test_every_step_after_the_import_has_a_copy_of_the_folder(sample: Sample, wh
     uncovered = [
         n for n in range(_started_step(run), len(run.steps) + 1) if not sample.covering(run, n)
     ]
-    assert not uncovered, (
-        f"steps {uncovered} have no workspace copy ({sample.dropped} watcher copies were "
-        "overtaken by a StateChange; a slow machine may need a longer step delay)"
-    )
-    # every file-changing step has a copy the watcher took while the mission ran
+    assert not uncovered, f"steps {uncovered} have no workspace copy"
+    # every file-changing step has a copy taken while the mission ran
     for n, vs in enumerate(run.steps, 1):
         if n > _started_step(run) and sample.epoch[vs] != sample.epoch[run.steps[n - 2]]:
             assert any(c.taken == "during" for c in sample.covering(run, n)), n
@@ -378,7 +295,7 @@ def test_the_rejected_patch_shows_the_broken_file_then_the_original_bytes(
                 assert b"(1.0 - tax)" in files["shop/pricing.py"]
                 broken_steps.append(n)
     assert broken_steps, "no step shows the patch"
-    # the broken state was on disk: a copy the watcher took during the run shows it
+    # the broken state was on disk: a copy taken during the run shows it
     assert [
         c
         for n in broken_steps
