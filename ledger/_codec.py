@@ -6,7 +6,7 @@ import struct
 
 from ledger._errors import CorruptStore
 from ledger._keys import INCOMPLETE
-from ledger._types import FileState, Lock, RecordedEvent, Versionstamp
+from ledger._types import TR_VERSION_BYTES, FileState, Lock, RecordedEvent, Versionstamp
 from proto.swarm.v1 import events_pb2
 
 RECORD_FORMAT = b"\x01"
@@ -17,6 +17,7 @@ _TIME_TAG = (9 << 3) | 1
 _CLOCK = struct.Struct(">QQ")  # last time_us, event count; then the chain hash
 _BLOB_META = struct.Struct(">QI")  # size, chunk count
 _LOCK_TAIL = struct.Struct(">q")  # expiry after the 10-byte token
+_UNFOLDED = struct.Struct(">I")
 _OFFSET_ZERO = b"\x00\x00\x00\x00"  # set_versionstamped_value: placeholder at offset 0
 
 
@@ -49,13 +50,20 @@ def record_payload(value: bytes) -> tuple[bytes, bytes]:
     return value[1 : 1 + CHAIN_BYTES], value[1 + CHAIN_BYTES :]
 
 
-def encode_clock(time_us: int, count: int, chain: bytes) -> bytes:
-    return _CLOCK.pack(time_us, count) + chain
+def encode_clock(time_us: int, count: int, chain: bytes, unfolded: int = 0) -> bytes:
+    """The project clock: last time, event count, chain hash, and the weight of the
+    index rows not yet folded (see ``Ledger._fold_index``)."""
+    return _CLOCK.pack(time_us, count) + chain + _UNFOLDED.pack(unfolded)
 
 
 def decode_clock(value: bytes) -> tuple[int, int, bytes]:
     time_us, count = _CLOCK.unpack_from(value)
-    return time_us, count, value[_CLOCK.size :]
+    return time_us, count, value[_CLOCK.size : _CLOCK.size + CHAIN_BYTES]
+
+
+def decode_unfolded(value: bytes) -> int:
+    tail = value[_CLOCK.size + CHAIN_BYTES :]
+    return _UNFOLDED.unpack(tail)[0] if tail else 0
 
 
 def stamped_value(user_version: int, tail: bytes) -> bytes:
@@ -99,9 +107,87 @@ def decode_blob_meta(value: bytes) -> tuple[int, int]:
     return size, chunks
 
 
-def encode_user_versions(uvs: list[int]) -> bytes:
-    return b"".join(uv.to_bytes(2, "big") for uv in uvs)
+# Unfolded index rows: for each (kind, value) a transaction touched, kind code (1),
+# value length (2 BE), value UTF-8, count (2 BE), user versions (2 BE each).
+INDEX_KINDS = ("path", "agent", "mission")
+_KIND_CODES = {kind: code for code, kind in enumerate(INDEX_KINDS)}
+_GROUP_HEAD = struct.Struct(">BH")
+_COUNT = struct.Struct(">H")
 
 
-def decode_user_versions(value: bytes) -> list[int]:
-    return [int.from_bytes(value[i : i + 2], "big") for i in range(0, len(value), 2)]
+def encode_index_groups(groups: dict[tuple[str, str], list[int]], part_bytes: int) -> list[bytes]:
+    """One transaction's index entries, in parts of at most about ``part_bytes``."""
+    parts: list[bytes] = []
+    entries: list[bytes] = []
+    size = 0
+    for (kind, value), uvs in groups.items():
+        name = value.encode()
+        entry = (
+            _GROUP_HEAD.pack(_KIND_CODES[kind], len(name))
+            + name
+            + struct.pack(f">H{len(uvs)}H", len(uvs), *uvs)
+        )
+        if entries and size + len(entry) > part_bytes:
+            parts.append(b"".join(entries))
+            entries, size = [], 0
+        entries.append(entry)
+        size += len(entry)
+    if entries:
+        parts.append(b"".join(entries))
+    return parts
+
+
+def decode_index_groups(data: bytes) -> list[tuple[str, str, bytes]]:
+    """The entries ``encode_index_groups`` wrote, user versions left packed (2 BE each);
+    CorruptStore if the bytes do not parse."""
+    out = []
+    i = 0
+    try:
+        while i < len(data):
+            code, n = _GROUP_HEAD.unpack_from(data, i)
+            i += _GROUP_HEAD.size
+            value = data[i : i + n].decode()
+            i += n
+            (count,) = _COUNT.unpack_from(data, i)
+            i += _COUNT.size
+            uvs = data[i : i + 2 * count]
+            if len(uvs) != 2 * count:
+                raise IndexError("truncated user versions")
+            i += 2 * count
+            out.append((INDEX_KINDS[code], value, uvs))
+    except (struct.error, IndexError, UnicodeDecodeError) as exc:
+        raise CorruptStore("unfolded index row", str(exc)) from None
+    return out
+
+
+def user_versions(packed: bytes) -> tuple[int, ...]:
+    return struct.unpack(f">{len(packed) // 2}H", packed)
+
+
+# Folded index rows: segments of one transaction's matching events each:
+# its 10-byte versionstamp, a count (2 BE), user versions (2 BE each).
+def folded_segment(tr_version: bytes, packed_uvs: bytes) -> bytes:
+    return tr_version + _COUNT.pack(len(packed_uvs) // 2) + packed_uvs
+
+
+def segment_start(segment: bytes) -> Versionstamp:
+    """The first versionstamp of a folded segment (the key of the row it opens)."""
+    at = TR_VERSION_BYTES + _COUNT.size
+    return Versionstamp(segment[:TR_VERSION_BYTES] + segment[at : at + 2])
+
+
+def decode_folded(data: bytes) -> list[Versionstamp]:
+    """Every versionstamp a folded index row holds, in order."""
+    out: list[Versionstamp] = []
+    i = 0
+    try:
+        while i < len(data):
+            tr_version = data[i : i + TR_VERSION_BYTES]
+            (count,) = _COUNT.unpack_from(data, i + TR_VERSION_BYTES)
+            i += TR_VERSION_BYTES + _COUNT.size
+            uvs = struct.unpack_from(f">{count}H", data, i)
+            i += 2 * count
+            out += [Versionstamp.of(tr_version, uv) for uv in uvs]
+    except (struct.error, ValueError) as exc:
+        raise CorruptStore("folded index row", str(exc)) from None
+    return out

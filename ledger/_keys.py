@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import cast
 
 import fdb.tuple as fdbtuple
@@ -71,14 +72,22 @@ def vs_element(vs: Versionstamp) -> bytes:
     return VERSIONSTAMP_CODE + vs.raw
 
 
-def incomplete_key(prefix: bytes, user_version: int) -> bytes:
-    """``prefix`` + an incomplete versionstamp element, in set_versionstamped_key's format."""
+@lru_cache(maxsize=4096)
+def _index_element(kind: str, value: str) -> bytes:
+    """The (kind, value) part of an index key: few distinct ones recur in every append."""
+    return str_element(kind) + str_element(value)
+
+
+def incomplete_key(prefix: bytes, user_version: int, suffix: bytes = b"") -> bytes:
+    """``prefix`` + an incomplete versionstamp element (+ ``suffix``), ready for
+    set_versionstamped_key."""
     offset = len(prefix) + 1
     return (
         prefix
         + VERSIONSTAMP_CODE
         + INCOMPLETE
         + user_version.to_bytes(2, "big")
+        + suffix
         + struct.pack("<I", offset)
     )
 
@@ -138,6 +147,7 @@ class ProjectKeys:
     files: bytes  # prefix of ('file', ...)
     locks: bytes  # prefix of ('lock', ...)
     index: bytes  # prefix of ('ix', ...)
+    recent: bytes  # prefix of ('ixr', vs, part): index entries not yet folded into 'ix'
 
     @classmethod
     def of(cls, tenant_prefix: bytes, project: str) -> ProjectKeys:
@@ -151,6 +161,7 @@ class ProjectKeys:
             files=base + pack(("file",)),
             locks=base + pack(("lock",)),
             index=base + pack(("ix",)),
+            recent=base + pack(("ixr",)),
         )
 
     # the log ---------------------------------------------------------------
@@ -173,10 +184,17 @@ class ProjectKeys:
 
     # indexes ---------------------------------------------------------------
     def index_prefix(self, kind: str, value: str) -> bytes:
-        return self.index + str_element(kind) + str_element(value)
+        return self.index + _index_element(kind, value)
 
-    def index_incomplete(self, kind: str, value: str, user_version: int) -> bytes:
-        return incomplete_key(self.index_prefix(kind, value), user_version)
+    def index_key(self, kind: str, value: str, vs: Versionstamp) -> bytes:
+        return self.index_prefix(kind, value) + vs_element(vs)
+
+    def recent_incomplete(self, part: int) -> bytes:
+        """This transaction's row of unfolded index entries (part n of a large one)."""
+        return incomplete_key(self.recent, 0, pack((part,)))
+
+    def recent_span(self) -> tuple[bytes, bytes]:
+        return self.recent, strinc(self.recent)
 
     # state -----------------------------------------------------------------
     def file(self, path: str) -> bytes:

@@ -69,6 +69,12 @@ MAX_BATCH = 10_000
 MAX_READ = 10_000
 _BLOB_CHUNKS_PER_TRANSACTION = 80  # 7.2 MB, under the 10 MB transaction limit
 _RECORD_OVERHEAD = 1 + codec.CHAIN_BYTES + 11  # format byte, chain, time field
+# Unfolded index rows are folded into 'ix' once their weight (bytes, plus a charge
+# per row) passes this: it bounds what a history query decodes and what a fold rewrites.
+_FOLD_WEIGHT = 16_384
+_UNFOLDED_ROW_WEIGHT = 64
+_UNFOLDED_PART_BYTES = 60_000
+_FOLDED_ROW_BYTES = 60_000
 _LOCK_SIGNALS = frozenset(
     {
         events_pb2.SIGNAL_KIND_LOCK_ACQUIRED,
@@ -227,7 +233,8 @@ class Ledger:
             raise InvalidArgument(f"a batch holds at most {MAX_BATCH} events, got {len(events)}")
         if not events:
             return []
-        prepared = [self._prepare(tenant, project, ev) for ev in events]
+        names = (codec.string_field(2, tenant), codec.string_field(3, project))
+        prepared = [self._prepare(tenant, project, ev, names) for ev in events]
         now = self._clock()
 
         def fn(
@@ -246,7 +253,14 @@ class Ledger:
             for eid, where, dup in staged
         ]
 
-    def _prepare(self, tenant: str, project: str, ev: events_pb2.SwarmEvent) -> _Prepared:
+    def _prepare(
+        self,
+        tenant: str,
+        project: str,
+        ev: events_pb2.SwarmEvent,
+        names: tuple[bytes, bytes] | None = None,
+    ) -> _Prepared:
+        """Validate and serialise one event; ``names`` are its tenant and project fields."""
         eid = ev.event_id
         try:
             validate.event_id(eid)
@@ -279,10 +293,12 @@ class Ledger:
         # The envelope names its tenant and project; append the fields the caller
         # left empty to the bytes rather than copying the message.
         body = ev.SerializeToString()
+        if names is None:
+            names = (codec.string_field(2, tenant), codec.string_field(3, project))
         if not ev.tenant:
-            body += codec.string_field(2, tenant)
+            body += names[0]
         if not ev.project:
-            body += codec.string_field(3, project)
+            body += names[1]
         if len(body) + _RECORD_OVERHEAD > VALUE_LIMIT:
             raise ValueTooLarge(
                 f"event {eid} (store large content as a blob and reference it)",
@@ -306,6 +322,7 @@ class Ledger:
         if clock is None:
             raise UnknownProject(tenant, project)
         last_us, count, chain = codec.decode_clock(clock)
+        unfolded = codec.decode_unfolded(clock)
         staged: list[tuple[str, int | Versionstamp, bool]] = []
         in_batch: dict[str, int] = {}
         groups: dict[tuple[str, str], list[int]] = {}
@@ -372,13 +389,18 @@ class Ledger:
             uv += 1
         if uv == 0:
             return staged, None
-        for (kind, value), uvs in groups.items():
-            tr.set_versionstamped_key(
-                pk.index_incomplete(kind, value, uvs[0]), codec.encode_user_versions(uvs)
-            )
+        # The index entries go into one row at the end of the keyspace rather than into
+        # one row per (kind, value) spread across it: a commit then dirties a page or
+        # two instead of dozens. Every so often those rows are folded into 'ix'.
+        if unfolded >= _FOLD_WEIGHT:
+            self._fold_index(tr, pk)
+            unfolded = 0
+        for part, data in enumerate(codec.encode_index_groups(groups, _UNFOLDED_PART_BYTES)):
+            tr.set_versionstamped_key(pk.recent_incomplete(part), data)
+            unfolded += len(data) + _UNFOLDED_ROW_WEIGHT
         tr.set_versionstamped_key(pk.at_incomplete(first_us, 0), b"")
         tr.set_versionstamped_value(pk.head, codec.stamped_token(b""))
-        tr.set(pk.clock, codec.encode_clock(last_us, count, chain))
+        tr.set(pk.clock, codec.encode_clock(last_us, count, chain, unfolded))
         return staged, tr.get_versionstamp()
 
     def _apply_change(
@@ -416,6 +438,21 @@ class Ledger:
         else:
             tr.clear(pk.file(path))
         files[path] = new
+
+    def _fold_index(self, tr: Transaction, pk: ProjectKeys) -> None:
+        """Fold the unfolded index rows into 'ix': one row per (kind, value) they name,
+        keyed by its first versionstamp, holding a segment per transaction."""
+        merged: dict[tuple[str, str], list[bytes]] = {}
+        for key, data in tr.get_range(*pk.recent_span()):
+            tr_version = _recent_versionstamp(pk, key).tr_version
+            for kind, value, uvs in codec.decode_index_groups(data):
+                segment = codec.folded_segment(tr_version, uvs)
+                merged.setdefault((kind, value), []).append(segment)
+        for (kind, value), segments in merged.items():
+            for row in _fill(segments, _FOLDED_ROW_BYTES):
+                first = codec.segment_start(row[0])
+                tr.set(pk.index_key(kind, value, first), b"".join(row))
+        tr.clear_range(*pk.recent_span())
 
     # reading --------------------------------------------------------------------
     def read(
@@ -557,29 +594,46 @@ class Ledger:
         _, pk = self._keys(tenant, project)
         _check_limit(limit)
         prefix = pk.index_prefix(kind, value)
-        begin, end = prefix, strinc(prefix)
-        if after is not None:
-            begin = prefix + vs_element(Versionstamp.of(after.tr_version, 0))
-        if before is not None:
-            end = prefix + vs_element(Versionstamp.of(before.tr_version, 0xFFFF)) + b"\x00"
+        end = strinc(prefix) if before is None else prefix + vs_element(before)
+
+        def stamps(tr: Transaction) -> Iterator[Versionstamp]:
+            """Candidates in order: folded rows, then the unfolded (newer) ones."""
+            first, last = pk.recent_span()
+            if after is not None:  # unfolded rows of earlier transactions cannot match
+                first = pk.recent + VERSIONSTAMP_CODE + after.tr_version
+            recent = [
+                Versionstamp.of(_recent_versionstamp(pk, key).tr_version, uv)
+                for key, data in tr.get_range(first, last)
+                for k, v, uvs in codec.decode_index_groups(data)
+                if k == kind and v == value
+                for uv in codec.user_versions(uvs)
+            ]
+            if reverse:
+                yield from reversed(recent)
+            begin = prefix
+            if after is not None:  # start at the row holding the stamps just after it
+                start = tr.get_range(prefix, prefix + vs_element(after) + b"\x00", 1, True)
+                begin = start[0][0] if start else prefix
+            # Each row holds at least one stamp and only the first and last can be
+            # cut by after/before, so limit + 2 rows hold the page.
+            for _, row in tr.get_range(begin, end, limit + 2 if limit else 0, reverse):
+                found = codec.decode_folded(row)
+                yield from reversed(found) if reverse else found
+            if not reverse:
+                yield from recent
 
         def fn(tr: Transaction) -> list[RecordedEvent]:
             self._require_project(tr, pk, tenant, project)
             found: list[RecordedEvent] = []
-            for key, uvs in tr.get_range(begin, end, limit + 2 if limit else 0, reverse):
-                tr_version = vs_from_key(key).tr_version
-                stamps = [Versionstamp.of(tr_version, uv) for uv in codec.decode_user_versions(uvs)]
-                if reverse:
-                    stamps.reverse()
-                for vs in stamps:
-                    if (after is not None and vs <= after) or (before is not None and vs >= before):
-                        continue
-                    raw = tr.get(pk.event(vs))
-                    if raw is None:
-                        raise CorruptStore(f"index {kind}={value}", f"points at missing event {vs}")
-                    found.append(codec.decode_record(vs, raw))
-                    if limit and len(found) >= limit:
-                        return found
+            for vs in stamps(tr):
+                if (after is not None and vs <= after) or (before is not None and vs >= before):
+                    continue
+                raw = tr.get(pk.event(vs))
+                if raw is None:
+                    raise CorruptStore(f"index {kind}={value}", f"points at missing event {vs}")
+                found.append(codec.decode_record(vs, raw))
+                if limit and len(found) >= limit:
+                    break
             return found
 
         return self.engine.read(fn)
@@ -849,10 +903,11 @@ class Ledger:
 
 # Agents repeat; a valid id is checked once (invalid ones raise and are not cached).
 _known_agent = lru_cache(maxsize=4096)(validate.agent_id)
+_known_path = lru_cache(maxsize=4096)(validate.file_path)
 
 
 def _check_change(eid: str, change: events_pb2.StateChange) -> str:
-    path = validate.file_path(change.path)
+    path = _known_path(change.path)
     for name in ("previous_sha256", "new_sha256"):
         if len(getattr(change, name)) not in (0, 32):
             raise InvalidEvent(eid, f"{name} must be 32 bytes or empty")
@@ -895,6 +950,26 @@ def _lock_event(
         else events_pb2.AGENT_ROLE_UNSPECIFIED
     )
     return event
+
+
+def _recent_versionstamp(pk: ProjectKeys, key: bytes) -> Versionstamp:
+    """The transaction an unfolded index row belongs to (its key: prefix, vs, part)."""
+    start = len(pk.recent) + 1
+    return Versionstamp(key[start : start + 12])
+
+
+def _fill(parts: list[bytes], limit: int) -> Iterator[list[bytes]]:
+    """``parts`` in order, grouped so each group's bytes stay within ``limit``."""
+    group: list[bytes] = []
+    size = 0
+    for part in parts:
+        if group and size + len(part) > limit:
+            yield group
+            group, size = [], 0
+        group.append(part)
+        size += len(part)
+    if group:
+        yield group
 
 
 def _check_limit(limit: int) -> None:

@@ -9,7 +9,6 @@ directory allocator that stands in for FoundationDB's Directory Layer.
 
 from __future__ import annotations
 
-import struct
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
@@ -61,15 +60,13 @@ def versionstamp_bytes(commit_version: int) -> bytes:
 
 def place_versionstamp(data: bytes, stamp: bytes, what: str) -> bytes:
     """Replace the placeholder that ``data``'s 4-byte offset suffix points at."""
-    if len(data) < 4:
-        raise InvalidArgument(f"versionstamped {what} has no 4-byte offset suffix")
-    (offset,) = struct.unpack("<I", data[-4:])
-    body = data[:-4]
-    if offset + VERSIONSTAMP_BYTES > len(body):
-        raise InvalidArgument(
-            f"versionstamp offset {offset} does not fit a {len(body)}-byte {what}"
-        )
-    return body[:offset] + stamp + body[offset + VERSIONSTAMP_BYTES :]
+    end = len(data) - 4
+    offset = int.from_bytes(data[end:], "little")
+    if end < 0 or offset + VERSIONSTAMP_BYTES > end:
+        if end < 0:
+            raise InvalidArgument(f"versionstamped {what} has no 4-byte offset suffix")
+        raise InvalidArgument(f"versionstamp offset {offset} does not fit a {end}-byte {what}")
+    return data[:offset] + stamp + data[offset + VERSIONSTAMP_BYTES : end]
 
 
 def _check_sizes(key: bytes, value: bytes | None) -> None:
@@ -179,6 +176,7 @@ class LocalTransaction:
 
     def __init__(self, storage: Storage, commit_version: int | None) -> None:
         self._storage = storage
+        self._store = storage.put
         self._stamp = versionstamp_bytes(commit_version) if commit_version is not None else None
         self._size = 0
         self.wrote = False
@@ -216,14 +214,16 @@ class LocalTransaction:
             raise TransactionTooLarge("transaction", self._size, TRANSACTION_LIMIT)
 
     def _put(self, key: bytes, value: bytes) -> None:
-        if len(key) > KEY_LIMIT:
-            raise KeyTooLarge("key", len(key), KEY_LIMIT)
-        if len(value) > VALUE_LIMIT:
-            raise ValueTooLarge("value", len(value), VALUE_LIMIT)
-        self._size += len(key) + len(value)
+        # The hot path of every append: a few calls and checks per key.
+        nk, nv = len(key), len(value)
+        if nk > KEY_LIMIT:
+            raise KeyTooLarge("key", nk, KEY_LIMIT)
+        if nv > VALUE_LIMIT:
+            raise ValueTooLarge("value", nv, VALUE_LIMIT)
+        self._size += nk + nv
         if self._size > TRANSACTION_LIMIT:
             raise TransactionTooLarge("transaction", self._size, TRANSACTION_LIMIT)
-        self._storage.put(key, value)
+        self._store(key, value)
         self.touched.add(key)
 
     def set(self, key: bytes, value: bytes) -> None:
@@ -252,10 +252,18 @@ class LocalTransaction:
         self._put(key, _add_le(self._storage.get(key), param))
 
     def set_versionstamped_key(self, key: bytes, value: bytes) -> None:
-        self._put(place_versionstamp(key, self._writable(), "key"), value)
+        stamp = self._stamp
+        if stamp is None:
+            raise InvalidArgument("write in a read-only transaction")
+        self.wrote = True
+        self._put(place_versionstamp(key, stamp, "key"), value)
 
     def set_versionstamped_value(self, key: bytes, value: bytes) -> None:
-        self._put(key, place_versionstamp(value, self._writable(), "value"))
+        stamp = self._stamp
+        if stamp is None:
+            raise InvalidArgument("write in a read-only transaction")
+        self.wrote = True
+        self._put(key, place_versionstamp(value, stamp, "value"))
 
     # after commit ----------------------------------------------------------
     def watch(self, key: bytes) -> LocalWatch:

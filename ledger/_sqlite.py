@@ -54,16 +54,19 @@ class _SqliteStorage:
     range read, a delete); point reads consult the buffer first.
     """
 
-    __slots__ = ("_conn", "_pending")
+    __slots__ = ("_conn", "_pending", "put")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self._pending: dict[bytes, bytes] = {}
+        # A put only records the pair: the dict's own method, with no Python frame.
+        self.put: Callable[[bytes, bytes], None] = self._pending.__setitem__
 
     def flush(self) -> None:
         if self._pending:
             self._conn.executemany(
-                "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", self._pending.items()
+                "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)",
+                [(bytearray(k), bytearray(v)) for k, v in self._pending.items()],
             )
             self._pending.clear()
 
@@ -80,7 +83,8 @@ class _SqliteStorage:
         for i in range(0, len(wanted), _IN_BATCH):
             part = wanted[i : i + _IN_BATCH]
             marks = ",".join("?" * len(part))
-            for k, v in self._conn.execute(f"SELECT k, v FROM kv WHERE k IN ({marks})", part):
+            params = [bytearray(k) for k in part]
+            for k, v in self._conn.execute(f"SELECT k, v FROM kv WHERE k IN ({marks})", params):
                 found[bytes(k)] = bytes(v)
         return [self._pending.get(k, found.get(k)) for k in keys]
 
@@ -95,9 +99,6 @@ class _SqliteStorage:
         else:
             rows = self._conn.execute(sql, (begin, end)).fetchall()
         return [(bytes(k), bytes(v)) for k, v in rows]
-
-    def put(self, key: bytes, value: bytes) -> None:
-        self._pending[key] = value
 
     def delete(self, key: bytes) -> None:
         self._pending.pop(key, None)

@@ -202,19 +202,27 @@ def _indexes_match_the_log(led: Ledger, log: list[RecordedEvent]) -> None:
                 break
             after = page[-1].versionstamp
         assert got == stamps, f"history({kind}={value!r}) disagrees with the log"
-    # Through the raw keys: no index entry of any value points at a missing or wrong event.
+    # Through the raw keys, folded ('ix') and not yet folded ('ixr'): no index entry of
+    # any value points at a missing or wrong event, and no event is in an index twice.
     pk = _pk(led)
     rows = led.engine.read(lambda tr: tr.get_range(pk.index, strinc(pk.index)))
-    from ledger._codec import decode_user_versions
+    unfolded = led.engine.read(lambda tr: tr.get_range(pk.recent, strinc(pk.recent)))
+    from ledger._codec import decode_folded, decode_index_groups, user_versions
 
-    found: dict[tuple[str, str], list[Versionstamp]] = defaultdict(list)
-    for key, value in rows:
+    entries: list[tuple[str, str, Versionstamp]] = []
+    for key, value in rows:  # folded: a segment per transaction, the first stamp in the key
         kind, name, _vs = unpack(key, len(pk.index))
-        tr_version = key[-12:-2]
-        for uv in decode_user_versions(value):
-            vs = Versionstamp.of(tr_version, uv)
-            assert vs in by_vs, f"index {kind}={name} points at missing event {vs}"
-            found[str(kind), str(name)].append(vs)
+        stamps = decode_folded(value)
+        assert stamps[0].raw == key[-12:]
+        entries += [(str(kind), str(name), vs) for vs in stamps]
+    for key, value in unfolded:  # unfolded: user versions of the transaction in the key
+        tr_version = key[len(pk.recent) + 1 : len(pk.recent) + 11]
+        for kind, name, uvs in decode_index_groups(value):
+            entries += [(kind, name, Versionstamp.of(tr_version, uv)) for uv in user_versions(uvs)]
+    found: dict[tuple[str, str], list[Versionstamp]] = defaultdict(list)
+    for kind, name, vs in entries:
+        assert vs in by_vs, f"index {kind}={name} points at missing event {vs}"
+        found[kind, name].append(vs)
     assert {k: sorted(v) for k, v in found.items()} == dict(want)
     # The idempotency records: one per event, each naming where it landed.
     tk = _tk(led)

@@ -31,6 +31,7 @@ def test_every_documented_key_matches_the_code() -> None:
         pk.event(vs),
         pk.at_prefix(1700000000000000) + b"\x33" + vs.raw,
         pk.index_prefix("path", "src/a.py") + b"\x33" + vs.raw,
+        pk.recent + b"\x33" + Versionstamp.parse("000000000000000300000000").raw + pack((0,)),
         pk.file("src/a.py"),
         pk.lock("src/a.py"),
         pk.cursor("sync-hub"),

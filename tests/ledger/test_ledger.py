@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 
 import pytest
 
 import ledger
 from ledger import Ledger, Versionstamp
+from ledger import _keys as ledger_keys
 from proto.swarm.v1 import events_pb2 as pb
 from tests.conftest import ManualClock
 from tests.ledger._events import change, decision, sha
@@ -150,6 +152,56 @@ def test_history_by_agent_mission_and_path(led: Ledger, proj: tuple[str, str]) -
     assert a[0].event_id not in [r.event.event_id for r in after]
     with pytest.raises(ledger.InvalidArgument):
         led.history(t, p, agent="scout-1", mission="m1")
+
+
+def test_history_pages_across_folded_and_unfolded_index_rows(
+    led: Ledger, proj: tuple[str, str]
+) -> None:
+    """Index entries land in one row per append and are folded into per-value rows
+    later; every query, in both directions and in pages, must not see the seam."""
+    t, p = proj
+    rng = random.Random(5)
+    for _ in range(240):
+        led.append(
+            t,
+            p,
+            [
+                decision(f"scout-{rng.randrange(4)}", f"m{rng.randrange(3)}")
+                for _ in range(rng.randrange(1, 4))
+            ],
+        )
+    # One append touching thousands of values: its unfolded row comes in parts.
+    led.append(t, p, [decision(f"agent-{i}", f"wide-{i}") for i in range(2500)])
+    led.append(t, p, [decision("scout-1", "m1") for _ in range(3)])
+    log = led.read(t, p, limit=10_000)
+    pk = led._keys(t, p)[1]
+    folded = led.engine.read(lambda tr: tr.get_range(pk.index, ledger_keys.strinc(pk.index)))
+    unfolded = led.engine.read(lambda tr: tr.get_range(*pk.recent_span()))
+    assert folded and unfolded, "the test must cross the fold"
+    for kind, value in [("agent", "scout-1"), ("mission", "m2"), ("agent", "agent-2499")]:
+        want = [r.versionstamp for r in log if getattr(r.event, f"{kind}_id") == value]
+        got = [r.versionstamp for r in led.history(t, p, **{kind: value}, limit=10_000)]
+        assert got == want
+        back = [
+            r.versionstamp for r in led.history(t, p, **{kind: value}, limit=10_000, reverse=True)
+        ]
+        assert back == want[::-1]
+        pages: list[Versionstamp] = []
+        after = None
+        while page := led.history(t, p, **{kind: value}, after=after, limit=7):
+            pages += [r.versionstamp for r in page]
+            after = page[-1].versionstamp
+        assert pages == want
+        pages, before = [], None
+        while page := led.history(t, p, **{kind: value}, before=before, limit=5, reverse=True):
+            pages += [r.versionstamp for r in page]
+            before = page[-1].versionstamp
+        assert pages == want[::-1]
+        if len(want) > 4:
+            window = led.history(
+                t, p, **{kind: value}, after=want[1], before=want[-2], limit=10_000
+            )
+            assert [r.versionstamp for r in window] == want[2:-2]
 
 
 def test_file_heads_follow_state_changes(led: Ledger, proj: tuple[str, str]) -> None:
