@@ -19,6 +19,9 @@ synchronous=FULL, each on a fresh file in the same folder), through:
   keeps (event id unique, time, agent, mission, path), ``executemany`` per batch.
 
 Every system is handed the protobuf messages and pays for serialising them.
+Each system runs ``--rounds`` times per batch size (3 by default), the systems
+interleaved in a rotating order on fresh files, and the median run counts, so
+a slow spell of a shared machine lands on all three rather than on one.
 It prints events/s and the ratios ours/eventsourcing and ours/raw per batch
 size, our cost over the first and the last 10,000 events (it must stay flat),
 and at batch 1 commit latency p50/p99 beside a bare write+fsync loop on the
@@ -357,6 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--dir", type=Path, default=None, help="folder for the databases (default: a temporary one)"
     )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="runs of each system per batch size, interleaved; the median counts (default 3)",
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     args = ap.parse_args(argv)
@@ -364,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     if (
         args.events < 1
         or args.batch1_events < 1
+        or args.rounds < 1
         or any(b < 1 or b > ledger.MAX_BATCH for b in batches)
     ):
         ap.error(f"event counts must be positive and batches between 1 and {ledger.MAX_BATCH}")
@@ -381,8 +391,12 @@ def main(argv: list[str] | None = None) -> int:
     for batch in batches:
         count = args.batch1_events if batch == 1 else args.events
         events = all_events[:count]
-        for system in SYSTEMS:
-            runs.append(run_one(system, folder, contents, events, batch))
+        # Rounds interleave the systems (in a rotating order), so a slow spell of a
+        # shared machine lands on all of them; each system's median run is reported.
+        for r in range(args.rounds):
+            for i in range(len(SYSTEMS)):
+                system = SYSTEMS[(i + r) % len(SYSTEMS)]
+                runs.append(run_one(system, folder, contents, events, batch))
     fsyncs = fsync_loop(folder, min(args.batch1_events, 2000)) if 1 in batches else []
 
     result = report(runs, fsyncs, sizes, args)
@@ -393,14 +407,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def median_runs(runs: list[Run]) -> dict[tuple[str, int], Run]:
+    """Each (system, batch)'s run of median throughput."""
+    grouped: dict[tuple[str, int], list[Run]] = {}
+    for r in runs:
+        grouped.setdefault((r.system, r.batch), []).append(r)
+    return {k: sorted(v, key=lambda r: r.rate)[len(v) // 2] for k, v in grouped.items()}
+
+
 def report(
     runs: list[Run], fsyncs: list[float], sizes: list[int], args: argparse.Namespace
 ) -> dict[str, object]:
-    by = {(r.system, r.batch): r for r in runs}
+    by = median_runs(runs)
     out: dict[str, object] = {
         "sqlite_version": sqlite3.sqlite_version,
         "event_bytes_mean": round(statistics.mean(sizes)),
         "state_change_share": args.state_change_share,
+        "rounds": args.rounds,
         "batches": [],
     }
     rows = []
@@ -410,6 +433,10 @@ def report(
             "batch": batch,
             "events": ours.events,
             "events_per_s": {s: round(by[s, batch].rate) for s in ("ours", "eventsourcing", "raw")},
+            "every_round_events_per_s": {
+                s: [round(r.rate) for r in runs if (r.system, r.batch) == (s, batch)]
+                for s in ("ours", "eventsourcing", "raw")
+            },
             "ours_over_eventsourcing": round(ours.rate / es.rate, 2),
             "ours_over_raw": round(ours.rate / raw.rate, 2),
         }
@@ -435,7 +462,10 @@ def report(
     out["batches"] = rows
     out["target_at_batch_100"] = TARGET_AT_100
     at100 = next((r for r in rows if r["batch"] == 100), None)
-    out["target_met"] = None if at100 is None else at100["ours_over_eventsourcing"] >= TARGET_AT_100  # type: ignore[operator]
+    if at100 is None:
+        out["target_met"] = None
+    else:  # judged on the unrounded ratio: 0.496 prints as 0.50 but is not 0.5
+        out["target_met"] = by["ours", 100].rate / by["eventsourcing", 100].rate >= TARGET_AT_100
     return out
 
 
@@ -453,6 +483,12 @@ def print_report(result: dict[str, object]) -> None:
             f"{row['batch']:>5} {row['events']:>8,} {eps['ours']:>10,} {eps['eventsourcing']:>14,} {eps['raw']:>10,} "
             f"{row['ours_over_eventsourcing']:>7.2f}x {row['ours_over_raw']:>8.2f}x"
         )
+    print(
+        f"each figure is the median of {result['rounds']} interleaved rounds; every round's ev/s:"
+    )
+    for row in result["batches"]:  # type: ignore[attr-defined]
+        every = row["every_round_events_per_s"]
+        print(f"  batch {row['batch']:>3}: " + "; ".join(f"{k} {every[k]}" for k in every))
     for row in result["batches"]:  # type: ignore[attr-defined]
         if "last_over_first" in row:
             print(

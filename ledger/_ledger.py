@@ -262,10 +262,11 @@ class Ledger:
     ) -> _Prepared:
         """Validate and serialise one event; ``names`` are its tenant and project fields."""
         eid = ev.event_id
-        try:
-            validate.event_id(eid)
-        except InvalidArgument as exc:
-            raise InvalidEvent(eid, str(exc)) from None
+        if _EVENT_ID_SHAPE(eid) is None:  # the common case in one C call; else say why
+            try:
+                validate.event_id(eid)
+            except InvalidArgument as exc:
+                raise InvalidEvent(eid, str(exc)) from None
         if ev.tenant and ev.tenant != tenant:
             raise InvalidEvent(eid, f"belongs to tenant {ev.tenant!r}, not {tenant!r}")
         if ev.project and ev.project != project:
@@ -305,7 +306,9 @@ class Ledger:
                 len(body) + _RECORD_OVERHEAD,
                 VALUE_LIMIT,
             )
-        return _Prepared(eid, body, requested, ev.agent_id, ev.mission_id, path, change)
+        return _new_prepared(
+            _Prepared, (eid, body, requested, ev.agent_id, ev.mission_id, path, change)
+        )
 
     def _append_in(
         self,
@@ -903,6 +906,8 @@ class Ledger:
 
 # Agents repeat; a valid id is checked once (invalid ones raise and are not cached).
 _known_agent = lru_cache(maxsize=4096)(validate.agent_id)
+_EVENT_ID_SHAPE = validate.EVENT_ID.fullmatch
+_new_prepared = tuple.__new__  # a NamedTuple without its Python-level __new__
 _known_path = lru_cache(maxsize=4096)(validate.file_path)
 
 

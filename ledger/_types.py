@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ledger._errors import InvalidArgument
 from proto.swarm.v1 import events_pb2
@@ -80,9 +81,8 @@ class RecordedEvent:
         return self.event.WhichOneof("payload") or ""
 
 
-@dataclass(frozen=True, slots=True)
-class Appended:
-    """What ``append`` did with one event."""
+class Appended(NamedTuple):
+    """What ``append`` did with one event (a NamedTuple: one is made per appended event)."""
 
     event_id: str
     versionstamp: Versionstamp

@@ -11,7 +11,7 @@ _NAME = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62})")
 # Agents include people ("human:alice") and numbered workers ("coder-2").
 _AGENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}")
 # Event ids are client-chosen (UUIDs in practice) and are the idempotency key.
-_EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 PATH_LIMIT = 1024
 
 
@@ -42,7 +42,7 @@ def agent_id(value: object) -> str:
 
 
 def event_id(value: object) -> str:
-    return _check("event", _EVENT_ID, value, "use 1-128 of A-Z a-z 0-9 _ . : -")
+    return _check("event", EVENT_ID, value, "use 1-128 of A-Z a-z 0-9 _ . : -")
 
 
 def file_path(value: object) -> str:
