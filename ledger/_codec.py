@@ -138,36 +138,37 @@ def encode_index_groups(groups: dict[tuple[str, str], list[int]], part_bytes: in
 
 
 def decode_index_groups(data: bytes) -> list[tuple[str, str, bytes]]:
-    """The entries ``encode_index_groups`` wrote, user versions left packed (2 BE each);
-    CorruptStore if the bytes do not parse."""
+    """The entries ``encode_index_groups`` wrote: kind, value, and the count and user
+    versions still packed (a folded segment's tail as is); CorruptStore if they do not parse."""
     out = []
     i = 0
+    end = len(data)
     try:
-        while i < len(data):
+        while i < end:
             code, n = _GROUP_HEAD.unpack_from(data, i)
             i += _GROUP_HEAD.size
             value = data[i : i + n].decode()
             i += n
             (count,) = _COUNT.unpack_from(data, i)
-            i += _COUNT.size
-            uvs = data[i : i + 2 * count]
-            if len(uvs) != 2 * count:
+            j = i + _COUNT.size + 2 * count
+            if j > end:
                 raise IndexError("truncated user versions")
-            i += 2 * count
-            out.append((INDEX_KINDS[code], value, uvs))
+            out.append((INDEX_KINDS[code], value, data[i:j]))
+            i = j
     except (struct.error, IndexError, UnicodeDecodeError) as exc:
         raise CorruptStore("unfolded index row", str(exc)) from None
     return out
 
 
-def user_versions(packed: bytes) -> tuple[int, ...]:
-    return struct.unpack(f">{len(packed) // 2}H", packed)
+def user_versions(counted: bytes) -> tuple[int, ...]:
+    """The user versions of a count-prefixed run (as ``decode_index_groups`` gives them)."""
+    return struct.unpack_from(f">{(len(counted) - _COUNT.size) // 2}H", counted, _COUNT.size)
 
 
 # Folded index rows: segments of one transaction's matching events each:
 # its 10-byte versionstamp, a count (2 BE), user versions (2 BE each).
-def folded_segment(tr_version: bytes, packed_uvs: bytes) -> bytes:
-    return tr_version + _COUNT.pack(len(packed_uvs) // 2) + packed_uvs
+def folded_segment(tr_version: bytes, counted: bytes) -> bytes:
+    return tr_version + counted
 
 
 def segment_start(segment: bytes) -> Versionstamp:
