@@ -428,8 +428,10 @@ class SwarmService(api_grpc.SwarmServicer):
         if which == "time_us":
             vs = self._led.versionstamp_at(t, p, at.time_us)
             if vs is None:
+                when = replay.format_time(at.time_us)
                 raise _Abort(
-                    grpc.StatusCode.NOT_FOUND, f"project {p!r} had no events at time {at.time_us}"
+                    grpc.StatusCode.NOT_FOUND,
+                    f"project {p!r} had no events yet at {when} (a time before it existed)",
                 )
             return vs
         return self._cursor(t, p, at.versionstamp, "versionstamp")
