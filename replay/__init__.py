@@ -35,7 +35,13 @@ from replay._errors import (
     UnparseableTime,
 )
 from replay._fork import FORK_AGENT, Forked, fork
-from replay._materialise import Materialised, materialise, read_contents, unified_diff
+from replay._materialise import (
+    Materialised,
+    materialise,
+    read_contents,
+    unified_diff,
+    write_tree,
+)
 from replay._state import (
     DEFAULT_SNAPSHOT_EVERY,
     Entry,
@@ -84,4 +90,5 @@ __all__ = [
     "parse_time",
     "read_contents",
     "unified_diff",
+    "write_tree",
 ]

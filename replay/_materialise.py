@@ -71,15 +71,38 @@ def materialise(
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
         raise OutputNotEmpty(str(out))
     contents = read_contents(led, tenant, state)
+    total = write_tree(out, contents, str(state.versionstamp), force=force, progress=progress)
+    return Materialised(out, len(contents), total, state)
+
+
+def write_tree(
+    out: Path,
+    contents: dict[str, bytes],
+    where: str,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> int:
+    """Write ``contents`` (path -> bytes) into ``out``, all or nothing; the bytes written.
+
+    The tree is built in a sibling temporary folder and renamed into place once
+    every file is written, so a refusal or a crash leaves ``out`` as it was. An
+    existing non-empty ``out`` is replaced only with ``force``; ``where`` names
+    the point in history in the error a path leaving the folder raises.
+    """
+    out = out.absolute()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise OutputNotEmpty(str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.replay-", dir=out.parent))
     try:
         total = 0
         made: set[Path] = set()
         for i, (path, data) in enumerate(sorted(contents.items()), 1):
-            target = tmp.joinpath(*path.split("/"))
-            if ".." in path.split("/"):
-                raise ChainBroken(path, str(state.versionstamp), "path leaves the project")
+            parts = path.split("/")
+            if ".." in parts or path.startswith("/"):
+                raise ChainBroken(path, where, "path leaves the project")
+            target = tmp.joinpath(*parts)
             parent = target.parent
             if parent not in made:
                 parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +122,7 @@ def materialise(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return Materialised(out, len(contents), total, state)
+    return total
 
 
 def unified_diff(led: Ledger, tenant: str, before: State, after: State) -> str:

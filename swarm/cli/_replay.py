@@ -22,12 +22,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
 import shlex
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -347,7 +344,7 @@ def _remote_replay(args: argparse.Namespace, remote: Remote) -> int:
             bar("read", i, len(listing.files))
     finally:
         bar.close()
-    written = _write_tree(out, contents, vs, force=args.force)
+    written = replay.write_tree(out, contents, vs, force=args.force)
     facts = {
         "out": str(out),
         "versionstamp": vs,
@@ -369,35 +366,6 @@ def _remote_replay(args: argparse.Namespace, remote: Remote) -> int:
 def _refuse_non_empty(out: Path, force: bool) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
         raise replay.OutputNotEmpty(str(out))
-
-
-def _write_tree(out: Path, contents: dict[str, bytes], vs: str, *, force: bool) -> int:
-    """Write ``contents`` into ``out`` all or nothing, as ``replay.materialise`` does: into a
-    sibling temporary folder, renamed into place once every file is written. Bytes written."""
-    _refuse_non_empty(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.replay-", dir=out.parent))
-    try:
-        total = 0
-        for path, data in sorted(contents.items()):
-            parts = path.split("/")
-            if ".." in parts or path.startswith("/"):
-                raise replay.ChainBroken(path, vs, "path leaves the project")
-            target = tmp.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            total += len(data)
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rename(out, trash / "old")
-            os.rename(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return total
 
 
 def _remote_fork(args: argparse.Namespace, remote: Remote) -> int:
