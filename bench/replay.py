@@ -186,25 +186,21 @@ def time_ours(led: ledger.Ledger, vs: ledger.Versionstamp, out: Path) -> tuple[f
     return took, done.files
 
 
+def git_checkout(repo: Path, commit: str, out: Path, index: Path) -> None:
+    """``git checkout`` of ``commit`` into the empty folder ``out``, with a throwaway index."""
+    out.mkdir()
+    command = ["git", f"--git-dir={repo / '.git'}", f"--work-tree={out}", "checkout", "-f"]
+    subprocess.run(
+        [*command, commit, "--", "."],
+        check=True,
+        env=dict(os.environ, GIT_INDEX_FILE=str(index)),
+    )
+
+
 def time_git(repo: Path, commit: str, out: Path, index: Path) -> tuple[float, int]:
     """One ``git checkout`` of ``commit`` into an empty folder: seconds and files written."""
-    out.mkdir()
-    env = dict(os.environ, GIT_INDEX_FILE=str(index))
     started = time.perf_counter()
-    subprocess.run(
-        [
-            "git",
-            f"--git-dir={repo / '.git'}",
-            f"--work-tree={out}",
-            "checkout",
-            "-f",
-            commit,
-            "--",
-            ".",
-        ],
-        check=True,
-        env=env,
-    )
+    git_checkout(repo, commit, out, index)
     took = time.perf_counter() - started
     files = sum(1 for p in out.rglob("*") if p.is_file())
     shutil.rmtree(out)
@@ -217,22 +213,7 @@ def same_tree(url: str, vs: ledger.Versionstamp, repo: Path, commit: str, work: 
     a, b = work / "check-ours", work / "check-git"
     with ledger.open_ledger(url) as led:
         materialise(led, T, Replayer(led, T, P).state_at(vs), a)
-    b.mkdir()
-    env = dict(os.environ, GIT_INDEX_FILE=str(work / "check-index"))
-    subprocess.run(
-        [
-            "git",
-            f"--git-dir={repo / '.git'}",
-            f"--work-tree={b}",
-            "checkout",
-            "-f",
-            commit,
-            "--",
-            ".",
-        ],
-        check=True,
-        env=env,
-    )
+    git_checkout(repo, commit, b, work / "check-index")
 
     def digest(root: Path) -> dict[str, str]:
         return {
