@@ -19,6 +19,15 @@ ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "examples" / "sample_repo"
 TENANT, PROJECT = "acme", "shop"
 RENAME = EditRequest("rename", {"old": "calculate_total", "new": "compute_order_total"})
+# Two hunks: the first applies to the sample, the second's context is not in its file.
+HALF_APPLYING_DIFF = (
+    "--- a/shop/discounts.py\n+++ b/shop/discounts.py\n@@ -1,1 +1,1 @@\n"
+    '-"""Discount rules applied to a cart\'s subtotal."""\n'
+    '+"""Discount rules."""\n'
+    "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -1,1 +1,1 @@\n"
+    '-"""This line is not in the file."""\n'
+    '+"""Prices."""\n'
+)
 
 
 def generate_repo(root: Path, files: int, seed: int = 7) -> None:

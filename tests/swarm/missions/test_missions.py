@@ -20,7 +20,13 @@ from swarm.missions import (
     start_mission,
     walk_repo,
 )
-from tests.swarm.missions.conftest import PROJECT, TENANT, Mission, snapshot
+from tests.swarm.missions.conftest import (
+    HALF_APPLYING_DIFF,
+    PROJECT,
+    TENANT,
+    Mission,
+    snapshot,
+)
 
 
 def test_rename_changes_every_definition_import_and_use_and_the_ledger_tells_the_story(
@@ -173,15 +179,7 @@ def test_a_diff_that_does_not_apply_fails_its_ticket_and_rolls_back_the_rest(
     mission: Mission, mled: ledger.Ledger, repo: Path
 ) -> None:
     before = snapshot(repo)
-    diff = (
-        "--- a/shop/discounts.py\n+++ b/shop/discounts.py\n@@ -1,1 +1,1 @@\n"
-        '-"""Discount rules applied to a cart\'s subtotal."""\n'
-        '+"""Discount rules."""\n'
-        "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -1,1 +1,1 @@\n"
-        '-"""This line is not in the file."""\n'
-        '+"""Prices."""\n'
-    )
-    mid, report = mission(EditRequest("patch", {"diff": diff}), coders=1)
+    mid, report = mission(EditRequest("patch", {"diff": HALF_APPLYING_DIFF}), coders=1)
     assert report.outcome == "failed"
     failed = report.failed_tickets
     assert any("PatchDoesNotApply" in why and "shop/pricing.py" in why for why in failed.values())

@@ -11,7 +11,13 @@ import ledger
 import replay
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import EditRequest
-from tests.swarm.missions.conftest import PROJECT, TENANT, Mission, snapshot
+from tests.swarm.missions.conftest import (
+    HALF_APPLYING_DIFF,
+    PROJECT,
+    TENANT,
+    Mission,
+    snapshot,
+)
 
 
 def _finished_at(led: ledger.Ledger, mission_id: str) -> ledger.Versionstamp:
@@ -47,15 +53,9 @@ def test_a_failed_mission_leaves_a_snapshot_of_the_files_it_restored(
     mission: Mission, mled: ledger.Ledger, repo: Path
 ) -> None:
     before = snapshot(repo)
-    diff = (
-        "--- a/shop/discounts.py\n+++ b/shop/discounts.py\n@@ -1,1 +1,1 @@\n"
-        '-"""Discount rules applied to a cart\'s subtotal."""\n'
-        '+"""Discount rules."""\n'
-        "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -1,1 +1,1 @@\n"
-        '-"""This line is not in the file."""\n'
-        '+"""Prices."""\n'
+    mid, report = mission(
+        EditRequest("patch", {"diff": HALF_APPLYING_DIFF}), coders=1, run_tests=False
     )
-    mid, report = mission(EditRequest("patch", {"diff": diff}), coders=1, run_tests=False)
     assert report.outcome == "failed"
     assert _manifest_at(mled, _finished_at(mled, mid)) == before == snapshot(repo)
 
