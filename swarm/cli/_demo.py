@@ -27,12 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 import ledger
 from proto.swarm.v1 import service_pb2 as api
-from proto.swarm.v1 import service_pb2_grpc as api_grpc
 from swarm.cli import _demo_ledger
 from swarm.cli._common import DEFAULT_LEDGER_FILE, LEDGER_ENV, emit_json, fail, ledger_url
 
@@ -195,6 +191,11 @@ def _daemon(url: str, workspaces: Path, log: Path) -> Iterator[tuple[subprocess.
 
 def _drive(tour: _Tour, target: str, secret: str, tenant: str, project: str) -> tuple[int, str]:
     """Everything an IDE plugin does, over gRPC: the exit code (0: succeeded) and mission id."""
+    import grpc  # loaded by the command that uses it, not by every `swarm` start-up
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from proto.swarm.v1 import service_pb2_grpc as api_grpc
+
     md = [("authorization", f"Bearer {secret}")]
     ref = api.ProjectRef(tenant=tenant, project=project)
     with grpc.insecure_channel(target) as channel:

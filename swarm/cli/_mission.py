@@ -39,7 +39,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import grpc
 from google.protobuf.json_format import MessageToDict
 
 import ledger
@@ -516,6 +515,8 @@ def _remote_new(args: argparse.Namespace) -> int:
 
 
 def _remote_run(args: argparse.Namespace, remote: Remote, project: str) -> int:
+    import grpc  # only a command talking to a daemon pays for loading it
+
     try:
         request = _request(args)
     except OSError as exc:

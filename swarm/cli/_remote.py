@@ -24,15 +24,15 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-import grpc
+from typing import TYPE_CHECKING, Any
 
 import replay
 from ledger import wall_clock_us
 from proto.swarm.v1 import service_pb2 as api
-from proto.swarm.v1 import service_pb2_grpc as api_grpc
 from swarm.cli._common import fail
+
+if TYPE_CHECKING:  # grpc loads only when a command talks to a daemon (~60 ms of start-up)
+    import grpc
 
 TOKEN_ENV = "SWARM_TOKEN"
 DEFAULT_DEADLINE_S = 30.0
@@ -134,6 +134,8 @@ class Remote:
             ("authorization", f"Bearer {token}"),
             ("x-trace-id", uuid.uuid4().hex),
         )
+        from proto.swarm.v1 import service_pb2_grpc as api_grpc
+
         # The generated stubs carry no type hints; the calls are checked by the tests.
         self._stub: Any = api_grpc.SwarmStub(channel)  # type: ignore[no-untyped-call]
 
@@ -170,6 +172,8 @@ def _token(args: argparse.Namespace) -> str:
 
 
 def _channel(args: argparse.Namespace) -> grpc.Channel:
+    import grpc
+
     target: str = args.server
     host, sep, port = target.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
@@ -198,6 +202,8 @@ def _reachable(channel: grpc.Channel, timeout: float) -> bool:
     A call would also fail on a refused connection, but its message is the
     transport's; waiting on the state here lets us say what is wrong.
     """
+    import grpc
+
     settled = threading.Event()
     ready: list[bool] = []
 
@@ -221,6 +227,8 @@ def _reachable(channel: grpc.Channel, timeout: float) -> bool:
 
 def describe(exc: grpc.RpcError) -> str:
     """``STATUS: details`` of a failed call, as the CLI prints it."""
+    import grpc
+
     code = exc.code() if isinstance(exc, grpc.Call) else None
     details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
     name = code.name if code is not None else "UNKNOWN"
@@ -238,6 +246,8 @@ def run_remote(
     ``local_only`` names options (by dest) that make no sense through a
     daemon; any of them given is refused rather than silently ignored.
     """
+    import grpc
+
     for dest in local_only:
         if getattr(args, dest, None) not in (None, False, [], ()):
             flag = "--" + dest.replace("_", "-")
