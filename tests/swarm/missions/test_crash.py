@@ -32,6 +32,14 @@ def _swarm(*args: str) -> subprocess.Popen[bytes]:
     )
 
 
+def _project_exists(led: ledger.Ledger) -> bool:
+    try:
+        led.head("local", "crashed")
+    except (ledger.UnknownTenant, ledger.UnknownProject):
+        return False
+    return True
+
+
 @pytest.mark.slow
 def test_a_mission_killed_mid_way_resumes_to_the_same_files_with_no_change_applied_twice(
     tmp_path: Path,
@@ -67,6 +75,11 @@ def test_a_mission_killed_mid_way_resumes_to_the_same_files_with_no_change_appli
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     with ledger.open_ledger(f"sqlite://{db}") as led:
+        # The file exists before the child's first transaction creates the tenant and
+        # project; until then there is nothing to watch, so wait for them to appear.
+        while not _project_exists(led):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
         head = None
         landed = 0
         while landed < 8:
