@@ -56,6 +56,7 @@ from swarm.cli._remote import (
     run_remote,
 )
 from swarm.missions import (
+    VERDICT_NAMES,
     InvalidMission,
     MissionError,
     MissionOptions,
@@ -171,6 +172,20 @@ def _run_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
         "--no-tests",
         action="store_true",
         help="skip the critic's sandbox test runs (syntax is still checked)",
+    )
+    p.add_argument(
+        "--test-timeout",
+        type=float,
+        default=MissionOptions().test_timeout_s,
+        metavar="S",
+        help="wall-clock deadline of the baseline test run; later runs get a budget derived "
+        "from what it took (default %(default)g s)",
+    )
+    p.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="when the tests cannot judge the changes (a run out of budget, crashed), "
+        "finish marked unverified instead of failing",
     )
     p.add_argument(
         "--ticket-timeout",
@@ -295,6 +310,8 @@ def run_new(args: argparse.Namespace) -> int:
             critic_rounds=args.retries,
             step_delay_s=args.step_delay,
             policies=tuple(args.policy),
+            test_timeout_s=args.test_timeout,
+            allow_unverified=args.allow_unverified,
         )
         with ledger.open_ledger(_ledger_url(args)) as led:
             tenant, project = args.tenant, _project_of(args)
@@ -360,27 +377,38 @@ def _print_report(args: argparse.Namespace, report: MissionReport, where: str | 
             print(f"    {path}")
         if len(report.files_changed) > 20:
             print(f"    ... and {len(report.files_changed) - 20} more")
-        tests = report.tests
-        if "baseline" in tests:
-            b = tests["baseline"]
-            print(
-                f"  tests before: {b.get('passed', 0)} passed, {b.get('failed', 0)} failed, "
-                f"{b.get('errors', 0)} errors, {b.get('could_not_run', 0)} could not run"
-            )
-        after = tests.get("after")
-        if isinstance(after, dict):
-            c = after.get("counts", {})
-            print(
-                f"  tests after:  {c.get('passed', 0)} passed, {c.get('failed', 0)} failed, "
-                f"{c.get('errors', 0)} errors, {c.get('could_not_run', 0)} could not run"
-            )
-        elif after == "skipped":
-            print("  tests: not run (--no-tests)")
+        _print_tests(report)
         for tid, why in report.failed_tickets.items():
             print(f"  failed {tid}: {why[:300]}")
         where = where or f"--repo {args.repo}"
         print(f"  the story: swarm mission show {report.mission_id} {where}")
     return 0 if report.ok else 1
+
+
+def _counts_line(c: dict[str, Any]) -> str:
+    return (
+        f"{c.get('passed', 0)} passed, {c.get('failed', 0)} failed, "
+        f"{c.get('errors', 0)} errors, {c.get('could_not_run', 0)} could not run"
+    )
+
+
+def _print_tests(report: MissionReport) -> None:
+    """The verdict line, then the test counts that stand behind it (none when no test ran)."""
+    if report.verdict:
+        print(f"  verdict: {_verdict_line(report.verdict, report.verdict_reason)}")
+    tests = report.tests
+    before = tests.get("baseline")
+    if isinstance(before, dict):
+        done = "" if before.get("complete", True) else " (did not complete)"
+        print(f"  tests before: {_counts_line(before)}{done}")
+    after = tests.get("after")
+    if isinstance(after, dict) and "counts" in after:
+        print(f"  tests after:  {_counts_line(after['counts'])}")
+
+
+def _verdict_line(verdict: str, reason: str) -> str:
+    name = verdict.replace("_", " ")
+    return f"{name}: {reason}" if reason else name
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -405,6 +433,8 @@ def _print_story(args: argparse.Namespace, outcome: str, story: dict[str, Any], 
         emit_json(story)
         return 0
     print(f"mission {story['mission_id']}: {outcome}")
+    if story.get("verdict"):
+        print(f"verdict: {_verdict_line(story['verdict'], story.get('verdict_reason', ''))}")
     print("DAG:")
     for t in story["dag"]:
         deps = ", ".join(t["depends_on"])
@@ -533,6 +563,8 @@ def _remote_run(args: argparse.Namespace, remote: Remote, project: str) -> int:
             coders=args.coders,
             skip_tests=args.no_tests,
             step_delay_s=args.step_delay,
+            allow_unverified=args.allow_unverified,
+            test_timeout_s=args.test_timeout,
         ),
     )
     mid = submitted.mission_id
@@ -602,6 +634,8 @@ def _report_of(m: api.Mission, events: int) -> MissionReport:
         failed_tickets={
             t.ticket_id: t.reason for t in m.tickets if t.state == pb.TICKET_STATE_FAILED
         },
+        verdict=VERDICT_NAMES.get(m.verdict, ""),
+        verdict_reason=m.verdict_reason,
     )
 
 
@@ -636,7 +670,14 @@ def _remote_show(args: argparse.Namespace, remote: Remote, project: str) -> int:
         for t in m.tickets
     ]
     outcome = m.state if m.state in ("succeeded", "failed") else f"{m.state} (not finished)"
-    return _print_story(args, outcome, {"mission_id": m.mission_id, "dag": dag, "story": story}, t0)
+    shown = {
+        "mission_id": m.mission_id,
+        "verdict": VERDICT_NAMES.get(m.verdict, ""),
+        "verdict_reason": m.verdict_reason,
+        "dag": dag,
+        "story": story,
+    }
+    return _print_story(args, outcome, shown, t0)
 
 
 def _remote_list(args: argparse.Namespace, remote: Remote, project: str) -> int:
