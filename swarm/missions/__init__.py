@@ -15,7 +15,7 @@ Errors derive from :class:`MissionError` (tree in ``swarm.missions._errors``).
 
 from __future__ import annotations
 
-from swarm.missions._critic import Judgement, judge, test_budget
+from swarm.missions._critic import Judgement, judge, run_budget
 from swarm.missions._errors import (
     InvalidMission,
     InvalidPlan,
@@ -78,9 +78,9 @@ __all__ = [
     "parse_policy",
     "report_of",
     "rollback",
+    "run_budget",
     "run_mission",
     "start_mission",
-    "test_budget",
     "topological_order",
     "validate_plan",
     "walk_repo",

@@ -13,7 +13,7 @@ Its verdict is a ``CriticVerdict``, the typed ``verdict`` field of a
 - NOT_TESTED when the mission runs without tests.
 
 Budgets: the baseline runs under the mission's ``test_timeout_s``; later runs
-under :func:`test_budget` of the baseline's wall time. Fuel is lifted: the
+under :func:`run_budget` of the baseline's wall time. Fuel is lifted: the
 wall-clock deadline (epoch interruption) is what stops runaway code.
 
 Nothing runs twice. Every run is keyed by the digest of the tree copied into
@@ -51,7 +51,7 @@ _FINISHED = (sandbox.Status.OK, sandbox.Status.EXIT)
 _HINT = "raise --test-timeout, or pass --allow-unverified to finish untested, or --no-tests"
 
 
-def test_budget(baseline_wall_s: float, limit_s: float) -> float:
+def run_budget(baseline_wall_s: float, limit_s: float) -> float:
     """The deadline of a run after the edits: room for a slower run than the baseline
     (3x, and at least 30 s more), never past the user's limit."""
     return min(limit_s, max(3.0 * baseline_wall_s, baseline_wall_s + 30.0))
@@ -401,7 +401,7 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
     if why:  # allowed through by allow_unverified (the baseline ticket fails otherwise)
         _unverified(rt, tv, agent_id, paths, why, {})
         return
-    budget = test_budget(float(baseline.get("wall_s", 0.0)), rt.options.test_timeout_s)
+    budget = run_budget(float(baseline.get("wall_s", 0.0)), rt.options.test_timeout_s)
     runs: list[dict[str, Any]] = []
     done: list[str] = []
     j = Judgement()
