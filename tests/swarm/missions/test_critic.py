@@ -18,7 +18,7 @@ import pytest
 import ledger
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import EditRequest
-from swarm.missions import judge, load_view, run_budget
+from swarm.missions import _critic, judge, load_view, run_budget
 from tests.swarm.missions.conftest import PROJECT, SAMPLE, TENANT, Mission, snapshot
 
 BREAKING = (
@@ -174,8 +174,9 @@ def test_a_rejected_rename_is_not_retried(
 
 
 def test_a_tied_run_that_covers_every_test_file_is_not_followed_by_a_full_run(
-    mission: Mission, mled: ledger.Ledger
+    mission: Mission, mled: ledger.Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(_critic, "TIED_FIRST_MIN_S", 0.0)  # as for a slow suite
     mid, report = mission()
     assert report.ok and report.verdict == "accepted"
     assert sandbox_runs(mled, mid) == 2  # was 3: baseline, tied, and a full run repeating it
@@ -186,8 +187,10 @@ def test_a_tied_run_that_covers_every_test_file_is_not_followed_by_a_full_run(
 
 
 def test_tied_then_rest_runs_every_test_file_exactly_once(
-    mission: Mission, mled: ledger.Ledger
+    mission: Mission, mled: ledger.Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The sample's suite is quick, so the critic would run it whole: split it anyway.
+    monkeypatch.setattr(_critic, "TIED_FIRST_MIN_S", 0.0)
     # best_discount is used by orders and test_orders only: one test file is tied to it.
     mid, report = mission(EditRequest("rename", {"old": "best_discount", "new": "best_price"}))
     assert report.ok and report.verdict == "accepted", report
@@ -209,6 +212,17 @@ def test_a_tree_already_tested_is_not_tested_again(
     assert sandbox_runs(mled, mid) == 1
     assert after.attributes["tree"] == baseline.attributes["tree"]
     assert list(after.memory_refs) == [f"{mid}.baseline"]
+
+
+def test_a_quick_suite_is_run_whole_after_the_edits(mission: Mission, mled: ledger.Ledger) -> None:
+    # best_discount ties one test file of three; the sample's suite is far below the
+    # threshold (it takes well under a second), so one full run follows the baseline.
+    mid, report = mission(EditRequest("rename", {"old": "best_discount", "new": "best_price"}))
+    assert report.ok and report.verdict == "accepted", report
+    wall = float(runs(mled, mid)[0].attributes["wall_s"])
+    if wall < _critic.TIED_FIRST_MIN_S:  # a lower bound only a very starved machine misses
+        assert [d.attributes["stage"] for d in runs(mled, mid)] == ["baseline", "full"]
+        assert sandbox_runs(mled, mid) == 2
 
 
 def test_later_runs_get_a_budget_from_the_baseline(mission: Mission, mled: ledger.Ledger) -> None:
