@@ -395,12 +395,16 @@ def _counts_line(c: dict[str, Any]) -> str:
 def _print_tests(report: MissionReport) -> None:
     """The verdict line, then the test counts that stand behind it (none when no test ran)."""
     if report.verdict:
-        print(f"  verdict: {_verdict_line(report.verdict, report.verdict_reason)}")
+        # The reason line above often says it already: then the verdict's name suffices.
+        said = report.verdict_reason and report.verdict_reason in report.reason
+        reason = "" if said else report.verdict_reason
+        print(f"  verdict: {_verdict_line(report.verdict, reason)}")
     tests = report.tests
     before = tests.get("baseline")
-    if isinstance(before, dict):
-        done = "" if before.get("complete", True) else " (did not complete)"
-        print(f"  tests before: {_counts_line(before)}{done}")
+    if isinstance(before, dict) and not before.get("complete", True):
+        print("  tests before: the run did not complete (no counts to compare)")
+    elif isinstance(before, dict):
+        print(f"  tests before: {_counts_line(before)}")
     after = tests.get("after")
     if isinstance(after, dict) and "counts" in after:
         print(f"  tests after:  {_counts_line(after['counts'])}")
@@ -480,6 +484,7 @@ def run_list(args: argparse.Namespace) -> int:
                         "started": format_time(rec.time_us),
                         "files_changed": len(changed),
                         "reason": finished.get("detail", ""),
+                        "verdict": view.verdict_name,
                     }
                 )
     except (MissionError, ledger.LedgerError, OSError) as exc:
@@ -493,11 +498,11 @@ def _print_missions(args: argparse.Namespace, rows: list[dict[str, Any]]) -> int
     elif not rows:
         print("no missions")
     else:
-        print(f"{'MISSION':<26}{'STATE':<12}{'KIND':<11}{'STARTED':<29}FILES")
+        print(f"{'MISSION':<26}{'STATE':<12}{'KIND':<11}{'STARTED':<29}{'FILES':<7}VERDICT")
         for r in rows:
             print(
                 f"{r['mission_id']:<26}{r['state']:<12}{r['kind']:<11}{r['started']:<29}"
-                f"{r['files_changed']}"
+                f"{r['files_changed']:<7}{r['verdict'].replace('_', ' ') or '-'}"
             )
     return 0
 
@@ -691,6 +696,7 @@ def _remote_list(args: argparse.Namespace, remote: Remote, project: str) -> int:
             "started": format_time(m.started_us),
             "files_changed": len(m.files_changed),
             "reason": m.reason,
+            "verdict": VERDICT_NAMES.get(m.verdict, ""),
         }
         for m in listed.missions
     ]
