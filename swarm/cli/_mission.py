@@ -12,8 +12,11 @@ The mission runs in this process on the embedded ledger: by default
 ``sqlite:///<repo>/.swarm/ledger.sqlite`` (the repository carries its own
 story, as it carries .git; ``--ledger URL`` or $SWARM_LEDGER override it),
 project = the repository folder's name. Progress goes to stderr, a summary to
-stdout (``--json`` for scripts); the exit code is 0 when the mission
-succeeded, 1 when it failed, 2 when it was refused before it started.
+stdout (``--json`` for scripts) with the critic's verdict: accepted,
+rejected, could not judge (a test run did not complete: the mission fails),
+unverified (the same, finished because of --allow-unverified), or not tested
+(--no-tests). The exit code is 0 when the mission succeeded, 1 when it
+failed, 2 when it was refused before it started.
 
 Through a daemon (``swarm serve``), with a bearer token in $SWARM_TOKEN:
 
@@ -198,7 +201,9 @@ def _run_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
         "--retries",
         type=int,
         default=1,
-        help="how many times a critic rejection sends the edits back (default 1)",
+        help="how many times a critic rejection sends the edits back, when a retry could "
+        "make a different edit (no brain can yet: a patch, a codemod, a recorded model answer "
+        "are fixed) (default 1)",
     )
     p.add_argument(
         "--policy",
