@@ -411,7 +411,9 @@ def _print_tests(report: MissionReport) -> None:
     elif isinstance(before, dict):
         print(f"  tests before: {_counts_line(before)}")
     after = tests.get("after")
-    if isinstance(after, dict) and "counts" in after:
+    if isinstance(after, dict) and "unverified" in after:
+        print("  tests after:  not judged (see the verdict)")
+    elif isinstance(after, dict) and "counts" in after:
         print(f"  tests after:  {_counts_line(after['counts'])}")
 
 

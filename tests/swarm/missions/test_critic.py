@@ -36,6 +36,15 @@ NO_OP = (
     "+    return round(sum(prices) * (1.0 + tax), 2)\n"
     " \n"
 )
+# A patch that makes calculate_total (and so the suite) loop forever.
+LOOPING_CODE = (
+    "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -9,3 +9,5 @@\n"
+    '     """Sum the prices and apply tax, rounded to cents."""\n'
+    "+    while True:\n"
+    "+        pass\n"
+    "     return round(sum(prices) * (1.0 + tax), 2)\n"
+    " \n"
+)
 LOOPING_TEST = "def test_forever():\n    while True:\n        pass\n"
 
 
@@ -94,18 +103,10 @@ def test_a_suite_that_exhausts_its_budget_cannot_be_judged_and_the_mission_fails
 def test_an_after_run_that_exhausts_its_budget_cannot_be_judged_and_rolls_back(
     mission: Mission, mled: ledger.Ledger, repo: Path
 ) -> None:
-    looping_code = (
-        "--- a/shop/pricing.py\n+++ b/shop/pricing.py\n@@ -9,3 +9,5 @@\n"
-        '     """Sum the prices and apply tax, rounded to cents."""\n'
-        "+    while True:\n"
-        "+        pass\n"
-        "     return round(sum(prices) * (1.0 + tax), 2)\n"
-        " \n"
-    )
     before = snapshot(repo)
     # The baseline has 5 s; the after-run's budget is capped by it. On a machine too
     # loaded for the baseline to finish in 5 s the verdict is the same, from the baseline.
-    mid, report = mission(EditRequest("patch", {"diff": looping_code}), test_timeout_s=5.0)
+    mid, report = mission(EditRequest("patch", {"diff": LOOPING_CODE}), test_timeout_s=5.0)
     assert report.outcome == "failed"
     assert report.verdict == "could_not_judge"
     assert verdicts(mled, mid) == [pb.CRITIC_VERDICT_COULD_NOT_JUDGE]
@@ -125,6 +126,18 @@ def test_allow_unverified_finishes_marked_unverified_and_never_says_accepted(
     assert "def compute_order_total(" in (looping / "shop" / "pricing.py").read_text()
     # Nothing to judge against, so no after-run spends another deadline.
     assert sandbox_runs(mled, mid) == 1
+
+
+def test_an_after_run_out_of_budget_with_allow_unverified_keeps_the_change_marked(
+    mission: Mission, mled: ledger.Ledger, repo: Path
+) -> None:
+    request = EditRequest("patch", {"diff": LOOPING_CODE})
+    mid, report = mission(request, test_timeout_s=5.0, allow_unverified=True)
+    assert report.outcome == "succeeded" and report.verdict == "unverified"
+    assert "did not complete" in report.verdict_reason
+    assert "did not complete" in report.tests["after"]["unverified"]
+    assert "while True:" in (repo / "shop" / "pricing.py").read_text()
+    assert verdicts(mled, mid) == [pb.CRITIC_VERDICT_UNVERIFIED]
 
 
 def test_a_baseline_that_runs_no_test_cannot_be_judged(
