@@ -397,8 +397,7 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
     """Judge every edit of the round at once (a rename is only consistent as a whole)."""
     a = tv.attempt
     view.catch_up()
-    edits = _edits(view, tv)
-    changed = [e for e in edits if e.result.get("changed")]
+    changed = [e for e in _edits(view, tv) if e.result.get("changed")]
     paths = sorted(str(e.result["path"]) for e in changed)
     if not rt.options.run_tests:
         why = "the tests were not run (--no-tests); every change parses"
@@ -410,12 +409,50 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
     if why:  # allowed through by allow_unverified (the baseline ticket fails otherwise)
         _unverified(rt, tv, agent_id, paths, why, {})
         return
-    budget = run_budget(float(baseline.get("wall_s", 0.0)), rt.options.test_timeout_s)
+    j, final = _after_runs(rt, view, tv, paths, baseline)
+    attributes = {
+        "stages": ",".join(final["stages"]),
+        "could_not_run": str(len(j.could_not_run_names)),
+        "pre_existing_failures": str(len(j.pre_existing_failure_names)),
+    }
+    if j.regressions:
+        _reject(rt, view, tv, agent_id, paths, list(j.regressions), attributes)
+    elif j.incomplete and rt.options.allow_unverified:
+        _unverified(rt, tv, agent_id, paths, j.incomplete, final)
+    elif j.incomplete:
+        verdict = pb.CRITIC_VERDICT_COULD_NOT_JUDGE
+        _verdict(rt, "verify", a, agent_id, verdict, j.incomplete, attributes, paths)
+        reason = f"could not judge: {j.incomplete} ({_HINT})"
+        finish(rt, tv, agent_id, pb.TICKET_STATE_FAILED, reason=reason)
+    else:
+        c = j.counts
+        why = (
+            f"no regressions against the baseline: {c.get('passed', 0)} passed, "
+            f"{c.get('failed', 0)} failed, {c.get('errors', 0)} errors, "
+            f"{c.get('could_not_run', 0)} could not run"
+        )
+        if j.pre_existing_failure_names:
+            why += f" ({len(j.pre_existing_failure_names)} failing before too)"
+        _verdict(rt, "verify", a, agent_id, pb.CRITIC_VERDICT_ACCEPTED, why, attributes, paths)
+        finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload={"files": paths, "tests": final})
+
+
+def _after_runs(
+    rt: Runtime,
+    view: MissionView,
+    tv: TicketView,
+    paths: list[str],
+    baseline: Mapping[str, Any],
+) -> tuple[Judgement, dict[str, Any]]:
+    """Run the stages after the edits under the budget the baseline earned, stopping at
+    the first regression or incomplete run; the judgement and the ticket's test summary."""
+    wall = float(baseline.get("wall_s", 0.0))
+    budget = run_budget(wall, rt.options.test_timeout_s)
     runs: list[dict[str, Any]] = []
     done: list[str] = []
     j = Judgement()
-    for stage, drop in stages(rt, paths, float(baseline.get("wall_s", 0.0))):
-        eid = step_id(rt.mission_id, "verify", a, f"tests.{stage}")
+    for stage, drop in stages(rt, paths, wall):
+        eid = step_id(rt.mission_id, "verify", tv.attempt, f"tests.{stage}")
         suite = Suite(eid, "critic.tests", stage, drop, budget)
         runs.append(run_suite(rt, view, suite, tv.ticket.id, baseline))
         done.append(stage)
@@ -429,46 +466,7 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
         "pre_existing_failure_names": list(j.pre_existing_failure_names),
         "budget_s": budget,
     }
-    attributes = {
-        "stages": ",".join(done),
-        "could_not_run": str(len(j.could_not_run_names)),
-        "pre_existing_failures": str(len(j.pre_existing_failure_names)),
-    }
-    if j.regressions:
-        _reject(rt, view, tv, agent_id, paths, list(j.regressions), attributes)
-    elif j.incomplete and rt.options.allow_unverified:
-        _unverified(rt, tv, agent_id, paths, j.incomplete, final)
-    elif j.incomplete:
-        _verdict(
-            rt,
-            "verify",
-            a,
-            agent_id,
-            pb.CRITIC_VERDICT_COULD_NOT_JUDGE,
-            j.incomplete,
-            attributes,
-            paths,
-        )
-        reason = f"could not judge: {j.incomplete} ({_HINT})"
-        finish(rt, tv, agent_id, pb.TICKET_STATE_FAILED, reason=reason)
-    else:
-        c = j.counts
-        runs_made = sum(
-            1 for d in view.decision("critic.tests") if not d.event.decision.memory_refs
-        )
-        why = (
-            f"no regressions against the baseline: {c.get('passed', 0)} passed, "
-            f"{c.get('failed', 0)} failed, {c.get('errors', 0)} errors, "
-            f"{c.get('could_not_run', 0)} could not run"
-            + (
-                f" ({len(j.pre_existing_failure_names)} failing before)"
-                if j.pre_existing_failure_names
-                else ""
-            )
-        )
-        attributes["sandbox_runs"] = str(runs_made)
-        _verdict(rt, "verify", a, agent_id, pb.CRITIC_VERDICT_ACCEPTED, why, attributes, paths)
-        finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload={"files": paths, "tests": final})
+    return j, final
 
 
 def _unverified(
