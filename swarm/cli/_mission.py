@@ -12,8 +12,11 @@ The mission runs in this process on the embedded ledger: by default
 ``sqlite:///<repo>/.swarm/ledger.sqlite`` (the repository carries its own
 story, as it carries .git; ``--ledger URL`` or $SWARM_LEDGER override it),
 project = the repository folder's name. Progress goes to stderr, a summary to
-stdout (``--json`` for scripts); the exit code is 0 when the mission
-succeeded, 1 when it failed, 2 when it was refused before it started.
+stdout (``--json`` for scripts) with the critic's verdict: accepted,
+rejected, could not judge (a test run did not complete: the mission fails),
+unverified (the same, finished because of --allow-unverified), or not tested
+(--no-tests). The exit code is 0 when the mission succeeded, 1 when it
+failed, 2 when it was refused before it started.
 
 Through a daemon (``swarm serve``), with a bearer token in $SWARM_TOKEN:
 
@@ -56,6 +59,7 @@ from swarm.cli._remote import (
     run_remote,
 )
 from swarm.missions import (
+    VERDICT_NAMES,
     InvalidMission,
     MissionError,
     MissionOptions,
@@ -173,6 +177,20 @@ def _run_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
         help="skip the critic's sandbox test runs (syntax is still checked)",
     )
     p.add_argument(
+        "--test-timeout",
+        type=float,
+        default=MissionOptions().test_timeout_s,
+        metavar="S",
+        help="wall-clock deadline of the baseline test run; later runs get a budget derived "
+        "from what it took (default %(default)g s)",
+    )
+    p.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="when the tests cannot judge the changes (a run out of budget, crashed), "
+        "finish marked unverified instead of failing",
+    )
+    p.add_argument(
         "--ticket-timeout",
         type=float,
         default=60.0,
@@ -183,7 +201,9 @@ def _run_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
         "--retries",
         type=int,
         default=1,
-        help="how many times a critic rejection sends the edits back (default 1)",
+        help="how many times a critic rejection sends the edits back, when a retry could "
+        "make a different edit (no brain can yet: a patch, a codemod, a recorded model answer "
+        "are fixed) (default 1)",
     )
     p.add_argument(
         "--policy",
@@ -295,6 +315,8 @@ def run_new(args: argparse.Namespace) -> int:
             critic_rounds=args.retries,
             step_delay_s=args.step_delay,
             policies=tuple(args.policy),
+            test_timeout_s=args.test_timeout,
+            allow_unverified=args.allow_unverified,
         )
         with ledger.open_ledger(_ledger_url(args)) as led:
             tenant, project = args.tenant, _project_of(args)
@@ -360,27 +382,44 @@ def _print_report(args: argparse.Namespace, report: MissionReport, where: str | 
             print(f"    {path}")
         if len(report.files_changed) > 20:
             print(f"    ... and {len(report.files_changed) - 20} more")
-        tests = report.tests
-        if "baseline" in tests:
-            b = tests["baseline"]
-            print(
-                f"  tests before: {b.get('passed', 0)} passed, {b.get('failed', 0)} failed, "
-                f"{b.get('errors', 0)} errors, {b.get('could_not_run', 0)} could not run"
-            )
-        after = tests.get("after")
-        if isinstance(after, dict):
-            c = after.get("counts", {})
-            print(
-                f"  tests after:  {c.get('passed', 0)} passed, {c.get('failed', 0)} failed, "
-                f"{c.get('errors', 0)} errors, {c.get('could_not_run', 0)} could not run"
-            )
-        elif after == "skipped":
-            print("  tests: not run (--no-tests)")
+        _print_tests(report)
         for tid, why in report.failed_tickets.items():
             print(f"  failed {tid}: {why[:300]}")
         where = where or f"--repo {args.repo}"
         print(f"  the story: swarm mission show {report.mission_id} {where}")
     return 0 if report.ok else 1
+
+
+def _counts_line(c: dict[str, Any]) -> str:
+    return (
+        f"{c.get('passed', 0)} passed, {c.get('failed', 0)} failed, "
+        f"{c.get('errors', 0)} errors, {c.get('could_not_run', 0)} could not run"
+    )
+
+
+def _print_tests(report: MissionReport) -> None:
+    """The verdict line, then the test counts that stand behind it (none when no test ran)."""
+    if report.verdict:
+        # The reason line above often says it already: then the verdict's name suffices.
+        said = report.verdict_reason and report.verdict_reason in report.reason
+        reason = "" if said else report.verdict_reason
+        print(f"  verdict: {_verdict_line(report.verdict, reason)}")
+    tests = report.tests
+    before = tests.get("baseline")
+    if isinstance(before, dict) and not before.get("complete", True):
+        print("  tests before: the run did not complete (no counts to compare)")
+    elif isinstance(before, dict):
+        print(f"  tests before: {_counts_line(before)}")
+    after = tests.get("after")
+    if isinstance(after, dict) and "unverified" in after:
+        print("  tests after:  not judged (see the verdict)")
+    elif isinstance(after, dict) and "counts" in after:
+        print(f"  tests after:  {_counts_line(after['counts'])}")
+
+
+def _verdict_line(verdict: str, reason: str) -> str:
+    name = verdict.replace("_", " ")
+    return f"{name}: {reason}" if reason else name
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -405,6 +444,8 @@ def _print_story(args: argparse.Namespace, outcome: str, story: dict[str, Any], 
         emit_json(story)
         return 0
     print(f"mission {story['mission_id']}: {outcome}")
+    if story.get("verdict"):
+        print(f"verdict: {_verdict_line(story['verdict'], story.get('verdict_reason', ''))}")
     print("DAG:")
     for t in story["dag"]:
         deps = ", ".join(t["depends_on"])
@@ -450,6 +491,7 @@ def run_list(args: argparse.Namespace) -> int:
                         "started": format_time(rec.time_us),
                         "files_changed": len(changed),
                         "reason": finished.get("detail", ""),
+                        "verdict": view.verdict_name,
                     }
                 )
     except (MissionError, ledger.LedgerError, OSError) as exc:
@@ -463,11 +505,11 @@ def _print_missions(args: argparse.Namespace, rows: list[dict[str, Any]]) -> int
     elif not rows:
         print("no missions")
     else:
-        print(f"{'MISSION':<26}{'STATE':<12}{'KIND':<11}{'STARTED':<29}FILES")
+        print(f"{'MISSION':<26}{'STATE':<12}{'KIND':<11}{'STARTED':<29}{'FILES':<7}VERDICT")
         for r in rows:
             print(
                 f"{r['mission_id']:<26}{r['state']:<12}{r['kind']:<11}{r['started']:<29}"
-                f"{r['files_changed']}"
+                f"{r['files_changed']:<7}{r['verdict'].replace('_', ' ') or '-'}"
             )
     return 0
 
@@ -533,6 +575,8 @@ def _remote_run(args: argparse.Namespace, remote: Remote, project: str) -> int:
             coders=args.coders,
             skip_tests=args.no_tests,
             step_delay_s=args.step_delay,
+            allow_unverified=args.allow_unverified,
+            test_timeout_s=args.test_timeout,
         ),
     )
     mid = submitted.mission_id
@@ -602,6 +646,8 @@ def _report_of(m: api.Mission, events: int) -> MissionReport:
         failed_tickets={
             t.ticket_id: t.reason for t in m.tickets if t.state == pb.TICKET_STATE_FAILED
         },
+        verdict=VERDICT_NAMES.get(m.verdict, ""),
+        verdict_reason=m.verdict_reason,
     )
 
 
@@ -636,7 +682,14 @@ def _remote_show(args: argparse.Namespace, remote: Remote, project: str) -> int:
         for t in m.tickets
     ]
     outcome = m.state if m.state in ("succeeded", "failed") else f"{m.state} (not finished)"
-    return _print_story(args, outcome, {"mission_id": m.mission_id, "dag": dag, "story": story}, t0)
+    shown = {
+        "mission_id": m.mission_id,
+        "verdict": VERDICT_NAMES.get(m.verdict, ""),
+        "verdict_reason": m.verdict_reason,
+        "dag": dag,
+        "story": story,
+    }
+    return _print_story(args, outcome, shown, t0)
 
 
 def _remote_list(args: argparse.Namespace, remote: Remote, project: str) -> int:
@@ -650,6 +703,7 @@ def _remote_list(args: argparse.Namespace, remote: Remote, project: str) -> int:
             "started": format_time(m.started_us),
             "files_changed": len(m.files_changed),
             "reason": m.reason,
+            "verdict": VERDICT_NAMES.get(m.verdict, ""),
         }
         for m in listed.missions
     ]

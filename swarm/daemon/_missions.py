@@ -127,6 +127,8 @@ class MissionRunner:
             run_tests=not req.skip_tests,
             step_delay_s=req.step_delay_s,
             backoff_s=0.0,
+            allow_unverified=req.allow_unverified,
+            test_timeout_s=req.test_timeout_s or defaults.test_timeout_s,
         )
         mid = req.mission_id or new_mission_id()
         with self._lock:
@@ -227,6 +229,8 @@ class MissionRunner:
             finished_us=finished_us,
             files_changed=changed,
             workspace=Path(view.started.get("repo", "")).name,
+            verdict=view.verdict,  # type: ignore[arg-type]
+            verdict_reason=view.verdict_reason,
         )
 
     def list(self, tenant: str, project: str) -> list[api.Mission]:

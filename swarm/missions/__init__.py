@@ -15,7 +15,7 @@ Errors derive from :class:`MissionError` (tree in ``swarm.missions._errors``).
 
 from __future__ import annotations
 
-from swarm.missions._agents import judge
+from swarm.missions._critic import Judgement, judge, run_budget
 from swarm.missions._errors import (
     InvalidMission,
     InvalidPlan,
@@ -46,16 +46,18 @@ from swarm.missions._plan import (
 )
 from swarm.missions._runtime import MissionOptions, Progress
 from swarm.missions._story import describe_event, mission_story
-from swarm.missions._view import ChangeView, MissionView, TicketView
+from swarm.missions._view import VERDICT_NAMES, ChangeView, MissionView, TicketView
 from swarm.missions._workspace import walk_repo
 
 __all__ = [
     "AGENT_KINDS",
+    "VERDICT_NAMES",
     "AllowPaths",
     "ChangeView",
     "DenyPaths",
     "InvalidMission",
     "InvalidPlan",
+    "Judgement",
     "MaxFilesChanged",
     "MissionError",
     "MissionOptions",
@@ -76,6 +78,7 @@ __all__ = [
     "parse_policy",
     "report_of",
     "rollback",
+    "run_budget",
     "run_mission",
     "start_mission",
     "topological_order",

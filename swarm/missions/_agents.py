@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import tempfile
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any
 
 import ledger
-import sandbox
 from ledger import Lock
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import BrainError, ModelUnreachable
@@ -34,7 +30,6 @@ from swarm.missions._view import (
 )
 from swarm.missions._workspace import (
     change_event,
-    copy_workspace,
     resolve,
     unified_diff,
 )
@@ -383,221 +378,7 @@ def _done(
     finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload=result)
 
 
-# -- critic --------------------------------------------------------------------------
-
-
-def run_suite(rt: Runtime, keep_tests: set[str] | None = None) -> sandbox.TestReport:
-    """The project's tests in the sandbox, on a copy of the workspace."""
-    with tempfile.TemporaryDirectory(prefix="swarm-critic-") as tmp:
-        copy_workspace(rt.root, Path(tmp), keep_tests)
-        return sandbox.run_tests(tmp, limits=sandbox.Limits(timeout=rt.options.test_timeout_s))
-
-
-def _report_json(report: sandbox.TestReport) -> dict[str, Any]:
-    return {
-        "complete": report.complete,
-        "detail": report.run.detail,
-        "items": [[i.name, str(i.outcome), i.message[:2000]] for i in report.items],
-        "counts": {
-            "passed": report.passed,
-            "failed": report.failed,
-            "errors": report.errors,
-            "skipped": report.skipped,
-            "could_not_run": report.could_not_run,
-        },
-    }
-
-
-def _record_run(
-    rt: Runtime,
-    event_id: str,
-    kind: str,
-    outcome: str,
-    rationale: str,
-    data: dict[str, Any],
-    ticket: str,
-) -> None:
-    blob = rt.led.put_blob(rt.tenant, json.dumps(data, sort_keys=True).encode())
-    counts = data.get("counts", {})
-    rt.led.append(
-        rt.tenant,
-        rt.project,
-        [
-            decision_event(
-                rt.mission_id,
-                event_id,
-                "critic-1",
-                kind,
-                outcome=outcome,
-                rationale=rationale,
-                input=ticket,
-                attributes={k: str(v) for k, v in counts.items()},
-                detail=blob,
-            )
-        ],
-    )
-
-
-def _baseline(rt: Runtime, view: MissionView) -> dict[str, Any] | None:
-    found = view.decision("critic.baseline")
-    if not found:
-        return None
-    return dict(json.loads(rt.led.get_blob(rt.tenant, found[-1].event.decision.detail.sha256)))
-
-
-def judge(
-    baseline: Mapping[str, Any] | None, now: Mapping[str, Any]
-) -> tuple[list[str], dict[str, list[str]]]:
-    """Regressions against the baseline, and what else to report (pre-existing failures,
-    tests that could not run). A test failing now that failed before is not a regression."""
-    bad = {"failed", "error"}
-    before = {n: o for n, o, _ in (baseline or {}).get("items", [])}
-    problems: list[str] = []
-    if not now.get("complete") and (baseline is None or baseline.get("complete")):
-        problems.append(f"the test run did not complete: {now.get('detail') or 'no report'}")
-    regressions = [
-        f"{n}: {o}: {m.strip().splitlines()[-1] if m.strip() else ''}"
-        for n, o, m in now.get("items", [])
-        if o in bad and before.get(n) not in bad
-    ]
-    notes = {
-        "pre_existing_failures": [
-            n for n, o, _ in now.get("items", []) if o in bad and before.get(n) in bad
-        ],
-        "could_not_run": [n for n, o, _ in now.get("items", []) if o == "could_not_run"],
-    }
-    return problems + regressions, notes
-
-
-def critic(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> None:
-    if tv.ticket.id == "baseline":
-        _critic_baseline(rt, view, tv, agent_id)
-    else:
-        _critic_verify(rt, view, tv, agent_id)
-
-
-def _critic_baseline(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> None:
-    eid = f"{rt.mission_id}.baseline"
-    if not rt.options.run_tests:
-        finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload={"skipped": True})
-        return
-    if rt.led.find_event(rt.tenant, eid) is None:
-        data = _report_json(run_suite(rt))
-        c = data["counts"]
-        _record_run(
-            rt,
-            eid,
-            "critic.baseline",
-            "recorded",
-            f"before the mission: {c['passed']} passed, {c['failed']} failed, "
-            f"{c['errors']} errors, "
-            f"{c['could_not_run']} could not run",
-            data,
-            tv.ticket.id,
-        )
-        counts = c
-    else:
-        view.catch_up()
-        counts = (_baseline(rt, view) or {}).get("counts", {})
-    finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload={"counts": counts})
-
-
-def _critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> None:
-    a = tv.attempt
-    view.catch_up()
-    edits = [
-        view.tickets[d] for d in tv.ticket.depends_on if view.tickets[d].ticket.kind == "coder"
-    ]
-    changed = [e for e in edits if e.result.get("changed")]
-    paths = sorted(str(e.result["path"]) for e in changed)
-    if not rt.options.run_tests:
-        rt.led.append(
-            rt.tenant,
-            rt.project,
-            [
-                decision_event(
-                    rt.mission_id,
-                    step_id(rt.mission_id, "verify", a, "verdict"),
-                    agent_id,
-                    "critic.verdict",
-                    outcome="accept",
-                    rationale="tests not run (run_tests is off); every change parsed",
-                    attributes={"files": str(len(paths))},
-                )
-            ],
-        )
-        finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload={"files": paths, "tests": "skipped"})
-        return
-    baseline = _baseline(rt, view)
-    problems: list[str] = []
-    notes: dict[str, list[str]] = {}
-    final: dict[str, Any] = {}
-    with rt.index_lock:
-        tied = rt.index.tests_for([p for p in paths if p in rt.index.files()])
-    stages: list[tuple[str, set[str] | None]] = []
-    if tied:
-        stages.append(("tied", tied))
-    stages.append(("full", None))
-    for stage, keep in stages:
-        eid = step_id(rt.mission_id, "verify", a, f"tests.{stage}")
-        recorded = [d for d in view.decisions if d.event.event_id == eid]
-        if recorded:
-            data = json.loads(rt.led.get_blob(rt.tenant, recorded[0].event.decision.detail.sha256))
-        else:
-            data = _report_json(run_suite(rt, keep))
-        problems, notes = judge(baseline, data)
-        c = data["counts"]
-        if not recorded:
-            _record_run(
-                rt,
-                eid,
-                "critic.tests",
-                "reject" if problems else "pass",
-                f"{stage} suite ({len(keep) if keep else 'all'} test files): {c['passed']} passed, "
-                f"{c['failed']} failed, {c['errors']} errors, {c['could_not_run']} could not run; "
-                f"{len(problems)} regression(s)",
-                data,
-                tv.ticket.id,
-            )
-        final = {"stage": stage, "counts": c, **notes}
-        if problems:
-            break
-    verdict = "reject" if problems else "accept"
-    rt.led.append(
-        rt.tenant,
-        rt.project,
-        [
-            decision_event(
-                rt.mission_id,
-                step_id(rt.mission_id, "verify", a, "verdict"),
-                agent_id,
-                "critic.verdict",
-                outcome=verdict,
-                input=", ".join(paths)[:4000],
-                rationale=("regressions: " + "; ".join(problems))
-                if problems
-                else f"no regressions against the baseline ({final['counts']['passed']} passed)",
-                attributes={
-                    "files": str(len(paths)),
-                    "stage": str(final.get("stage")),
-                    "could_not_run": str(len(notes.get("could_not_run", []))),
-                    "pre_existing_failures": str(len(notes.get("pre_existing_failures", []))),
-                },
-            )
-        ],
-    )
-    if not problems:
-        finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload={"files": paths, "tests": final})
-        return
-    reason = "critic rejected the change: " + "; ".join(problems)[:1500]
-    for e in changed:
-        revert(rt, view, e, agent_id)
-    if a <= tv.ticket.retries:
-        for e in edits:
-            finish(rt, e, agent_id, pb.TICKET_STATE_RETRY, reason=reason, attempt=e.attempt + 1)
-        finish(rt, tv, agent_id, pb.TICKET_STATE_RETRY, reason=reason, attempt=a + 1)
-    else:
-        finish(rt, tv, agent_id, pb.TICKET_STATE_FAILED, reason=reason)
+# -- the critic's compensation (its judging lives in swarm.missions._critic) ----------
 
 
 def revert(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> None:

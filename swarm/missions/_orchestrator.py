@@ -29,11 +29,12 @@ from ledger import Ledger, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import Brain, EditRequest, make_brain
 from swarm.brain._rules import validate as validate_request
-from swarm.missions._agents import agent_loop, coder, critic, scout
+from swarm.missions._agents import agent_loop, coder, scout
+from swarm.missions._critic import critic
 from swarm.missions._errors import InvalidMission, UnknownMission
 from swarm.missions._plan import Plan, Ticket, validate_plan
 from swarm.missions._runtime import MissionOptions, Progress, Runtime, signal_event
-from swarm.missions._view import STATE_NAMES, MissionView, path_key, planned_event
+from swarm.missions._view import STATE_NAMES, MissionView, path_key, planned_event, ticket_event
 from swarm.missions._workspace import (
     change_event,
     check_repo,
@@ -51,7 +52,9 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class MissionReport:
-    """How a mission ended (or stands): outcome, reason, tickets, files, tests, time."""
+    """How a mission ended (or stands): outcome, reason, tickets, files, tests, time, and
+    the critic's verdict ("accepted", "rejected", "could_not_judge", "unverified",
+    "not_tested"; "" when the critic never spoke, e.g. the scout failed)."""
 
     mission_id: str
     outcome: str  # "succeeded" | "failed" | "running"
@@ -62,6 +65,8 @@ class MissionReport:
     seconds: float
     events: int
     failed_tickets: dict[str, str] = field(default_factory=dict)
+    verdict: str = ""
+    verdict_reason: str = ""
 
     @property
     def ok(self) -> bool:
@@ -78,6 +83,8 @@ class MissionReport:
             "seconds": round(self.seconds, 3),
             "events": self.events,
             "failed_tickets": self.failed_tickets,
+            "verdict": self.verdict,
+            "verdict_reason": self.verdict_reason,
         }
 
 
@@ -268,8 +275,6 @@ def run_mission(
         view.catch_up()
         cancel = [tv for tv in view.tickets.values() if not tv.terminal]
         if cancel:
-            from swarm.missions._view import ticket_event
-
             led.append(
                 tenant,
                 project,
@@ -350,7 +355,9 @@ def _watch(rt: Runtime, view: MissionView, progress: Progress | None) -> tuple[s
                 return "failed", f"ticket {first.ticket.id} failed: {first.reason}"
         verify = view.tickets.get("verify")
         if verify is not None and verify.state == pb.TICKET_STATE_DONE:
-            return "succeeded", "every ticket done; the critic accepted the changes"
+            # The verdict landed before the verify ticket's DONE, so the view has it.
+            name = view.verdict_name.replace("_", " ")
+            return "succeeded", f"every ticket done; {name}: {view.verdict_reason}"
         rt.led.wait_for_append(rt.tenant, rt.project, head, 5.0)
 
 
@@ -444,8 +451,11 @@ def report_of(
     verify = view.tickets.get("verify")
     baseline = view.tickets.get("baseline")
     tests: dict[str, Any] = {}
-    if baseline is not None and baseline.result:
-        tests["baseline"] = baseline.result.get("counts", baseline.result)
+    if baseline is not None and "counts" in baseline.result:
+        tests["baseline"] = {
+            **baseline.result["counts"],
+            "complete": baseline.result.get("complete", True),
+        }
     if verify is not None and verify.result:
         tests["after"] = verify.result.get("tests")
     verdicts = [d.event.decision for d in view.decision("critic.verdict")]
@@ -469,4 +479,6 @@ def report_of(
         seconds,
         view.events,
         failed,
+        view.verdict_name,
+        view.verdict_reason,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -27,7 +28,12 @@ class MissionOptions:
     """How a mission runs. Recorded in the ledger at start, so a resume runs the same way.
 
     ``run_tests=False`` skips the critic's sandbox runs (syntax is still
-    checked): for lock and scale tests, and for repositories with no suite.
+    checked; the verdict is NOT_TESTED): for lock and scale tests, and for
+    repositories with no suite. ``test_timeout_s`` is the baseline suite's
+    wall-clock deadline; later runs get a budget derived from what the baseline
+    took, capped by it. ``allow_unverified`` lets a mission whose tests could
+    not judge it (a run out of budget, crashed, no report) finish marked
+    UNVERIFIED instead of failing.
     ``step_delay_s`` makes each coder pause after a ticket (demos, crash tests).
     """
 
@@ -39,16 +45,17 @@ class MissionOptions:
     backoff_s: float = 0.2
     lock_ttl_s: float = 60.0
     step_delay_s: float = 0.0
-    test_timeout_s: float = 300.0
+    test_timeout_s: float = 600.0
     policies: tuple[str, ...] = ()
+    allow_unverified: bool = False
 
     def __post_init__(self) -> None:
         problems = []
         if not 1 <= self.coders <= 64:
             problems.append(f"coders must be 1..64, got {self.coders}")
         for name in ("ticket_timeout_s", "lock_ttl_s", "test_timeout_s"):
-            if not getattr(self, name) > 0:
-                problems.append(f"{name} must be positive, got {getattr(self, name)}")
+            if not 0 < getattr(self, name) < math.inf:
+                problems.append(f"{name} must be positive and finite, got {getattr(self, name)}")
         for name in ("edit_retries", "critic_rounds", "backoff_s", "step_delay_s"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")

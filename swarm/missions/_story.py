@@ -10,7 +10,8 @@ from swarm.missions._view import STATE_NAMES, MissionView
 
 
 def mission_story(led: Ledger, tenant: str, project: str, view: MissionView) -> dict[str, Any]:
-    """The DAG (tickets, dependencies, states, attempts, reasons) and every event in order."""
+    """The critic's verdict, the DAG (tickets, dependencies, states, attempts, reasons) and
+    every event in order."""
     dag = [
         {
             "id": tid,
@@ -39,7 +40,13 @@ def mission_story(led: Ledger, tenant: str, project: str, view: MissionView) -> 
         if rec.kind == "state_change":
             line["path"] = ev.state_change.path
         story.append(line)
-    return {"mission_id": view.mission_id, "dag": dag, "story": story}
+    return {
+        "mission_id": view.mission_id,
+        "verdict": view.verdict_name,
+        "verdict_reason": view.verdict_reason,
+        "dag": dag,
+        "story": story,
+    }
 
 
 def describe_event(ev: pb.SwarmEvent) -> str:

@@ -30,6 +30,16 @@ STATE_NAMES: dict[int, str] = {
     pb.TICKET_STATE_RETRY: "retry",
     pb.TICKET_STATE_CANCELLED: "cancelled",
 }
+#: A verdict's name in reports and JSON (the ledger keeps the enum; summaries print
+#: it with spaces).
+VERDICT_NAMES: dict[int, str] = {
+    pb.CRITIC_VERDICT_UNSPECIFIED: "",
+    pb.CRITIC_VERDICT_ACCEPTED: "accepted",
+    pb.CRITIC_VERDICT_REJECTED: "rejected",
+    pb.CRITIC_VERDICT_COULD_NOT_JUDGE: "could_not_judge",
+    pb.CRITIC_VERDICT_UNVERIFIED: "unverified",
+    pb.CRITIC_VERDICT_NOT_TESTED: "not_tested",
+}
 ROLES = {
     "scout": pb.AGENT_ROLE_SCOUT,
     "coder": pb.AGENT_ROLE_CODER,
@@ -115,6 +125,8 @@ def decision_event(
     attributes: Mapping[str, str] | None = None,
     detail: ledger.BlobRef | None = None,
     parent: str = "",
+    verdict: int = pb.CRITIC_VERDICT_UNSPECIFIED,
+    memory_refs: Iterable[str] = (),
 ) -> pb.SwarmEvent:
     decision = pb.Decision(
         kind=kind,
@@ -122,6 +134,8 @@ def decision_event(
         rationale=rationale[:4000],
         input=input[:4000],
         attributes=dict(attributes or {}),
+        verdict=verdict,  # type: ignore[arg-type]
+        memory_refs=list(memory_refs),
     )
     if detail is not None:
         decision.detail.CopyFrom(pb.BlobRef(sha256=detail.sha256, size=detail.size))
@@ -181,6 +195,9 @@ class MissionView:
         self.event_ids: set[str] = set()
         self.decisions: list[RecordedEvent] = []
         self.events = 0
+        # The critic's last word (a retry's verdict replaces the one before it).
+        self.verdict: int = pb.CRITIC_VERDICT_UNSPECIFIED
+        self.verdict_reason = ""
 
     def catch_up(self) -> int:
         """Fold every mission event after the cursor; returns how many were new."""
@@ -253,6 +270,8 @@ class MissionView:
             )
         elif kind == "decision":
             self.decisions.append(rec)
+            if ev.decision.kind == "critic.verdict":
+                self.verdict, self.verdict_reason = ev.decision.verdict, ev.decision.rationale
 
     # -- questions the agents ask ------------------------------------------------
 
@@ -276,3 +295,8 @@ class MissionView:
 
     def decision(self, kind: str) -> list[RecordedEvent]:
         return [d for d in self.decisions if d.event.decision.kind == kind]
+
+    @property
+    def verdict_name(self) -> str:
+        """The critic's verdict as summaries print it ("" before it has spoken)."""
+        return VERDICT_NAMES.get(self.verdict, "?")

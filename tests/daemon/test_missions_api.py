@@ -58,6 +58,7 @@ def test_a_mission_from_submit_to_done_through_the_api(world: World, stub: Any) 
         timeout=10,
     )
     assert done.state == "succeeded", done.reason
+    assert done.verdict == pb.CRITIC_VERDICT_NOT_TESTED  # skip_tests: never "accepted"
     assert "shop/pricing.py" in done.files_changed
     assert "def compute_order_total" in (repo / "shop" / "pricing.py").read_text()
     # Only the docstring mention in cart.py remains: strings and comments are not code.
@@ -189,6 +190,7 @@ def test_cancel_rolls_a_running_mission_back(world: World, stub: Any) -> None:
         ({"kind": "teleport"}, grpc.StatusCode.INVALID_ARGUMENT),
         ({"params": {"old": "x"}}, grpc.StatusCode.INVALID_ARGUMENT),
         ({"mission_id": "not-an-id"}, grpc.StatusCode.INVALID_ARGUMENT),
+        ({"test_timeout_s": -1.0}, grpc.StatusCode.INVALID_ARGUMENT),
     ],
 )
 def test_bad_mission_requests_are_refused(
@@ -248,5 +250,30 @@ def test_a_mission_with_the_critics_sandbox_runs_through_the_api(world: World, s
         timeout=10,
     )
     assert done.state == "succeeded", done.reason
+    assert done.verdict == pb.CRITIC_VERDICT_ACCEPTED and "no regressions" in done.verdict_reason
     assert {t.ticket_id for t in done.tickets} >= {"scout", "baseline", "verify"}
     assert all(t.state == pb.TICKET_STATE_DONE for t in done.tickets)
+
+
+def test_a_suite_that_cannot_finish_fails_the_mission_or_finishes_unverified_if_asked(
+    world: World, stub: Any
+) -> None:
+    ended = {}
+    for allow in (False, True):
+        project, repo = fresh(world)
+        # A test that never ends: the baseline stops at its deadline whatever the load.
+        (repo / "tests" / "test_forever.py").write_text(
+            "def test_forever():\n    while True:\n        pass\n"
+        )
+        mission = submit(world, stub, project, test_timeout_s=2.0, allow_unverified=allow)
+        follow(world, stub, project, mission.mission_id)
+        ended[allow] = stub.GetMission(
+            api.GetMissionRequest(project=ref(project=project), mission_id=mission.mission_id),
+            metadata=world.md("a-ops"),
+            timeout=10,
+        )
+    assert ended[False].state == "failed"
+    assert ended[False].verdict == pb.CRITIC_VERDICT_COULD_NOT_JUDGE
+    assert "did not complete" in ended[False].verdict_reason
+    assert ended[True].state == "succeeded"
+    assert ended[True].verdict == pb.CRITIC_VERDICT_UNVERIFIED

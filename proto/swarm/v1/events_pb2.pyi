@@ -17,6 +17,15 @@ class AgentRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AGENT_ROLE_HUMAN: _ClassVar[AgentRole]
     AGENT_ROLE_SYSTEM: _ClassVar[AgentRole]
 
+class CriticVerdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CRITIC_VERDICT_UNSPECIFIED: _ClassVar[CriticVerdict]
+    CRITIC_VERDICT_ACCEPTED: _ClassVar[CriticVerdict]
+    CRITIC_VERDICT_REJECTED: _ClassVar[CriticVerdict]
+    CRITIC_VERDICT_COULD_NOT_JUDGE: _ClassVar[CriticVerdict]
+    CRITIC_VERDICT_UNVERIFIED: _ClassVar[CriticVerdict]
+    CRITIC_VERDICT_NOT_TESTED: _ClassVar[CriticVerdict]
+
 class ChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CHANGE_KIND_UNSPECIFIED: _ClassVar[ChangeKind]
@@ -56,6 +65,12 @@ AGENT_ROLE_CRITIC: AgentRole
 AGENT_ROLE_ORCHESTRATOR: AgentRole
 AGENT_ROLE_HUMAN: AgentRole
 AGENT_ROLE_SYSTEM: AgentRole
+CRITIC_VERDICT_UNSPECIFIED: CriticVerdict
+CRITIC_VERDICT_ACCEPTED: CriticVerdict
+CRITIC_VERDICT_REJECTED: CriticVerdict
+CRITIC_VERDICT_COULD_NOT_JUDGE: CriticVerdict
+CRITIC_VERDICT_UNVERIFIED: CriticVerdict
+CRITIC_VERDICT_NOT_TESTED: CriticVerdict
 CHANGE_KIND_UNSPECIFIED: ChangeKind
 CHANGE_KIND_CREATE: ChangeKind
 CHANGE_KIND_MODIFY: ChangeKind
@@ -114,7 +129,7 @@ class SwarmEvent(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., tenant: _Optional[str] = ..., project: _Optional[str] = ..., mission_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., span_id: _Optional[str] = ..., agent_role: _Optional[_Union[AgentRole, str]] = ..., agent_id: _Optional[str] = ..., time_us: _Optional[int] = ..., parent_event_id: _Optional[str] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., state_change: _Optional[_Union[StateChange, _Mapping]] = ..., ticket: _Optional[_Union[TicketUpdate, _Mapping]] = ..., signal: _Optional[_Union[Signal, _Mapping]] = ...) -> None: ...
 
 class Decision(_message.Message):
-    __slots__ = ("kind", "input", "rationale", "rejected", "confidence", "memory_refs", "outcome", "attributes", "detail")
+    __slots__ = ("kind", "input", "rationale", "rejected", "confidence", "memory_refs", "outcome", "attributes", "detail", "verdict")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -131,6 +146,7 @@ class Decision(_message.Message):
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
     kind: str
     input: str
     rationale: str
@@ -140,7 +156,8 @@ class Decision(_message.Message):
     outcome: str
     attributes: _containers.ScalarMap[str, str]
     detail: BlobRef
-    def __init__(self, kind: _Optional[str] = ..., input: _Optional[str] = ..., rationale: _Optional[str] = ..., rejected: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., confidence: _Optional[float] = ..., memory_refs: _Optional[_Iterable[str]] = ..., outcome: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., detail: _Optional[_Union[BlobRef, _Mapping]] = ...) -> None: ...
+    verdict: CriticVerdict
+    def __init__(self, kind: _Optional[str] = ..., input: _Optional[str] = ..., rationale: _Optional[str] = ..., rejected: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., confidence: _Optional[float] = ..., memory_refs: _Optional[_Iterable[str]] = ..., outcome: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., detail: _Optional[_Union[BlobRef, _Mapping]] = ..., verdict: _Optional[_Union[CriticVerdict, str]] = ...) -> None: ...
 
 class Alternative(_message.Message):
     __slots__ = ("description", "reason_rejected")

@@ -276,7 +276,7 @@ class Ticket(_message.Message):
     def __init__(self, ticket_id: _Optional[str] = ..., state: _Optional[_Union[_events_pb2.TicketState, str]] = ..., agent_kind: _Optional[str] = ..., depends_on: _Optional[_Iterable[str]] = ..., attempt: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Mission(_message.Message):
-    __slots__ = ("mission_id", "project", "kind", "params", "state", "reason", "tickets", "started_us", "finished_us", "files_changed", "workspace")
+    __slots__ = ("mission_id", "project", "kind", "params", "state", "reason", "tickets", "started_us", "finished_us", "files_changed", "workspace", "verdict", "verdict_reason")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -295,6 +295,8 @@ class Mission(_message.Message):
     FINISHED_US_FIELD_NUMBER: _ClassVar[int]
     FILES_CHANGED_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_REASON_FIELD_NUMBER: _ClassVar[int]
     mission_id: str
     project: ProjectRef
     kind: str
@@ -306,10 +308,12 @@ class Mission(_message.Message):
     finished_us: int
     files_changed: _containers.RepeatedScalarFieldContainer[str]
     workspace: str
-    def __init__(self, mission_id: _Optional[str] = ..., project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., tickets: _Optional[_Iterable[_Union[Ticket, _Mapping]]] = ..., started_us: _Optional[int] = ..., finished_us: _Optional[int] = ..., files_changed: _Optional[_Iterable[str]] = ..., workspace: _Optional[str] = ...) -> None: ...
+    verdict: _events_pb2.CriticVerdict
+    verdict_reason: str
+    def __init__(self, mission_id: _Optional[str] = ..., project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., tickets: _Optional[_Iterable[_Union[Ticket, _Mapping]]] = ..., started_us: _Optional[int] = ..., finished_us: _Optional[int] = ..., files_changed: _Optional[_Iterable[str]] = ..., workspace: _Optional[str] = ..., verdict: _Optional[_Union[_events_pb2.CriticVerdict, str]] = ..., verdict_reason: _Optional[str] = ...) -> None: ...
 
 class SubmitMissionRequest(_message.Message):
-    __slots__ = ("project", "kind", "params", "workspace", "mission_id", "coders", "skip_tests", "step_delay_s")
+    __slots__ = ("project", "kind", "params", "workspace", "mission_id", "coders", "skip_tests", "step_delay_s", "allow_unverified", "test_timeout_s")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -325,6 +329,8 @@ class SubmitMissionRequest(_message.Message):
     CODERS_FIELD_NUMBER: _ClassVar[int]
     SKIP_TESTS_FIELD_NUMBER: _ClassVar[int]
     STEP_DELAY_S_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_UNVERIFIED_FIELD_NUMBER: _ClassVar[int]
+    TEST_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
     project: ProjectRef
     kind: str
     params: _containers.ScalarMap[str, str]
@@ -333,7 +339,9 @@ class SubmitMissionRequest(_message.Message):
     coders: int
     skip_tests: bool
     step_delay_s: float
-    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., workspace: _Optional[str] = ..., mission_id: _Optional[str] = ..., coders: _Optional[int] = ..., skip_tests: _Optional[bool] = ..., step_delay_s: _Optional[float] = ...) -> None: ...
+    allow_unverified: bool
+    test_timeout_s: float
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., workspace: _Optional[str] = ..., mission_id: _Optional[str] = ..., coders: _Optional[int] = ..., skip_tests: _Optional[bool] = ..., step_delay_s: _Optional[float] = ..., allow_unverified: _Optional[bool] = ..., test_timeout_s: _Optional[float] = ...) -> None: ...
 
 class GetMissionRequest(_message.Message):
     __slots__ = ("project", "mission_id")

@@ -18,16 +18,20 @@ def test_rename_prints_a_summary_and_show_prints_the_dag_and_story(
     )
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "succeeded" in out and "files changed: 2" in out and "tests: not run" in out
+    assert "succeeded" in out and "files changed: 2" in out
+    # --no-tests: the verdict says so; nothing claims the tests passed or ran
+    assert "verdict: not tested" in out
+    assert "accepted" not in out and "tests before" not in out and "passed" not in out
     assert "tickets:" in err  # progress on stderr
     mid = out.split()[1].rstrip(":")
     assert (repo / ".swarm" / "ledger.sqlite").exists()  # the repo carries its own story
     assert main(["mission", "show", mid, "--repo", str(repo)]) == 0
     shown = capsys.readouterr().out
     assert "DAG:" in shown and "edit-00001" in shown and "shop/pricing.py" in shown
-    assert "critic.verdict -> accept" in shown
+    assert "critic.verdict -> not_tested" in shown and "verdict: not tested" in shown
     assert main(["mission", "show", mid, "--repo", str(repo), "--json"]) == 0
     story = json.loads(capsys.readouterr().out)
+    assert story["verdict"] == "not_tested"
     assert story["mission_id"] == mid and {t["state"] for t in story["dag"]} == {"done"}
 
 
@@ -68,3 +72,41 @@ def test_patch_from_a_file(repo: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert (
         (repo / "shop" / "discounts.py").read_text().startswith('"""Discount rules for a cart."""')
     )
+
+
+def test_the_summary_says_could_not_judge_or_unverified_never_accepted(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A test that never ends: every run stops at its deadline, however fast the machine.
+    (repo / "tests" / "test_forever.py").write_text(
+        "def test_forever():\n    while True:\n        pass\n"
+    )
+    argv = ["mission", "rename", "--repo", str(repo), "unit_price", "price_each"]
+    assert main([*argv, "--test-timeout", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "failed" in out and "verdict: could not judge" in out and "did not complete" in out
+    assert "accepted" not in out and "tests before: 0 passed" not in out
+    assert main([*argv, "--test-timeout", "2", "--allow-unverified", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["outcome"] == "succeeded" and report["verdict"] == "unverified"
+    assert "accepted" not in report["reason"]
+    mid = report["mission_id"]
+    assert main(["mission", "show", mid, "--repo", str(repo)]) == 0
+    assert "verdict: unverified" in capsys.readouterr().out
+
+
+def test_could_not_run_is_a_count_everywhere(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A test the sandbox cannot run (a module that is not there): listed by name, counted.
+    (repo / "tests" / "test_native.py").write_text(
+        "import no_such_native_module\n\n\ndef test_it():\n    pass\n"
+    )
+    argv = ["mission", "rename", "--repo", str(repo), "calculate_total", "compute_order_total"]
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "accepted"
+    before, after = report["tests"]["baseline"], report["tests"]["after"]
+    assert before["could_not_run"] == 1 and after["counts"]["could_not_run"] == 1
+    assert after["could_not_run_names"] == ["tests/test_native.py"]
+    assert "could_not_run" not in after  # the names have their own key
