@@ -1,12 +1,19 @@
 """Shipping one ledger's projects to another: in order, in bounded batches, exactly once.
 
-For each (tenant, project) of the edge, the shipper reads the events after
-the edge's cursor for this hub, ships the blobs they reference, appends them
-to the hub in one transaction per batch with their original ids (the hub's
+For each (tenant, project) of the edge that the grant covers, the shipper
+reads the raw records after the edge's cursor for this hub, checks their hash
+chain from the one stored at the cursor (``_chain``), checks each event and
+the blobs it references (``_screen``), appends them to the hub in one
+transaction per batch with their original ids and times (the hub's
 ``append`` lands an id once, so a batch re-sent after a crash or an
-ambiguous commit changes nothing), and only then moves the cursor. An edge
-StateChange that does not start from the hub's head of its file is not
-shipped: a Conflict is recorded on both sides instead (see ``_conflict``).
+ambiguous commit changes nothing), and only then moves the cursor.
+
+What cannot land as sent is recorded instead, on hub and edge (see
+``_conflict``): an edge StateChange that does not start from the hub's head
+of its file (``file``), an id the hub holds with other content
+(``event_id``), and with ``skip_refused`` an event the hub refused
+(``refused``). Without it, a refused event stops its project just before
+it, and the report names the event and the rule.
 """
 
 from __future__ import annotations
@@ -16,15 +23,44 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from hashlib import sha256
+from typing import NamedTuple, TypeVar
 
 import ledger
 from ledger import Ledger, RecordedEvent, Versionstamp, wall_clock_us
 from proto.swarm.v1 import events_pb2 as pb
-from sync._conflict import ConflictRecord, conflict_event, conflict_id
-from sync._cursor import Cursor, check_hub_name, load_cursor, store_cursor
-from sync._errors import HubUnavailable, InvalidSyncArgument, ShipRefused, SyncError
+from sync._chain import GENESIS, walk_chain
+from sync._conflict import (
+    EVENT_ID,
+    REFUSED,
+    RESOLVED,
+    ConflictRecord,
+    conflict_event,
+    conflict_id,
+    event_id_conflict_event,
+    refusal_event,
+    validate_event_id,
+)
+from sync._cursor import Cursor, check_hub_name, cursor_name, load_cursor, store_cursor
+from sync._errors import (
+    CorruptCursor,
+    EdgeTampered,
+    HubUnavailable,
+    InvalidSyncArgument,
+    ShipRefused,
+    SyncError,
+)
+from sync._grant import SyncGrant, is_reserved
 from sync._retry import RetryPolicy
+from sync._screen import (
+    MANIFEST,
+    BlobNeed,
+    Refusal,
+    Refused,
+    canonical,
+    check_blob,
+    check_event,
+)
 
 # FoundationDB allows 10 MB per transaction; an event costs its bytes plus its
 # id record, indexes and key overhead, which EVENT_OVERHEAD bounds generously.
@@ -34,6 +70,13 @@ EVENT_OVERHEAD = 1024
 T = TypeVar("T")
 _CONFLICT_ROUNDS = 16
 _WAIT_SLICE_S = 0.5  # a hub that moves under us this often is reported, not chased
+
+
+class _Admitted(NamedTuple):
+    """An edge record that passed the checks, and the event the hub will hold for it."""
+
+    rec: RecordedEvent
+    event: pb.SwarmEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +103,23 @@ class ProjectReport:
     blobs: int = 0  # blobs copied to the hub
     batches: int = 0
     conflicts: list[ConflictRecord] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)  # skipped (skip_refused) ones
+    stopped: Refusal | None = None  # the refused event this project stopped before
     cursor: Versionstamp | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SyncReport:
     projects: tuple[ProjectReport, ...]
+    passed_over: tuple[tuple[str, str], ...] = ()  # (edge tenant, why it was not shipped)
+
+    @property
+    def stopped(self) -> list[Refusal]:
+        return [p.stopped for p in self.projects if p.stopped is not None]
+
+    @property
+    def refused(self) -> list[Refusal]:
+        return [r for p in self.projects for r in p.refused]
 
     @property
     def landed(self) -> int:
@@ -83,9 +137,13 @@ class SyncReport:
 class Shipper:
     """Ships an edge ledger to a hub ledger; one instance per (edge, hub) pair.
 
-    ``hub_name`` keys the edge's cursor, so one edge can ship to several hubs.
-    ``retry`` governs transient errors on either side; ``clock`` stamps the
-    cursor's ``updated_us`` and is the seam tests may fake.
+    ``grant`` says which tenants may be written on the hub (see ``SyncGrant``;
+    the CLI builds it from a sync token checked against the hub). ``hub_name``
+    keys the edge's cursor, so one edge can ship to several hubs.
+    ``skip_refused`` records each refused event on the hub and ships on past
+    it, instead of stopping its project there. ``retry`` governs transient
+    errors on either side; ``clock`` stamps the cursor's ``updated_us``, bounds
+    how far ahead an edge time may be, and is the seam tests may fake.
     """
 
     def __init__(
@@ -94,6 +152,8 @@ class Shipper:
         hub: Ledger,
         *,
         hub_name: str,
+        grant: SyncGrant,
+        skip_refused: bool = False,
         batch_events: int = DEFAULT_BATCH_EVENTS,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
         retry: RetryPolicy | None = None,
@@ -102,6 +162,8 @@ class Shipper:
     ) -> None:
         if edge is hub:
             raise InvalidSyncArgument("the edge and the hub are the same ledger")
+        if not isinstance(grant, SyncGrant):
+            raise InvalidSyncArgument("a sync needs a SyncGrant naming the tenants it may write")
         if not 1 <= batch_events <= ledger.MAX_BATCH:
             raise InvalidSyncArgument(
                 f"batch_events must be between 1 and {ledger.MAX_BATCH}, got {batch_events}"
@@ -114,6 +176,8 @@ class Shipper:
         self.edge = edge
         self.hub = hub
         self.hub_name = check_hub_name(hub_name)
+        self.grant = grant
+        self.skip_refused = skip_refused
         self.batch_events = batch_events
         self.batch_bytes = batch_bytes
         self.retry = retry or RetryPolicy()
@@ -126,10 +190,16 @@ class Shipper:
     def targets(
         self, tenant: str | None = None, project: str | None = None
     ) -> list[tuple[str, str]]:
-        """The edge's (tenant, project) pairs to ship, narrowed by the arguments."""
+        """The (tenant, project) pairs to ship: the named ones, or every edge project the
+        grant covers. Naming a tenant the grant does not cover raises ``Unauthorised``."""
         if project is not None and tenant is None:
             raise InvalidSyncArgument("a project is named within a tenant: give the tenant too")
-        tenants = [tenant] if tenant is not None else self._edge("list tenants", self.edge.tenants)
+        if tenant is not None:
+            self.grant.check(tenant)
+            tenants = [tenant]
+        else:
+            edge_tenants = self._edge("list tenants", self.edge.tenants)
+            tenants = [t for t in edge_tenants if self.grant.allows(t)]
         found: list[tuple[str, str]] = []
         for t in tenants:
             try:
@@ -143,6 +213,16 @@ class Shipper:
             found.extend((t, p) for p in projects)
         return found
 
+    def passed_over(self) -> list[tuple[str, str]]:
+        """The edge's tenants a full ship leaves out, each with the reason."""
+        out = []
+        for t in self._edge("list tenants", self.edge.tenants):
+            if is_reserved(t):
+                out.append((t, "the service's own tenant: never synced"))
+            elif not self.grant.allows(t):
+                out.append((t, f"{self.grant.holder} does not cover it"))
+        return out
+
     def cursor(self, tenant: str, project: str) -> Cursor:
         return self._edge(
             "read cursor", lambda: load_cursor(self.edge, tenant, project, self.hub_name)
@@ -150,47 +230,94 @@ class Shipper:
 
     # shipping -------------------------------------------------------------------
     def ship(self, tenant: str | None = None, project: str | None = None) -> SyncReport:
-        """Ship everything the edge holds now (for the named tenant/project, or all)."""
-        return SyncReport(tuple(self.ship_project(t, p) for t, p in self.targets(tenant, project)))
+        """Ship everything the edge holds now (for the named tenant/project, or all it may)."""
+        targets = self.targets(tenant, project)
+        passed = tuple(self.passed_over()) if tenant is None else ()
+        return SyncReport(tuple(self.ship_project(t, p) for t, p in targets), passed)
 
     def ship_project(self, tenant: str, project: str) -> ProjectReport:
-        """Ship one project's events after the cursor; the cursor moves after each batch."""
+        """Ship one project's events after the cursor; the cursor moves after each batch.
+
+        Raises ``Unauthorised`` (before reading anything) when the grant does
+        not cover ``tenant``, and ``EdgeTampered`` where the edge's hash chain
+        breaks (the events before that point are shipped).
+        """
+        self.grant.check(tenant)
         report = ProjectReport(tenant, project)
         cursor = self.cursor(tenant, project)
         report.cursor = cursor.versionstamp
+        anchor = self._anchor(tenant, project, cursor)
         self._ensure_hub_project(tenant, project)
         while True:
-            after = cursor.versionstamp
-            records = self._edge(
+            raw = self._edge(
                 "read edge events",
-                partial(self.edge.read, tenant, project, after=after, limit=self.batch_events),
+                partial(
+                    self.edge.raw_records,
+                    tenant,
+                    project,
+                    after=cursor.versionstamp,
+                    limit=self.batch_events,
+                ),
             )
-            if not records:
+            if not raw:
                 return report
+            records, broken = walk_chain(anchor, raw)
             batch = self._cut(records)
-            self._ship_blobs(tenant, batch, report)
-            self._land(tenant, project, batch, report)
-            cursor = Cursor(
-                self.hub_name,
-                batch[-1].versionstamp,
-                cursor.handled + len(batch),
-                self._clock(),
-            )
-            self._edge("store cursor", partial(store_cursor, self.edge, tenant, project, cursor))
-            report.cursor = cursor.versionstamp
-            report.batches += 1
-            if self._progress is not None:
-                self._progress(
-                    Progress(
-                        tenant,
-                        project,
-                        cursor.versionstamp,
-                        cursor.handled,
-                        report.landed,
-                        report.duplicates,
-                        len(report.conflicts),
-                    )
+            if len(batch) < len(records):
+                broken = None  # past this batch: the next round meets it
+            handled = self._ship_batch(tenant, project, batch, report)
+            if handled:
+                last = batch[handled - 1]
+                anchor = last.chain
+                cursor = Cursor(
+                    self.hub_name, last.versionstamp, cursor.handled + handled, self._clock()
                 )
+                self._edge(
+                    "store cursor", partial(store_cursor, self.edge, tenant, project, cursor)
+                )
+                report.cursor = cursor.versionstamp
+                report.batches += 1
+                self._report_progress(report, cursor)
+            if report.stopped is not None:
+                return report
+            if broken is not None:
+                raise EdgeTampered(tenant, project, str(broken.versionstamp), broken.detail)
+            self.grant.check(tenant)  # a token revoked mid-sync stops it here
+
+    def _report_progress(self, report: ProjectReport, cursor: Cursor) -> None:
+        if self._progress is not None:
+            self._progress(
+                Progress(
+                    report.tenant,
+                    report.project,
+                    cursor.versionstamp,
+                    cursor.handled,
+                    report.landed,
+                    report.duplicates,
+                    len(report.conflicts),
+                )
+            )
+
+    def _anchor(self, tenant: str, project: str, cursor: Cursor) -> bytes:
+        """The chain hash the next record must continue: the one stored at the cursor."""
+        if cursor.versionstamp is None:
+            return GENESIS
+        vs = cursor.versionstamp
+        try:
+            page = self.retry.run(
+                "read the cursor's event",
+                partial(self.edge.raw_records, tenant, project, after=_before(vs), limit=1),
+            )
+        except ledger.LedgerError as exc:
+            raise ShipRefused("edge", project, "read the cursor's event", str(exc)) from exc
+        if not page or page[0][0] != vs:
+            raise CorruptCursor(
+                tenant,
+                project,
+                cursor_name(self.hub_name),
+                f"it names event {vs}, which the edge does not hold",
+            )
+        return page[0][1]
 
     def _cut(self, records: list[RecordedEvent]) -> list[RecordedEvent]:
         """The longest prefix whose estimated transaction size fits ``batch_bytes``."""
@@ -202,64 +329,140 @@ class Shipper:
         return records
 
     def _ensure_hub_project(self, tenant: str, project: str) -> None:
+        """Create the hub's project, dated just before the edge's, so edge times stay valid."""
         if (tenant, project) in self._hub_projects:
             return
+        info = self._edge("read the edge project", partial(self.edge.project_info, tenant, project))
+        # Never later than now: a far-future edge date would push the hub's clock on.
+        created = max(1, min(info.created_us - 1, self._clock()))
 
         def create() -> None:
             self.hub.create_tenant(tenant)
-            self.hub.create_project(tenant, project, exist_ok=True)
+            dated = Ledger(self.hub.engine, clock=lambda: created)
+            dated.create_project(tenant, project, exist_ok=True)
 
         self._hub("create the hub's project", tenant, project, create)
         self._hub_projects.add((tenant, project))
 
-    def _ship_blobs(
-        self, tenant: str, batch: Sequence[RecordedEvent], report: ProjectReport
-    ) -> None:
-        """Copy every blob the batch references to the hub first, so its appends can land."""
-        wanted: list[tuple[bytes, bool]] = []  # (sha256, required)
+    def _ship_batch(
+        self, tenant: str, project: str, batch: Sequence[RecordedEvent], report: ProjectReport
+    ) -> int:
+        """Check and land ``batch`` in order; how many records were dealt with (all, unless
+        a refused event stopped the project)."""
+        handled = 0
+        segment: list[_Admitted] = []
         for rec in batch:
-            ev = rec.event
-            kind = ev.WhichOneof("payload")
-            if kind == "state_change" and ev.state_change.new_sha256:
-                wanted.append((ev.state_change.new_sha256, True))
-            elif kind == "decision" and len(ev.decision.detail.sha256) == 32:
-                # The ledger does not require a Decision's detail to be stored; ship it if it is.
-                wanted.append((ev.decision.detail.sha256, False))
-        for sha, required in wanted:
-            if (tenant, sha) in self._hub_blobs:
+            try:
+                event = self._admit(tenant, project, rec, report)
+            except Refused as refused:
+                done = self._land(tenant, project, segment, report)
+                handled += done
+                if done < len(segment) or not self._refuse(tenant, project, rec, refused, report):
+                    return handled
+                handled += 1
+                segment = []
                 continue
-            if not self._hub("check a blob", tenant, "", partial(self.hub.has_blob, tenant, sha)):
-                try:
-                    data = self._edge("read a blob", partial(self.edge.get_blob, tenant, sha))
-                except ShipRefused as exc:
-                    if not required and isinstance(exc.__cause__, ledger.UnknownBlob):
-                        continue
-                    raise
-                self._hub("store a blob", tenant, "", partial(self.hub.put_blob, tenant, data))
-                report.blobs += 1
-            self._hub_blobs.add((tenant, sha))
+            segment.append(_Admitted(rec, event))
+        return handled + self._land(tenant, project, segment, report)
+
+    def _admit(
+        self, tenant: str, project: str, rec: RecordedEvent, report: ProjectReport
+    ) -> pb.SwarmEvent:
+        """The event the hub will hold for ``rec``, its blobs copied; ``Refused`` otherwise."""
+        event, needs = check_event(tenant, project, rec.event, self._clock())
+        if event.WhichOneof("payload") == "signal" and event.signal.kind == pb.SIGNAL_KIND_CONFLICT:
+            self._check_conflict_signal(tenant, event)
+        puts: list[bytes] = []
+        for need in needs:
+            if (tenant, need.sha256) in self._hub_blobs:
+                continue
+            on_hub = self._hub(
+                "check a blob", tenant, "", partial(self.hub.has_blob, tenant, need.sha256)
+            )
+            if on_hub and need.what != MANIFEST:
+                self._hub_blobs.add((tenant, need.sha256))
+                continue
+            data = self._read_blob(self.hub if on_hub else self.edge, tenant, need)
+            if data is None:
+                continue
+            check_blob(need, data)
+            if on_hub:
+                self._hub_blobs.add((tenant, need.sha256))
+            else:
+                puts.append(data)
+        for data in puts:
+            ref = self._hub("store a blob", tenant, "", partial(self.hub.put_blob, tenant, data))
+            self._hub_blobs.add((tenant, ref.sha256))
+            report.blobs += 1
+        return event
+
+    def _read_blob(self, source: Ledger, tenant: str, need: BlobNeed) -> bytes | None:
+        side = "hub" if source is self.hub else "edge"
+        try:
+            return self.retry.run("read a blob", partial(source.get_blob, tenant, need.sha256))
+        except ledger.UnknownBlob:
+            if need.required:
+                raise Refused(
+                    f"its {need.what} blob {need.sha256.hex()} is not on the edge"
+                ) from None
+            return None
+        except ledger.CorruptStore:
+            raise Refused(
+                f"its {need.what} blob {need.sha256.hex()} on the {side} does not match its hash"
+            ) from None
+        except ledger.LedgerError as exc:
+            raise ShipRefused(side, "*", "read a blob", str(exc)) from exc
+
+    def _check_conflict_signal(self, tenant: str, event: pb.SwarmEvent) -> None:
+        """Conflict records are the hub's: an edge may send back only ones the hub wrote,
+        and resolutions of those."""
+        attrs = event.signal.attributes
+        if attrs.get("state") == RESOLVED:
+            target = attrs.get("resolves", "")
+            if not validate_event_id(target) or self._hub_event(tenant, target) is None:
+                raise Refused(f"it resolves conflict {target[:80]!r}, which the hub never recorded")
+        elif self._hub_event(tenant, event.event_id) is None:
+            raise Refused("conflict records are written by the hub, which never recorded this one")
+
+    def _hub_event(self, tenant: str, event_id: str) -> tuple[str, Versionstamp] | None:
+        return self._hub(
+            "look up an event", tenant, "", partial(self.hub.find_event, tenant, event_id)
+        )
 
     def _land(
-        self, tenant: str, project: str, batch: list[RecordedEvent], report: ProjectReport
-    ) -> None:
-        """Append ``batch`` to the hub; park StateChanges that conflict with the hub's heads."""
+        self, tenant: str, project: str, batch: list[_Admitted], report: ProjectReport
+    ) -> int:
+        """Append ``batch`` to the hub, parking what cannot land; how many were dealt with."""
         pending = batch
+        done = 0
         rounds = 0
         while pending:
-            events = [rec.event for rec in pending]
             try:
                 appended = self._hub(
                     "append to the hub",
                     tenant,
                     project,
-                    partial(self.hub.append, tenant, project, events, check_fencing=False),
-                    passthrough=(ledger.HashChainBroken, ledger.TransactionTooLarge),
+                    partial(
+                        self.hub.append,
+                        tenant,
+                        project,
+                        [item.event for item in pending],
+                        check_fencing=False,
+                    ),
+                    passthrough=(
+                        ledger.HashChainBroken,
+                        ledger.TransactionTooLarge,
+                        ledger.InvalidEvent,
+                    ),
                 )
-            except ledger.TransactionTooLarge:
+            except ledger.TransactionTooLarge as exc:
                 if len(pending) == 1:
-                    raise
+                    raise ShipRefused(tenant, project, "append to the hub", str(exc)) from exc
                 half = len(pending) // 2
-                self._land(tenant, project, pending[:half], report)
+                part = self._land(tenant, project, pending[:half], report)
+                done += part
+                if part < half:
+                    return done
                 pending = pending[half:]
                 continue
             except ledger.HashChainBroken as exc:
@@ -269,34 +472,93 @@ class Shipper:
                 index = self._first_conflict(tenant, project, pending)
                 if index is None:
                     continue  # the hub moved between the append and our look: try again
-                if index > 0:
-                    self._land(tenant, project, pending[:index], report)
-                report.conflicts.append(self._record_conflict(tenant, project, pending[index]))
+                part = self._land(tenant, project, pending[:index], report)
+                done += part
+                if part < index:
+                    return done
+                report.conflicts.append(self._record_conflict(tenant, project, pending[index].rec))
+                done += 1
                 pending = pending[index + 1 :]
                 continue
-            for a in appended:
-                if a.duplicate:
-                    report.duplicates += 1
-                else:
-                    report.landed += 1
-            return
-
-    def _first_conflict(
-        self, tenant: str, project: str, batch: Sequence[RecordedEvent]
-    ) -> int | None:
-        """The index of the first StateChange the hub's heads refuse, walking the batch."""
-        heads: dict[str, bytes] = {}
-        for i, rec in enumerate(batch):
-            if rec.kind != "state_change":
+            except ledger.InvalidEvent as exc:
+                index = next(
+                    (i for i, it in enumerate(pending) if it.event.event_id == exc.event_id), None
+                )
+                if index is None:
+                    raise ShipRefused(tenant, project, "append to the hub", str(exc)) from exc
+                part = self._land(tenant, project, pending[:index], report)
+                done += part
+                if part < index or not self._unlandable(
+                    tenant, project, pending[index], exc, report
+                ):
+                    return done
+                done += 1
+                pending = pending[index + 1 :]
                 continue
-            change = rec.event.state_change
-            landed = self._hub(
-                "look up an event",
+            self._count(tenant, project, pending, appended, report)
+            return done + len(pending)
+        return done
+
+    def _count(
+        self,
+        tenant: str,
+        project: str,
+        items: list[_Admitted],
+        appended: list[ledger.Appended],
+        report: ProjectReport,
+    ) -> None:
+        """Tally what landed; an id the hub already held with other content is a conflict."""
+        for item, a in zip(items, appended, strict=True):
+            if not a.duplicate:
+                report.landed += 1
+                continue
+            held = self._hub(
+                "read a landed event",
                 tenant,
                 project,
-                partial(self.hub.find_event, tenant, rec.event.event_id),
+                partial(self.hub.get_event, tenant, project, a.versionstamp),
             )
-            if landed is not None:
+            if canonical(held.event) == canonical(item.event):
+                report.duplicates += 1
+            else:
+                report.conflicts.append(
+                    self._record_id_conflict(tenant, project, item.rec, held, "in this project")
+                )
+
+    def _unlandable(
+        self,
+        tenant: str,
+        project: str,
+        item: _Admitted,
+        exc: ledger.InvalidEvent,
+        report: ProjectReport,
+    ) -> bool:
+        """The hub's ledger refused one event of a batch: its id lives in another project
+        (a conflict), or a rule the screen missed (a refusal). False: the project stops."""
+        found = self._hub_event(tenant, item.event.event_id)
+        if found is not None and found[0] != project:
+            owner, vs = found
+            held = self._hub(
+                "read a landed event",
+                tenant,
+                owner,
+                partial(self.hub.get_event, tenant, owner, vs),
+            )
+            record = self._record_id_conflict(
+                tenant, project, item.rec, held, f"in project {owner!r}"
+            )
+            report.conflicts.append(record)
+            return True
+        return self._refuse(tenant, project, item.rec, Refused(exc.reason), report)
+
+    def _first_conflict(self, tenant: str, project: str, batch: Sequence[_Admitted]) -> int | None:
+        """The index of the first StateChange the hub's heads refuse, walking the batch."""
+        heads: dict[str, bytes] = {}
+        for i, item in enumerate(batch):
+            if item.event.WhichOneof("payload") != "state_change":
+                continue
+            change = item.event.state_change
+            if self._hub_event(tenant, item.event.event_id) is not None:
                 continue
             if change.path not in heads:
                 state = self._hub(
@@ -311,13 +573,32 @@ class Shipper:
             heads[change.path] = change.new_sha256
         return None
 
-    def _record_conflict(self, tenant: str, project: str, rec: RecordedEvent) -> ConflictRecord:
-        """Record the conflict on the hub, then the same event on the edge; both idempotent."""
-        cid = conflict_id(self.hub_name, tenant, project, rec.event.event_id)
-        found = self._hub(
-            "look up a conflict", tenant, project, lambda: self.hub.find_event(tenant, cid)
+    # recording what could not land ---------------------------------------------------
+    def _refuse(
+        self, tenant: str, project: str, rec: RecordedEvent, refused: Refused, report: ProjectReport
+    ) -> bool:
+        """Skip and record a refused event (``skip_refused``: True), or stop before it."""
+        eid = rec.event.event_id
+        refusal = Refusal(tenant, project, eid, rec.versionstamp, refused.rule, self.skip_refused)
+        if not self.skip_refused:
+            report.stopped = refusal
+            return False
+        cid = conflict_id(self.hub_name, tenant, project, eid or str(rec.versionstamp), REFUSED)
+        digest = sha256(rec.event.SerializeToString()).digest()
+        self._park(
+            tenant,
+            project,
+            cid,
+            lambda: refusal_event(cid, self.hub_name, rec, digest, refused.rule),
         )
-        if found is None:
+        report.refused.append(refusal)
+        return True
+
+    def _record_conflict(self, tenant: str, project: str, rec: RecordedEvent) -> ConflictRecord:
+        """Record a file conflict on the hub, then the same event on the edge; both idempotent."""
+        cid = conflict_id(self.hub_name, tenant, project, rec.event.event_id)
+
+        def make() -> pb.SwarmEvent:
             # Keep the edge's whole version on the hub, since its event cannot enter the log.
             blob = self._hub(
                 "store the edge's version",
@@ -332,7 +613,7 @@ class Shipper:
                 project,
                 lambda: self.hub.file_state(tenant, project, path),
             )
-            event = conflict_event(
+            return conflict_event(
                 cid,
                 self.hub_name,
                 rec,
@@ -340,13 +621,49 @@ class Shipper:
                 state.sha256 if state is not None else b"",
                 state.versionstamp if state is not None else None,
             )
+
+        return self._park(tenant, project, cid, make)
+
+    def _record_id_conflict(
+        self, tenant: str, project: str, rec: RecordedEvent, held: RecordedEvent, where: str
+    ) -> ConflictRecord:
+        """The hub holds ``rec``'s id as another event (``held``): keep both, record it."""
+        cid = conflict_id(self.hub_name, tenant, project, rec.event.event_id, EVENT_ID)
+
+        def make() -> pb.SwarmEvent:
+            data = rec.event.SerializeToString()
+            blob = self._hub(
+                "store the edge's version",
+                tenant,
+                project,
+                lambda: self.hub.put_blob(tenant, data),
+            )
+            return event_id_conflict_event(
+                cid,
+                self.hub_name,
+                rec,
+                blob.sha256,
+                sha256(canonical(rec.event)).digest(),
+                sha256(canonical(held.event)).digest(),
+                held.versionstamp,
+                where,
+            )
+
+        return self._park(tenant, project, cid, make)
+
+    def _park(
+        self, tenant: str, project: str, cid: str, make: Callable[[], pb.SwarmEvent]
+    ) -> ConflictRecord:
+        """Append the record ``make`` builds to the hub unless it is there, then the same
+        event (same id, same facts) to the edge, so its user sees it offline."""
+        if self._hub_event(tenant, cid) is None:
+            event = make()
             self._hub(
                 "record a conflict",
                 tenant,
                 project,
                 lambda: self.hub.append(tenant, project, [event], check_fencing=False),
             )
-        # The edge gets the event exactly as the hub holds it (same id, same facts).
         landed = self._hub(
             "read a conflict",
             tenant,
@@ -384,6 +701,9 @@ class Shipper:
         While the hub is unreachable the edge keeps its events (store and
         forward) and the shipper tries again after the retry policy's cap.
         ``wake_timeout_s`` bounds each wait, so new projects are noticed too.
+        A project stopped at a refused event is tried again only when the edge
+        records something new in it (the operator may ship with
+        ``skip_refused`` meanwhile).
         """
         stop = stop or threading.Event()
         while not stop.is_set():
@@ -396,10 +716,21 @@ class Shipper:
                 continue
             if on_report is not None:
                 on_report(report)
-            self._wait_any(self.targets(tenant, project), stop, wake_timeout_s)
+            floors = {
+                (p.tenant, p.project): self._edge(
+                    "read the edge head", partial(self.edge.head, p.tenant, p.project)
+                )
+                for p in report.projects
+                if p.stopped is not None
+            }
+            self._wait_any(self.targets(tenant, project), stop, wake_timeout_s, floors)
 
     def _wait_any(
-        self, targets: list[tuple[str, str]], stop: threading.Event, timeout: float
+        self,
+        targets: list[tuple[str, str]],
+        stop: threading.Event,
+        timeout: float,
+        floors: dict[tuple[str, str], Versionstamp | None] | None = None,
     ) -> None:
         """Block until any target project has an event past its cursor, ``stop``, or timeout.
 
@@ -425,7 +756,11 @@ class Shipper:
                     woke.set()  # let the main loop meet the error
                     return
 
-        afters = [(t, p, self.cursor(t, p).versionstamp) for t, p in targets]
+        floors = floors or {}
+        afters = [
+            (t, p, floors[(t, p)] if (t, p) in floors else self.cursor(t, p).versionstamp)
+            for t, p in targets
+        ]
         if len(afters) == 1:
             waiter(*afters[0])
             return
@@ -456,3 +791,9 @@ class Shipper:
             return self.retry.run(operation, fn)
         except ledger.LedgerError as exc:
             raise ShipRefused("edge", "*", operation, str(exc)) from exc
+
+
+def _before(vs: Versionstamp) -> Versionstamp | None:
+    """The largest versionstamp below ``vs`` (reads ``after`` it start at ``vs``)."""
+    n = int.from_bytes(vs.raw, "big")
+    return Versionstamp((n - 1).to_bytes(12, "big")) if n else None

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ledger
+import sync
 from ledger import Engine, Ledger
 from proto.swarm.v1 import events_pb2 as pb
 
@@ -131,3 +132,8 @@ class FlakyEngine:
 
     def close(self) -> None:
         self.inner.close()
+
+
+# The sync API takes a grant naming the tenants it may write (the CLI builds one from a
+# sync token checked against the hub); these tests ship tenant "acme" only.
+GRANT = sync.SyncGrant.of(["acme"], holder="test grant")
