@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ledger
@@ -137,3 +138,14 @@ class FlakyEngine:
 # The sync API takes a grant naming the tenants it may write (the CLI builds one from a
 # sync token checked against the hub); these tests ship tenant "acme" only.
 GRANT = sync.SyncGrant.of(["acme"], holder="test grant")
+
+
+def sync_token(hub_url: str, tenant: str, folder: Path) -> Path:
+    """A `sync` token for ``tenant`` made in the hub's token store, written to a file."""
+    from swarm.daemon._tokens import Role, TokenStore
+
+    with ledger.open_ledger(hub_url) as hub:
+        secret, _ = TokenStore(hub).create(tenant, Role.SYNC, "test edge")
+    path = folder / f"sync-token-{tenant}"
+    path.write_text(secret + "\n")
+    return path
