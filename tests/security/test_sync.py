@@ -127,7 +127,7 @@ def test_a_repo_attribute_naming_a_host_folder_is_dropped_and_the_hub_never_writ
         edge.append(
             T, P, [mission_started(edge, "m0000000001aa", {"canary.txt": sha}, str(outside.path))]
         )
-    code, out, err = site.sync(capsys)
+    code, _out, err = site.sync(capsys)
     assert code == 0, err
     with site.hub() as hub:
         found = hub.find_event(T, "m0000000001aa.started")
@@ -549,7 +549,7 @@ def test_edge_times_are_kept_and_replay_at_an_edge_time_works_on_the_hub(
         edge.append(T, P, [change(edge, T, P, "a.txt", b"second\n")])
         edge_times = {r.event.event_id: r.time_us for r in edge.iter_events(T, P)}
     site.edge_url = edge_url
-    code, out, err = site.sync(capsys)
+    code, _out, err = site.sync(capsys)
     assert code == 0, err
     with site.hub() as hub:
         hub_times = {r.event.event_id: r.time_us for r in hub.iter_events(T, P)}
@@ -586,7 +586,7 @@ def test_a_missions_manifest_blob_ships_with_its_start(
         assert found is not None
         manifest = bytes.fromhex(edge.get_event(T, P, found[1]).event.signal.attributes["manifest"])
         want = edge.get_blob(T, manifest)
-    code, out, err = site.sync(capsys)
+    code, _out, err = site.sync(capsys)
     assert code == 0, err
     with site.hub() as hub:
         assert hub.get_blob(T, manifest) == want
