@@ -23,24 +23,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from hashlib import sha256
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 import ledger
 from ledger import Ledger, RecordedEvent, Versionstamp, wall_clock_us
 from proto.swarm.v1 import events_pb2 as pb
 from sync._chain import GENESIS, walk_chain
-from sync._conflict import (
-    EVENT_ID,
-    REFUSED,
-    RESOLVED,
-    ConflictRecord,
-    conflict_event,
-    conflict_id,
-    event_id_conflict_event,
-    refusal_event,
-    validate_event_id,
-)
+from sync._conflict import ConflictRecord
 from sync._cursor import Cursor, check_hub_name, cursor_name, load_cursor, store_cursor
 from sync._errors import (
     CorruptCursor,
@@ -48,26 +37,19 @@ from sync._errors import (
     HubUnavailable,
     InvalidSyncArgument,
     ShipRefused,
-    SyncError,
 )
+from sync._gate import Gate
 from sync._grant import SyncGrant, is_reserved
+from sync._park import Parker
 from sync._retry import RetryPolicy
-from sync._screen import (
-    MANIFEST,
-    BlobNeed,
-    Refusal,
-    Refused,
-    canonical,
-    check_blob,
-    check_event,
-)
+from sync._screen import Refusal, Refused, canonical
+from sync._sides import Sides
 
 # FoundationDB allows 10 MB per transaction; an event costs its bytes plus its
 # id record, indexes and key overhead, which EVENT_OVERHEAD bounds generously.
 DEFAULT_BATCH_EVENTS = 1000
 DEFAULT_BATCH_BYTES = 4_000_000
 EVENT_OVERHEAD = 1024
-T = TypeVar("T")
 _CONFLICT_ROUNDS = 16
 _WAIT_SLICE_S = 0.5  # a hub that moves under us this often is reported, not chased
 
@@ -184,7 +166,9 @@ class Shipper:
         self._clock = clock
         self._progress = progress
         self._hub_projects: set[tuple[str, str]] = set()
-        self._hub_blobs: set[tuple[str, bytes]] = set()
+        self._io = Sides(edge, hub, self.retry)
+        self._gate = Gate(self._io, clock)
+        self._parker = Parker(self._io, self.hub_name)
 
     # what to ship ---------------------------------------------------------------
     def targets(
@@ -198,12 +182,12 @@ class Shipper:
             self.grant.check(tenant)
             tenants = [tenant]
         else:
-            edge_tenants = self._edge("list tenants", self.edge.tenants)
+            edge_tenants = self._io.edge_call("list tenants", self.edge.tenants)
             tenants = [t for t in edge_tenants if self.grant.allows(t)]
         found: list[tuple[str, str]] = []
         for t in tenants:
             try:
-                projects = self._edge("list projects", partial(self.edge.projects, t))
+                projects = self._io.edge_call("list projects", partial(self.edge.projects, t))
             except ShipRefused as exc:
                 raise InvalidSyncArgument(f"the edge has no tenant {t!r}") from exc
             if project is not None:
@@ -216,7 +200,7 @@ class Shipper:
     def passed_over(self) -> list[tuple[str, str]]:
         """The edge's tenants a full ship leaves out, each with the reason."""
         out = []
-        for t in self._edge("list tenants", self.edge.tenants):
+        for t in self._io.edge_call("list tenants", self.edge.tenants):
             if is_reserved(t):
                 out.append((t, "the service's own tenant: never synced"))
             elif not self.grant.allows(t):
@@ -224,7 +208,7 @@ class Shipper:
         return out
 
     def cursor(self, tenant: str, project: str) -> Cursor:
-        return self._edge(
+        return self._io.edge_call(
             "read cursor", lambda: load_cursor(self.edge, tenant, project, self.hub_name)
         )
 
@@ -249,7 +233,7 @@ class Shipper:
         anchor = self._anchor(tenant, project, cursor)
         self._ensure_hub_project(tenant, project)
         while True:
-            raw = self._edge(
+            raw = self._io.edge_call(
                 "read edge events",
                 partial(
                     self.edge.raw_records,
@@ -272,7 +256,7 @@ class Shipper:
                 cursor = Cursor(
                     self.hub_name, last.versionstamp, cursor.handled + handled, self._clock()
                 )
-                self._edge(
+                self._io.edge_call(
                     "store cursor", partial(store_cursor, self.edge, tenant, project, cursor)
                 )
                 report.cursor = cursor.versionstamp
@@ -332,7 +316,9 @@ class Shipper:
         """Create the hub's project, dated just before the edge's, so edge times stay valid."""
         if (tenant, project) in self._hub_projects:
             return
-        info = self._edge("read the edge project", partial(self.edge.project_info, tenant, project))
+        info = self._io.edge_call(
+            "read the edge project", partial(self.edge.project_info, tenant, project)
+        )
         # Never later than now: a far-future edge date would push the hub's clock on.
         created = max(1, min(info.created_us - 1, self._clock()))
 
@@ -341,7 +327,7 @@ class Shipper:
             dated = Ledger(self.hub.engine, clock=lambda: created)
             dated.create_project(tenant, project, exist_ok=True)
 
-        self._hub("create the hub's project", tenant, project, create)
+        self._io.hub_call("create the hub's project", tenant, project, create)
         self._hub_projects.add((tenant, project))
 
     def _ship_batch(
@@ -353,7 +339,7 @@ class Shipper:
         segment: list[_Admitted] = []
         for rec in batch:
             try:
-                event = self._admit(tenant, project, rec, report)
+                event, copied = self._gate.admit(tenant, project, rec)
             except Refused as refused:
                 done = self._land(tenant, project, segment, report)
                 handled += done
@@ -362,72 +348,9 @@ class Shipper:
                 handled += 1
                 segment = []
                 continue
+            report.blobs += copied
             segment.append(_Admitted(rec, event))
         return handled + self._land(tenant, project, segment, report)
-
-    def _admit(
-        self, tenant: str, project: str, rec: RecordedEvent, report: ProjectReport
-    ) -> pb.SwarmEvent:
-        """The event the hub will hold for ``rec``, its blobs copied; ``Refused`` otherwise."""
-        event, needs = check_event(tenant, project, rec.event, self._clock())
-        if event.WhichOneof("payload") == "signal" and event.signal.kind == pb.SIGNAL_KIND_CONFLICT:
-            self._check_conflict_signal(tenant, event)
-        puts: list[bytes] = []
-        for need in needs:
-            if (tenant, need.sha256) in self._hub_blobs:
-                continue
-            on_hub = self._hub(
-                "check a blob", tenant, "", partial(self.hub.has_blob, tenant, need.sha256)
-            )
-            if on_hub and need.what != MANIFEST:
-                self._hub_blobs.add((tenant, need.sha256))
-                continue
-            data = self._read_blob(self.hub if on_hub else self.edge, tenant, need)
-            if data is None:
-                continue
-            check_blob(need, data)
-            if on_hub:
-                self._hub_blobs.add((tenant, need.sha256))
-            else:
-                puts.append(data)
-        for data in puts:
-            ref = self._hub("store a blob", tenant, "", partial(self.hub.put_blob, tenant, data))
-            self._hub_blobs.add((tenant, ref.sha256))
-            report.blobs += 1
-        return event
-
-    def _read_blob(self, source: Ledger, tenant: str, need: BlobNeed) -> bytes | None:
-        side = "hub" if source is self.hub else "edge"
-        try:
-            return self.retry.run("read a blob", partial(source.get_blob, tenant, need.sha256))
-        except ledger.UnknownBlob:
-            if need.required:
-                raise Refused(
-                    f"its {need.what} blob {need.sha256.hex()} is not on the edge"
-                ) from None
-            return None
-        except ledger.CorruptStore:
-            raise Refused(
-                f"its {need.what} blob {need.sha256.hex()} on the {side} does not match its hash"
-            ) from None
-        except ledger.LedgerError as exc:
-            raise ShipRefused(side, "*", "read a blob", str(exc)) from exc
-
-    def _check_conflict_signal(self, tenant: str, event: pb.SwarmEvent) -> None:
-        """Conflict records are the hub's: an edge may send back only ones the hub wrote,
-        and resolutions of those."""
-        attrs = event.signal.attributes
-        if attrs.get("state") == RESOLVED:
-            target = attrs.get("resolves", "")
-            if not validate_event_id(target) or self._hub_event(tenant, target) is None:
-                raise Refused(f"it resolves conflict {target[:80]!r}, which the hub never recorded")
-        elif self._hub_event(tenant, event.event_id) is None:
-            raise Refused("conflict records are written by the hub, which never recorded this one")
-
-    def _hub_event(self, tenant: str, event_id: str) -> tuple[str, Versionstamp] | None:
-        return self._hub(
-            "look up an event", tenant, "", partial(self.hub.find_event, tenant, event_id)
-        )
 
     def _land(
         self, tenant: str, project: str, batch: list[_Admitted], report: ProjectReport
@@ -438,7 +361,7 @@ class Shipper:
         rounds = 0
         while pending:
             try:
-                appended = self._hub(
+                appended = self._io.hub_call(
                     "append to the hub",
                     tenant,
                     project,
@@ -476,7 +399,9 @@ class Shipper:
                 done += part
                 if part < index:
                     return done
-                report.conflicts.append(self._record_conflict(tenant, project, pending[index].rec))
+                report.conflicts.append(
+                    self._parker.file_conflict(tenant, project, pending[index].rec)
+                )
                 done += 1
                 pending = pending[index + 1 :]
                 continue
@@ -512,7 +437,7 @@ class Shipper:
             if not a.duplicate:
                 report.landed += 1
                 continue
-            held = self._hub(
+            held = self._io.hub_call(
                 "read a landed event",
                 tenant,
                 project,
@@ -522,7 +447,7 @@ class Shipper:
                 report.duplicates += 1
             else:
                 report.conflicts.append(
-                    self._record_id_conflict(tenant, project, item.rec, held, "in this project")
+                    self._parker.id_conflict(tenant, project, item.rec, held, "in this project")
                 )
 
     def _unlandable(
@@ -535,16 +460,16 @@ class Shipper:
     ) -> bool:
         """The hub's ledger refused one event of a batch: its id lives in another project
         (a conflict), or a rule the screen missed (a refusal). False: the project stops."""
-        found = self._hub_event(tenant, item.event.event_id)
+        found = self._io.hub_event(tenant, item.event.event_id)
         if found is not None and found[0] != project:
             owner, vs = found
-            held = self._hub(
+            held = self._io.hub_call(
                 "read a landed event",
                 tenant,
                 owner,
                 partial(self.hub.get_event, tenant, owner, vs),
             )
-            record = self._record_id_conflict(
+            record = self._parker.id_conflict(
                 tenant, project, item.rec, held, f"in project {owner!r}"
             )
             report.conflicts.append(record)
@@ -558,10 +483,10 @@ class Shipper:
             if item.event.WhichOneof("payload") != "state_change":
                 continue
             change = item.event.state_change
-            if self._hub_event(tenant, item.event.event_id) is not None:
+            if self._io.hub_event(tenant, item.event.event_id) is not None:
                 continue
             if change.path not in heads:
-                state = self._hub(
+                state = self._io.hub_call(
                     "read a file head",
                     tenant,
                     project,
@@ -573,7 +498,6 @@ class Shipper:
             heads[change.path] = change.new_sha256
         return None
 
-    # recording what could not land ---------------------------------------------------
     def _refuse(
         self, tenant: str, project: str, rec: RecordedEvent, refused: Refused, report: ProjectReport
     ) -> bool:
@@ -583,107 +507,9 @@ class Shipper:
         if not self.skip_refused:
             report.stopped = refusal
             return False
-        cid = conflict_id(self.hub_name, tenant, project, eid or str(rec.versionstamp), REFUSED)
-        digest = sha256(rec.event.SerializeToString()).digest()
-        self._park(
-            tenant,
-            project,
-            cid,
-            lambda: refusal_event(cid, self.hub_name, rec, digest, refused.rule),
-        )
+        self._parker.refusal(tenant, project, rec, refused.rule)
         report.refused.append(refusal)
         return True
-
-    def _record_conflict(self, tenant: str, project: str, rec: RecordedEvent) -> ConflictRecord:
-        """Record a file conflict on the hub, then the same event on the edge; both idempotent."""
-        cid = conflict_id(self.hub_name, tenant, project, rec.event.event_id)
-
-        def make() -> pb.SwarmEvent:
-            # Keep the edge's whole version on the hub, since its event cannot enter the log.
-            blob = self._hub(
-                "store the edge's version",
-                tenant,
-                project,
-                lambda: self.hub.put_blob(tenant, rec.event.SerializeToString()),
-            )
-            path = rec.event.state_change.path
-            state = self._hub(
-                "read a file head",
-                tenant,
-                project,
-                lambda: self.hub.file_state(tenant, project, path),
-            )
-            return conflict_event(
-                cid,
-                self.hub_name,
-                rec,
-                blob.sha256,
-                state.sha256 if state is not None else b"",
-                state.versionstamp if state is not None else None,
-            )
-
-        return self._park(tenant, project, cid, make)
-
-    def _record_id_conflict(
-        self, tenant: str, project: str, rec: RecordedEvent, held: RecordedEvent, where: str
-    ) -> ConflictRecord:
-        """The hub holds ``rec``'s id as another event (``held``): keep both, record it."""
-        cid = conflict_id(self.hub_name, tenant, project, rec.event.event_id, EVENT_ID)
-
-        def make() -> pb.SwarmEvent:
-            data = rec.event.SerializeToString()
-            blob = self._hub(
-                "store the edge's version",
-                tenant,
-                project,
-                lambda: self.hub.put_blob(tenant, data),
-            )
-            return event_id_conflict_event(
-                cid,
-                self.hub_name,
-                rec,
-                blob.sha256,
-                sha256(canonical(rec.event)).digest(),
-                sha256(canonical(held.event)).digest(),
-                held.versionstamp,
-                where,
-            )
-
-        return self._park(tenant, project, cid, make)
-
-    def _park(
-        self, tenant: str, project: str, cid: str, make: Callable[[], pb.SwarmEvent]
-    ) -> ConflictRecord:
-        """Append the record ``make`` builds to the hub unless it is there, then the same
-        event (same id, same facts) to the edge, so its user sees it offline."""
-        if self._hub_event(tenant, cid) is None:
-            event = make()
-            self._hub(
-                "record a conflict",
-                tenant,
-                project,
-                lambda: self.hub.append(tenant, project, [event], check_fencing=False),
-            )
-        landed = self._hub(
-            "read a conflict",
-            tenant,
-            project,
-            lambda: self.hub.get_event(tenant, project, self._where(tenant, cid)),
-        )
-        copy = pb.SwarmEvent()
-        copy.CopyFrom(landed.event)
-        copy.time_us = 0
-        self._edge(
-            "record a conflict on the edge",
-            lambda: self.edge.append(tenant, project, [copy], check_fencing=False),
-        )
-        return ConflictRecord.from_event(landed)
-
-    def _where(self, tenant: str, event_id: str) -> Versionstamp:
-        found = self.hub.find_event(tenant, event_id)
-        if found is None:  # pragma: no cover - we appended it just before
-            raise SyncError(f"conflict {event_id} vanished from the hub")
-        return found[1]
 
     # following ------------------------------------------------------------------
     def follow(
@@ -717,7 +543,7 @@ class Shipper:
             if on_report is not None:
                 on_report(report)
             floors = {
-                (p.tenant, p.project): self._edge(
+                (p.tenant, p.project): self._io.edge_call(
                     "read the edge head", partial(self.edge.head, p.tenant, p.project)
                 )
                 for p in report.projects
@@ -769,28 +595,6 @@ class Shipper:
             th.start()
         for th in threads:
             th.join()
-
-    # error handling ---------------------------------------------------------------
-    def _hub(
-        self,
-        operation: str,
-        tenant: str,
-        project: str,
-        fn: Callable[[], T],
-        passthrough: tuple[type[ledger.LedgerError], ...] = (),
-    ) -> T:
-        try:
-            return self.retry.run(operation, fn)
-        except passthrough:
-            raise
-        except ledger.LedgerError as exc:
-            raise ShipRefused(tenant, project or "*", operation, str(exc)) from exc
-
-    def _edge(self, operation: str, fn: Callable[[], T]) -> T:
-        try:
-            return self.retry.run(operation, fn)
-        except ledger.LedgerError as exc:
-            raise ShipRefused("edge", "*", operation, str(exc)) from exc
 
 
 def _before(vs: Versionstamp) -> Versionstamp | None:
