@@ -164,18 +164,20 @@ def test_a_repo_attribute_naming_a_host_folder_is_dropped_and_the_hub_never_writ
 def test_a_manifest_entry_outside_the_workspace_is_refused_and_the_rest_ships_past_it(
     site: Site, outside: Outside, capsys: pytest.CaptureFixture[str], entry: str, rule: str
 ) -> None:
-    before, after = decision("before"), decision("after")
+    before, after, elsewhere = decision("before"), decision("after"), decision("elsewhere")
     with site.edge() as edge:
         blob = edge.put_blob(T, b"pwned\n")
         bad = mission_started(edge, "m0000000002bb", {entry: blob.sha256.hex()}, "/tmp/x")
         edge.append(T, P, [before, bad, after])
         manifest_sha = bytes.fromhex(bad.signal.attributes["manifest"])
+        edge.create_project(T, "zoo")  # shipped after the stopped one
+        edge.append(T, "zoo", [elsewhere])
     code, out, err = site.sync(capsys)
     assert code == 4, (out, err)
     assert f"edge event '{bad.event_id}'" in err and rule in err
     assert "--skip-refused" in err
     ids = hub_ids(site)
-    assert before.event_id in ids
+    assert before.event_id in ids and elsewhere.event_id in ids  # the rest is not blocked
     assert bad.event_id not in ids and after.event_id not in ids
     with site.hub() as hub:
         assert not hub.has_blob(T, manifest_sha)
@@ -193,6 +195,12 @@ def test_a_manifest_entry_outside_the_workspace_is_refused_and_the_rest_ships_pa
         assert rule in record.reason
         assert not hub.has_blob(T, manifest_sha)
     assert site.sync(capsys, "--skip-refused")[0] == 0  # recorded once, nothing left
+    status = ["sync", "status", "--from", site.edge_url, "--to", site.hub_url, "--hub-name", "hq"]
+    assert main([*status, "--tenant", T, "--project", P, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["projects"]
+    assert [(c["kind"], c["edge_event_id"]) for c in row["open_conflicts"]] == [
+        ("refused", bad.event_id)
+    ]
     outside.assert_untouched()
 
 
