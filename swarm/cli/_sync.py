@@ -1,7 +1,7 @@
 """``swarm sync``: ship an edge ledger to a hub ledger, store-and-forward, exactly once.
 
-    swarm sync --from sqlite:///laptop.sqlite --to fdb:///etc/foundationdb/fdb.cluster \
-               --token-file ~/.swarm/sync-token
+    swarm sync --from sqlite:///laptop.sqlite --to fdb:///etc/foundationdb/fdb.cluster
+    swarm sync --from EDGE --to HUB --token-file ~/.swarm/sync-token   (or $SWARM_SYNC_TOKEN)
     swarm sync --from EDGE --to HUB --follow        keep shipping as events land
     swarm sync --from EDGE --to HUB --skip-refused  record refused events on the hub, go on
     swarm sync status --from EDGE --to HUB          lag, last shipped event, open conflicts
