@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ledger._errors import InvalidEvent, InvalidId, InvalidPath
 from proto.swarm.v1 import events_pb2
@@ -157,8 +158,15 @@ def _replicated(tenant: str, project: str, event: events_pb2.SwarmEvent) -> None
                 )
 
 
-def _replicated_change(eid: str, change: events_pb2.StateChange) -> None:
-    workspace_path(change.path)
+def state_change(
+    eid: str, change: events_pb2.StateChange, path_rule: Callable[[object], str] = file_path
+) -> str:
+    """What every StateChange must be (``Ledger.append`` checks it too); returns its path.
+
+    ``path_rule`` checks the path: ``file_path`` for appends, ``workspace_path``
+    for replicated events.
+    """
+    path = path_rule(change.path)
     for name in ("previous_sha256", "new_sha256"):
         if len(getattr(change, name)) not in (0, 32):
             raise InvalidEvent(eid, f"{name} must be 32 bytes or empty")
@@ -166,10 +174,14 @@ def _replicated_change(eid: str, change: events_pb2.StateChange) -> None:
         raise InvalidEvent(eid, "a StateChange must create, modify or delete a file")
     if len(change.fencing_token) not in (0, 10):
         raise InvalidEvent(eid, "fencing_token must be a 10-byte versionstamp or empty")
-    if change.HasField("content"):
-        if change.content.sha256 != change.new_sha256:
-            raise InvalidEvent(eid, "content blob does not match new_sha256")
-        if change.content.size != change.new_size:
-            raise InvalidEvent(eid, "content blob size does not match new_size")
+    if change.HasField("content") and change.content.sha256 != change.new_sha256:
+        raise InvalidEvent(eid, "content blob does not match new_sha256")
+    return path
+
+
+def _replicated_change(eid: str, change: events_pb2.StateChange) -> None:
+    state_change(eid, change, workspace_path)
+    if change.HasField("content") and change.content.size != change.new_size:
+        raise InvalidEvent(eid, "content blob size does not match new_size")
     if not change.new_sha256 and change.new_size:
         raise InvalidEvent(eid, "a deletion has no new_size")
