@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple
 
+from google.protobuf.message import DecodeError
+
 import ledger
 from ledger import Ledger, RecordedEvent, Versionstamp, wall_clock_us
 from proto.swarm.v1 import events_pb2 as pb
@@ -230,7 +232,7 @@ class Shipper:
         report = ProjectReport(tenant, project)
         cursor = self.cursor(tenant, project)
         report.cursor = cursor.versionstamp
-        anchor = self._anchor(tenant, project, cursor)
+        anchor, tail_us = self._anchor(tenant, project, cursor)
         self._ensure_hub_project(tenant, project)
         while True:
             raw = self._io.edge_call(
@@ -244,6 +246,7 @@ class Shipper:
                 ),
             )
             if not raw:
+                self._check_tail(tenant, project, cursor.versionstamp, tail_us)
                 return report
             records, broken = walk_chain(anchor, raw)
             batch = self._cut(records)
@@ -252,7 +255,7 @@ class Shipper:
             handled = self._ship_batch(tenant, project, batch, report)
             if handled:
                 last = batch[handled - 1]
-                anchor = last.chain
+                anchor, tail_us = last.chain, last.time_us
                 cursor = Cursor(
                     self.hub_name, last.versionstamp, cursor.handled + handled, self._clock()
                 )
@@ -282,10 +285,11 @@ class Shipper:
                 )
             )
 
-    def _anchor(self, tenant: str, project: str, cursor: Cursor) -> bytes:
-        """The chain hash the next record must continue: the one stored at the cursor."""
+    def _anchor(self, tenant: str, project: str, cursor: Cursor) -> tuple[bytes, int]:
+        """The chain hash the next record must continue (the one stored at the cursor), and
+        the time of the cursor's event (0 at the start)."""
         if cursor.versionstamp is None:
-            return GENESIS
+            return GENESIS, 0
         vs = cursor.versionstamp
         try:
             page = self.retry.run(
@@ -301,7 +305,29 @@ class Shipper:
                 cursor_name(self.hub_name),
                 f"it names event {vs}, which the edge does not hold",
             )
-        return page[0][1]
+        _, chain, data = page[0]
+        try:
+            return chain, pb.SwarmEvent.FromString(data).time_us
+        except DecodeError:
+            raise EdgeTampered(tenant, project, str(vs), "its bytes are not a SwarmEvent") from None
+
+    def _check_tail(
+        self, tenant: str, project: str, shipped: Versionstamp | None, tail_us: int
+    ) -> None:
+        """With the whole log shipped, the edge's clock must name the last event's time:
+        records cut from the end of a log leave no break in its chain, but the clock
+        (written in the same transaction as every append) remembers them."""
+        info = self._io.edge_call(
+            "read the edge project", partial(self.edge.project_info, tenant, project)
+        )
+        if info.head == shipped and info.last_time_us != tail_us:
+            raise EdgeTampered(
+                tenant,
+                project,
+                str(shipped or "(start)"),
+                f"its clock says the last event was at {info.last_time_us} µs but its log ends "
+                f"at {tail_us} µs: events were removed from its end",
+            )
 
     def _cut(self, records: list[RecordedEvent]) -> list[RecordedEvent]:
         """The longest prefix whose estimated transaction size fits ``batch_bytes``."""
