@@ -385,6 +385,7 @@ class Shipper:
         pending = batch
         done = 0
         rounds = 0
+        park: Callable[[_Admitted], bool]
         while pending:
             try:
                 appended = self._io.hub_call(
@@ -421,34 +422,39 @@ class Shipper:
                 index = self._first_conflict(tenant, project, pending)
                 if index is None:
                     continue  # the hub moved between the append and our look: try again
-                part = self._land(tenant, project, pending[:index], report)
-                done += part
-                if part < index:
-                    return done
-                report.conflicts.append(
-                    self._parker.file_conflict(tenant, project, pending[index].rec)
-                )
-                done += 1
-                pending = pending[index + 1 :]
-                continue
+                park = partial(self._file_conflict, tenant, project, report=report)
             except ledger.InvalidEvent as exc:
                 index = next(
                     (i for i, it in enumerate(pending) if it.event.event_id == exc.event_id), None
                 )
                 if index is None:
                     raise ShipRefused(tenant, project, "append to the hub", str(exc)) from exc
-                part = self._land(tenant, project, pending[:index], report)
-                done += part
-                if part < index or not self._unlandable(
-                    tenant, project, pending[index], exc, report
-                ):
-                    return done
-                done += 1
-                pending = pending[index + 1 :]
-                continue
-            self._count(tenant, project, pending, appended, report)
-            return done + len(pending)
+                park = partial(self._unlandable, tenant, project, exc=exc, report=report)
+            else:
+                self._count(tenant, project, pending, appended, report)
+                return done + len(pending)
+            part = self._around(tenant, project, pending, index, park, report)
+            done += part
+            if part <= index:
+                return done  # a refusal stopped the project
+            pending = pending[index + 1 :]
         return done
+
+    def _around(
+        self,
+        tenant: str,
+        project: str,
+        pending: list[_Admitted],
+        index: int,
+        park: Callable[[_Admitted], bool],
+        report: ProjectReport,
+    ) -> int:
+        """Land the events before ``pending[index]``, then ``park`` that one; how many were
+        dealt with (``index + 1`` unless a refusal stopped the project)."""
+        part = self._land(tenant, project, pending[:index], report)
+        if part < index or not park(pending[index]):
+            return part
+        return part + 1
 
     def _count(
         self,
@@ -476,11 +482,18 @@ class Shipper:
                     self._parker.id_conflict(tenant, project, item.rec, held, "in this project")
                 )
 
+    def _file_conflict(
+        self, tenant: str, project: str, item: _Admitted, *, report: ProjectReport
+    ) -> bool:
+        report.conflicts.append(self._parker.file_conflict(tenant, project, item.rec))
+        return True
+
     def _unlandable(
         self,
         tenant: str,
         project: str,
         item: _Admitted,
+        *,
         exc: ledger.InvalidEvent,
         report: ProjectReport,
     ) -> bool:
