@@ -161,3 +161,44 @@ def test_transient_and_permanent_errors_are_told_apart() -> None:
     assert not sync.is_transient(ledger.CorruptStore("x", "y"))
     assert not sync.is_transient(ledger.HashChainBroken("a", b"", b""))
     assert not sync.is_transient(ledger.InvalidEvent("e", "bad"))
+
+
+def test_follow_reports_a_refused_event_and_keeps_shipping_the_other_projects(
+    tmp_path: Path,
+) -> None:
+    edge = ledger.open_ledger(f"sqlite://{tmp_path / 'edge.sqlite'}?sync=normal")
+    hub = ledger.open_ledger(f"sqlite://{tmp_path / 'hub.sqlite'}?sync=normal")
+    edge.create_tenant(T)
+    for p in ("one", "two"):
+        edge.create_project(T, p)
+    bad = decision("odd")
+    bad.mission_id = "m/../x"
+    edge.append(T, "one", [bad])
+    stopped: list[sync.Refusal] = []
+    stop = threading.Event()
+    shipper = sync.Shipper(edge, hub, hub_name="hq", grant=GRANT)
+    runner = threading.Thread(
+        target=shipper.follow,
+        kwargs={
+            "stop": stop,
+            "wake_timeout_s": 30.0,
+            "on_report": lambda r: stopped.extend(r.stopped),
+        },
+        daemon=True,
+    )
+    runner.start()
+    try:
+        assert _wait_until(lambda: bool(stopped))
+        later = decision("in the other project")
+        edge.append(T, "two", [later])
+        assert _wait_until(lambda: _landed(hub, later.event_id))
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+    assert not runner.is_alive()
+    assert {r.event_id for r in stopped} == {bad.event_id}
+    # The stopped project is retried when the edge records something new, not in a
+    # loop: one report at the start, one when project two's append woke the follower.
+    assert len(stopped) <= 3
+    assert "mission_id" in stopped[0].rule
+    assert hub.find_event(T, bad.event_id) is None
