@@ -27,6 +27,7 @@ from ledger import Ledger, RecordedEvent, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 
 SYNC_AGENT = "sync"
+CONFLICT_ID_PREFIX = "sync-conflict-"
 OPEN = "open"
 RESOLVED = "resolved"
 FILE = "file"
@@ -79,7 +80,7 @@ def conflict_id(hub: str, tenant: str, project: str, edge_event_id: str, kind: s
     if kind != FILE:  # file conflicts keep the ids they had before the other kinds
         key += f"\0{kind}"
     digest = hashlib.sha256(key.encode()).hexdigest()
-    return "sync-conflict-" + digest[:40]
+    return CONFLICT_ID_PREFIX + digest[:40]
 
 
 def conflict_event(

@@ -16,7 +16,7 @@ from functools import partial
 import ledger
 from ledger import Ledger, RecordedEvent
 from proto.swarm.v1 import events_pb2 as pb
-from sync._conflict import RESOLVED, validate_event_id
+from sync._conflict import CONFLICT_ID_PREFIX, RESOLVED, validate_event_id
 from sync._errors import ShipRefused
 from sync._screen import MANIFEST, BlobNeed, Refused, check_blob, check_event
 from sync._sides import Sides
@@ -36,6 +36,9 @@ class Gate:
         event, needs = check_event(tenant, project, rec.event, self._clock())
         if event.WhichOneof("payload") == "signal" and event.signal.kind == pb.SIGNAL_KIND_CONFLICT:
             self._check_conflict_signal(tenant, event)
+        elif event.event_id.startswith(CONFLICT_ID_PREFIX):
+            # Squatting a conflict's (derived) id would make the hub skip recording it.
+            raise Refused(f"ids {CONFLICT_ID_PREFIX}* are the hub's conflict records")
         puts: list[bytes] = []
         for need in needs:
             if (tenant, need.sha256) in self._hub_blobs:
