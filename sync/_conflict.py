@@ -28,6 +28,7 @@ from proto.swarm.v1 import events_pb2 as pb
 
 SYNC_AGENT = "sync"
 CONFLICT_ID_PREFIX = "sync-conflict-"
+RESOLUTION_ID_PREFIX = "resolved-" + CONFLICT_ID_PREFIX
 OPEN = "open"
 RESOLVED = "resolved"
 FILE = "file"

@@ -16,10 +16,17 @@ from functools import partial
 import ledger
 from ledger import Ledger, RecordedEvent
 from proto.swarm.v1 import events_pb2 as pb
-from sync._conflict import CONFLICT_ID_PREFIX, RESOLVED, validate_event_id
+from sync._conflict import (
+    CONFLICT_ID_PREFIX,
+    RESOLUTION_ID_PREFIX,
+    RESOLVED,
+    validate_event_id,
+)
 from sync._errors import ShipRefused
 from sync._screen import MANIFEST, BlobNeed, Refused, check_blob, check_event
 from sync._sides import Sides
+
+_RESERVED_IDS = (CONFLICT_ID_PREFIX, RESOLUTION_ID_PREFIX)
 
 
 class Gate:
@@ -36,9 +43,13 @@ class Gate:
         event, needs = check_event(tenant, project, rec.event, self._clock())
         if event.WhichOneof("payload") == "signal" and event.signal.kind == pb.SIGNAL_KIND_CONFLICT:
             self._check_conflict_signal(tenant, event)
-        elif event.event_id.startswith(CONFLICT_ID_PREFIX):
-            # Squatting a conflict's (derived) id would make the hub skip recording it.
-            raise Refused(f"ids {CONFLICT_ID_PREFIX}* are the hub's conflict records")
+        elif event.event_id.startswith(_RESERVED_IDS):
+            # Squatting a conflict's or a resolution's (derived) id would make the hub
+            # skip recording it.
+            raise Refused(
+                f"ids {CONFLICT_ID_PREFIX}* and {RESOLUTION_ID_PREFIX}* are the hub's "
+                "conflict records"
+            )
         puts: list[bytes] = []
         for need in needs:
             if (tenant, need.sha256) in self._hub_blobs:

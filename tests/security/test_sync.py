@@ -281,6 +281,7 @@ def test_a_content_blob_that_does_not_match_its_hash_is_refused(
         ("forged conflict", "conflict records are written by the hub"),
         ("forged resolution", "which the hub never recorded"),
         ("squatted conflict id", "are the hub's conflict records"),
+        ("squatted resolution id", "are the hub's conflict records"),
         ("far future", "ahead of the hub's clock"),
         ("bad attribute key", "signal attribute"),
         ("mission id", "mission_id"),
@@ -300,6 +301,9 @@ def test_signals_and_envelopes_the_hub_does_not_take_from_an_edge(
     elif shape == "squatted conflict id":
         ev = decision("squatting")
         ev.event_id = sync.conflict_id("hq", T, P, "some-future-event")
+    elif shape == "squatted resolution id":
+        ev = decision("squatting")
+        ev.event_id = "resolved-" + sync.conflict_id("hq", T, P, "some-future-event")
     elif shape == "far future":
         ev = decision("from the future")
         ev.time_us = ledger.wall_clock_us() + 2 * sync.MAX_AHEAD_US
