@@ -10,9 +10,10 @@ whose blob is stored on the edge) are first recorded in an edge ledger
 clock then runs over:
 
 * ours: ``sync.Shipper.ship()`` to a fresh hub ledger file: per batch of
-  1,000 it reads the edge, copies the new blobs, appends to the hub (ids,
-  indexes, file heads, hash chain, one transaction) and moves the edge's
-  durable cursor;
+  1,000 it reads the edge's raw records, re-walks their hash chain, checks
+  every event (the ledger's validators) and blob, copies the new blobs,
+  appends to the hub (ids, indexes, file heads, hash chain, one
+  transaction) and moves the edge's durable cursor;
 * raw sqlite3: per batch of 1,000 it selects the rows after a cursor from
   the source file, ``INSERT OR IGNORE``s them into a destination table keyed
   by event id (so a re-sent batch lands once, like ours), commits, then
@@ -168,7 +169,8 @@ def throughput(folder: Path, n: int) -> dict[str, float]:
             say(f"  {p.handled:,} shipped")
 
     started = time.perf_counter()
-    report = sync.Shipper(edge, hub, hub_name="hq", progress=progress).ship()
+    grant = sync.SyncGrant.of([T], holder="bench")
+    report = sync.Shipper(edge, hub, hub_name="hq", grant=grant, progress=progress).ship()
     ours_s = time.perf_counter() - started
     assert report.landed == total, (report.landed, total)
     edge.close()
@@ -187,6 +189,10 @@ def lag(folder: Path, seconds: float, rate: int) -> dict[str, float]:
     edge = ledger.open_ledger(edge_url)
     edge.create_tenant(T)
     edge.create_project(T, P)
+    from swarm.daemon._tokens import Role, TokenStore
+
+    with ledger.open_ledger(hub_url) as hub_setup:
+        secret, _ = TokenStore(hub_setup).create(T, Role.SYNC, "bench")
     follower = subprocess.Popen(
         [
             sys.executable,
@@ -203,6 +209,7 @@ def lag(folder: Path, seconds: float, rate: int) -> dict[str, float]:
             "--quiet",
         ],
         cwd=ROOT,
+        env={**os.environ, "SWARM_SYNC_TOKEN": secret},
     )
     hub = ledger.open_ledger(hub_url)
     samples: list[float] = []

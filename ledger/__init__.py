@@ -60,11 +60,17 @@ from ledger._types import (
     Versionstamp,
 )
 from ledger._url import open_engine, open_ledger
+from ledger._validate import METADATA_DIRS
+from ledger._validate import event_id as check_event_id
+from ledger._validate import replicated_event as check_replicated_event
+from ledger._validate import sha256_hex as check_sha256_hex
+from ledger._validate import workspace_path as check_workspace_path
 
 __all__ = [
     "BLOB_CHUNK",
     "KEY_LIMIT",
     "MAX_BATCH",
+    "METADATA_DIRS",
     "TRANSACTION_LIMIT",
     "TRANSACTION_SECONDS",
     "VALUE_LIMIT",
@@ -107,6 +113,10 @@ __all__ = [
     "Versionstamp",
     "VersionstampFuture",
     "Watch",
+    "check_event_id",
+    "check_replicated_event",
+    "check_sha256_hex",
+    "check_workspace_path",
     "get_blobs",
     "new_event_id",
     "open_engine",

@@ -912,17 +912,8 @@ _known_path = lru_cache(maxsize=4096)(validate.file_path)
 
 
 def _check_change(eid: str, change: events_pb2.StateChange) -> str:
-    path = _known_path(change.path)
-    for name in ("previous_sha256", "new_sha256"):
-        if len(getattr(change, name)) not in (0, 32):
-            raise InvalidEvent(eid, f"{name} must be 32 bytes or empty")
-    if not change.previous_sha256 and not change.new_sha256:
-        raise InvalidEvent(eid, "a StateChange must create, modify or delete a file")
-    if len(change.fencing_token) not in (0, 10):
-        raise InvalidEvent(eid, "fencing_token must be a 10-byte versionstamp or empty")
-    if change.HasField("content") and change.content.sha256 != change.new_sha256:
-        raise InvalidEvent(eid, "content blob does not match new_sha256")
-    return path
+    # The rules live in _validate, shared with what sync checks of a replica's events.
+    return validate.state_change(eid, change, _known_path)
 
 
 def _system_event(tenant: str, project: str, signal: events_pb2.Signal) -> events_pb2.SwarmEvent:

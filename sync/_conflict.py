@@ -7,19 +7,34 @@ the edge, so the laptop's user sees it offline. The edge's whole event is
 kept on the hub as a blob (``edge_event_blob``), since its StateChange does
 not enter the hub's log. A later Signal of the same kind with
 ``state=resolved`` and ``resolves=<conflict id>`` closes it.
+
+Three kinds share that record (attribute ``conflict``): ``file`` (the edge
+change does not start from the hub's head; subject = the path), ``event_id``
+(the hub already holds the event id with other content; the hub's version
+stays; subject = the id) and ``refused`` (the hub refused the event by a
+named rule and ``--skip-refused`` skipped it; subject = the id; the edge
+event is not stored on the hub).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 
+import ledger
 from ledger import Ledger, RecordedEvent, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 
 SYNC_AGENT = "sync"
+CONFLICT_ID_PREFIX = "sync-conflict-"
+RESOLUTION_ID_PREFIX = "resolved-" + CONFLICT_ID_PREFIX
 OPEN = "open"
 RESOLVED = "resolved"
+FILE = "file"
+EVENT_ID = "event_id"
+REFUSED = "refused"
+_REASON_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +42,7 @@ class ConflictRecord:
     """An open or closed conflict, as read back from a ledger."""
 
     conflict_id: str
-    path: str
+    path: str  # the file's path for a file conflict, else the edge event id
     hub: str
     edge_event_id: str
     edge_versionstamp: str
@@ -37,6 +52,8 @@ class ConflictRecord:
     hub_sha256: str
     hub_versionstamp: str
     recorded_at: Versionstamp
+    kind: str = FILE
+    reason: str = ""
 
     @classmethod
     def from_event(cls, rec: RecordedEvent) -> ConflictRecord:
@@ -53,13 +70,18 @@ class ConflictRecord:
             hub_sha256=a.get("hub_sha256", ""),
             hub_versionstamp=a.get("hub_versionstamp", ""),
             recorded_at=rec.versionstamp,
+            kind=a.get("conflict", FILE),
+            reason=a.get("reason", ""),
         )
 
 
-def conflict_id(hub: str, tenant: str, project: str, edge_event_id: str) -> str:
+def conflict_id(hub: str, tenant: str, project: str, edge_event_id: str, kind: str = FILE) -> str:
     """Deterministic, so a retried or resumed sync records each conflict once."""
-    digest = hashlib.sha256(f"{hub}\0{tenant}\0{project}\0{edge_event_id}".encode()).hexdigest()
-    return "sync-conflict-" + digest[:40]
+    key = f"{hub}\0{tenant}\0{project}\0{edge_event_id}"
+    if kind != FILE:  # file conflicts keep the ids they had before the other kinds
+        key += f"\0{kind}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return CONFLICT_ID_PREFIX + digest[:40]
 
 
 def conflict_event(
@@ -88,6 +110,7 @@ def conflict_event(
             ),
             attributes={
                 "state": OPEN,
+                "conflict": FILE,
                 "hub": hub,
                 "edge_event_id": edge_rec.event.event_id,
                 "edge_versionstamp": str(edge_rec.versionstamp),
@@ -99,6 +122,87 @@ def conflict_event(
             },
         ),
     )
+
+
+def event_id_conflict_event(
+    cid: str,
+    hub: str,
+    edge_rec: RecordedEvent,
+    edge_blob: bytes,
+    edge_digest: bytes,
+    hub_digest: bytes,
+    hub_versionstamp: Versionstamp | None,
+    where: str,
+) -> pb.SwarmEvent:
+    """The hub holds ``edge_rec``'s id with other content (``where``: in which project)."""
+    eid = edge_rec.event.event_id
+    return _parked(
+        cid,
+        edge_rec,
+        f"edge event {eid} has the id of a different event the hub holds {where}; "
+        "the hub's version is kept, the edge's is stored beside it",
+        {
+            "conflict": EVENT_ID,
+            "hub": hub,
+            "edge_event_blob": edge_blob.hex(),
+            "edge_event_sha256": edge_digest.hex(),
+            "hub_event_sha256": hub_digest.hex(),
+            "hub_versionstamp": str(hub_versionstamp) if hub_versionstamp else "",
+            "reason": f"same id, different content ({where})",
+        },
+    )
+
+
+def refusal_event(
+    cid: str, hub: str, edge_rec: RecordedEvent, edge_digest: bytes, rule: str
+) -> pb.SwarmEvent:
+    """The hub refused ``edge_rec`` by ``rule`` and the operator chose to skip it."""
+    eid = edge_rec.event.event_id
+    reason = rule[:_REASON_CHARS]
+    return _parked(
+        cid,
+        edge_rec,
+        f"edge event {eid} refused: {reason}; skipped (swarm sync --skip-refused)",
+        {
+            "conflict": REFUSED,
+            "hub": hub,
+            "edge_event_sha256": edge_digest.hex(),
+            "reason": reason,
+        },
+    )
+
+
+def _parked(
+    cid: str, edge_rec: RecordedEvent, detail: str, attributes: dict[str, str]
+) -> pb.SwarmEvent:
+    # Only ids the ledger accepts are copied from the edge event: a refused one
+    # may carry anything.
+    eid = edge_rec.event.event_id
+    ok_id = validate_event_id(eid)
+    return pb.SwarmEvent(
+        event_id=cid,
+        mission_id=edge_rec.event.mission_id if ok_id else "",
+        parent_event_id=eid if ok_id else "",
+        agent_role=pb.AGENT_ROLE_SYSTEM,
+        agent_id=SYNC_AGENT,
+        signal=pb.Signal(
+            kind=pb.SIGNAL_KIND_CONFLICT,
+            subject=eid[:200],
+            detail=detail,
+            attributes={
+                "state": OPEN,
+                "edge_event_id": eid[:200],
+                "edge_versionstamp": str(edge_rec.versionstamp),
+                **attributes,
+            },
+        ),
+    )
+
+
+def validate_event_id(value: str) -> bool:
+    with contextlib.suppress(ledger.InvalidId):
+        return ledger.check_event_id(value) == value
+    return False
 
 
 def resolution_event(

@@ -6,7 +6,15 @@
     ├── InvalidSyncArgument     bad input (same store both sides, bad hub name, batch size)
     ├── CorruptCursor           the edge's stored cursor cannot be read; nothing was shipped
     ├── HubUnavailable          transient errors outlasted the retry budget; cursor unchanged
-    └── ShipRefused             the hub refused a batch for good; cursor unchanged
+    ├── ShipRefused             the hub refused a batch for good; cursor unchanged
+    ├── Unauthorised            the credential does not cover a tenant (or is missing,
+    │                           unknown, revoked); nothing of that tenant was shipped
+    └── EdgeTampered            the edge's hash chain does not hold at an event; the
+                                events before it shipped, nothing from it on
+
+An event the hub refuses (its rule named) is not an exception: it stops its
+project and is reported (``ProjectReport.stopped``), or with ``skip_refused``
+is recorded on the hub and skipped; see ``sync._screen``.
 
 Each carries its facts as attributes; the ledger error that caused it, if
 any, is its ``__cause__``.
@@ -58,3 +66,27 @@ class ShipRefused(SyncError):
         self.project = project
         self.operation = operation
         self.reason = reason
+
+
+class Unauthorised(SyncError):
+    """The sync's credential does not allow writing ``tenant`` on the hub."""
+
+    def __init__(self, tenant: str, reason: str) -> None:
+        where = f"tenant {tenant!r}: " if tenant else ""
+        super().__init__(f"not authorised: {where}{reason}; nothing was shipped for it")
+        self.tenant = tenant
+        self.reason = reason
+
+
+class EdgeTampered(SyncError):
+    """The edge's log does not follow its own hash chain; it is refused, not laundered."""
+
+    def __init__(self, tenant: str, project: str, versionstamp: str, detail: str) -> None:
+        super().__init__(
+            f"{tenant}/{project}: the edge's log is damaged or tampered at event {versionstamp}: "
+            f"{detail}; nothing from it on was shipped (run `swarm audit verify` on the edge)"
+        )
+        self.tenant = tenant
+        self.project = project
+        self.versionstamp = versionstamp
+        self.detail = detail

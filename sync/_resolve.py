@@ -20,7 +20,7 @@ def resolve_conflict(
     found = open_.get(conflict_id)
     if found is None:
         raise InvalidSyncArgument(f"no conflict {conflict_id!r} in {tenant}/{project}")
-    event_id = "resolved-" + conflict_id
+    event_id = "resolved-" + conflict_id  # RESOLUTION_ID_PREFIX, as conflict ids start
     event = resolution_event(event_id, conflict_id, found.path, resolved_by, note or "resolved")
     try:
         led.append(tenant, project, [event])

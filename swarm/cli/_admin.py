@@ -4,7 +4,8 @@ Works on the ledger directly (the first admin token has no daemon to ask),
 or through a daemon with ``--server HOST:PORT`` and an admin token
 (``--token`` or $SWARM_TOKEN), which manages its own tenant's tokens only.
 A token belongs to one tenant and one role: ``ops`` reads and audits,
-``ide`` also runs missions and holds locks, ``admin`` also manages tokens.
+``ide`` also runs missions and holds locks, ``admin`` also manages tokens;
+``sync`` (made with ``--ledger`` on the hub) only ships an edge into its tenant.
 The secret is printed once; only its sha256 is stored.
 """
 
@@ -46,7 +47,7 @@ def register(sub: Any) -> None:
         )
         p.add_argument("--json", action="store_true", help="print JSON for scripts")
         if name == "create":
-            p.add_argument("--role", required=True, choices=["ops", "ide", "admin"])
+            p.add_argument("--role", required=True, choices=["ops", "ide", "admin", "sync"])
             p.add_argument("--label", default="", help="a note: who or what holds it")
         if name == "revoke":
             p.add_argument("token_id", help="the token's id (the part after swt_, before _)")
@@ -69,6 +70,8 @@ def _remote_row(info: api.TokenInfo) -> dict[str, Any]:
 def _remote(args: argparse.Namespace, remote: Remote) -> int:
     tenant = tenant_of(args)
     if args.token_action == "create":
+        if args.role == "sync":  # checked by `swarm sync` against the hub's ledger itself
+            return fail("sync tokens are made on the hub's ledger: use --ledger, not --server")
         role = f"TOKEN_ROLE_{args.role.upper()}"
         made = remote.call(
             "CreateToken", api.CreateTokenRequest(tenant=tenant, role=role, label=args.label)

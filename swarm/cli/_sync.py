@@ -1,20 +1,40 @@
 """``swarm sync``: ship an edge ledger to a hub ledger, store-and-forward, exactly once.
 
     swarm sync --from sqlite:///laptop.sqlite --to fdb:///etc/foundationdb/fdb.cluster
+    swarm sync --from EDGE --to HUB --token-file ~/.swarm/sync-token   (or $SWARM_SYNC_TOKEN)
     swarm sync --from EDGE --to HUB --follow        keep shipping as events land
+    swarm sync --from EDGE --to HUB --skip-refused  record refused events on the hub, go on
     swarm sync status --from EDGE --to HUB          lag, last shipped event, open conflicts
     swarm sync resolve CONFLICT_ID --ledger HUB --tenant T --project P --by human:alice
 
-Every tenant and project of the edge is shipped unless --tenant/--project
-narrow it. The edge remembers how far it shipped to each hub (named by
---hub-name, or by a digest of the hub URL). Exit status: 0 shipped, 3
-shipped but conflicts were recorded (see `sync status`), 2 an error (the
-cursor stays where it was; run again to resume).
+The hub trusts no edge. A sync needs a `sync` token of the hub (made there with
+`swarm admin token create --ledger HUB --tenant T --role sync`), read from
+--token-file or $SWARM_SYNC_TOKEN, and writes only that token's tenant:
+the edge's other tenants are listed as not shipped, and tenants named
+swarm-* never ship. Every event is checked (ids, paths, blobs and their
+hashes, signal attributes, the edge's hash chain) before it lands; a
+`repo` attribute (a folder on the edge) is dropped.
+
+An event the hub refuses stops its project just before it and is named
+with the rule it broke (exit 4); the edge's other projects still ship.
+Look at it on the edge (`swarm audit events`), then either fix the edge or
+run again with --skip-refused: each refused event is then recorded on the
+hub and the edge as a `refused` conflict record (listed by `sync status`,
+closed by `sync resolve`) and shipping goes on past it. A damaged or
+tampered edge log (its hash chain breaks) is refused with exit 2 at the
+first bad event; nothing from it on ships.
+
+The edge remembers how far it shipped to each hub (named by --hub-name, or
+by a digest of the hub URL). Exit status: 0 shipped, 3 shipped but
+conflicts were recorded (see `sync status`), 4 an event was refused and
+its project stopped before it, 2 an error (the cursor stays where it was;
+run again to resume).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -27,6 +47,9 @@ import sync
 from swarm.cli._common import emit_json, fail, ledger_url
 
 EXIT_CONFLICTS = 3
+EXIT_REFUSED = 4
+TOKEN_ENV = "SWARM_SYNC_TOKEN"
+_MAX_TOKEN_FILE = 4096
 
 
 def register(sub: Any) -> None:
@@ -46,6 +69,17 @@ def register(sub: Any) -> None:
         help=f"events per hub transaction, at most (default {sync.DEFAULT_BATCH_EVENTS})",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument(
+        "--token-file",
+        metavar="FILE",
+        default=None,
+        help=f"the hub's sync token (default: ${TOKEN_ENV}); never on the command line",
+    )
+    parser.add_argument(
+        "--skip-refused",
+        action="store_true",
+        help="record each event the hub refuses (on hub and edge) and ship on past it",
+    )
     parser.set_defaults(handler=run_ship)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     status = actions.add_parser("status", help="lag, last shipped versionstamp, open conflicts")
@@ -116,11 +150,19 @@ def run_ship(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
 
+    if not 1 <= args.batch <= ledger.MAX_BATCH:  # before the credential: a usage error
+        return fail(f"batch_events must be between 1 and {ledger.MAX_BATCH}, got {args.batch}")
     try:
         name = _hub_name(args)
         with ledger.open_ledger(edge_url) as edge, ledger.open_ledger(args.hub) as hub:
             shipper = sync.Shipper(
-                edge, hub, hub_name=name, batch_events=args.batch, progress=progress
+                edge,
+                hub,
+                hub_name=name,
+                grant=hub_grant(hub, _read_token(args)),
+                skip_refused=args.skip_refused,
+                batch_events=args.batch,
+                progress=progress,
             )
             if args.follow:
                 return _follow(args, shipper, quiet)
@@ -128,7 +170,78 @@ def run_ship(args: argparse.Namespace) -> int:
     except (sync.SyncError, ledger.LedgerError) as exc:
         return fail(str(exc))
     _print_report(args, name, report)
+    for refusal in report.stopped:
+        print(
+            f"swarm: refused: {refusal}; the rest of {refusal.tenant}/{refusal.project} waits "
+            "behind it: fix the edge, or run again with --skip-refused to record it and go on",
+            file=sys.stderr,
+        )
+    if report.stopped:
+        return EXIT_REFUSED
     return EXIT_CONFLICTS if report.conflicts else 0
+
+
+def _read_token(args: argparse.Namespace) -> str:
+    """The sync token from --token-file, else $SWARM_SYNC_TOKEN (never an argument: ps shows
+    those)."""
+    if args.token_file:
+        path = Path(args.token_file)
+        try:
+            with path.open("rb") as f:
+                raw = f.read(_MAX_TOKEN_FILE + 1)
+        except OSError as exc:
+            raise sync.Unauthorised(
+                "", f"cannot read --token-file {path}: {exc.strerror}"
+            ) from None
+        if len(raw) > _MAX_TOKEN_FILE:
+            raise sync.Unauthorised("", f"--token-file {path} is not a token (too large)")
+        token = raw.decode("utf-8", "replace").strip()
+    else:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise sync.Unauthorised(
+            "",
+            f"no sync token: pass --token-file FILE or set ${TOKEN_ENV} (make one on the hub "
+            "with `swarm admin token create --ledger HUB --tenant T --role sync`)",
+        )
+    return token
+
+
+def hub_grant(hub: ledger.Ledger, token: str) -> sync.SyncGrant:
+    """The tenants ``token`` may sync into, checked against ``hub``'s token store now and
+    before every batch (a revoked or expired token stops the sync)."""
+    # The token store belongs to the daemon's layer; load it only for the commands that sync.
+    from swarm.daemon._errors import AuthError
+    from swarm.daemon._tokens import SYSTEM_TENANT, Role, TokenInfo, TokenStore
+
+    if SYSTEM_TENANT not in hub.tenants():
+        raise sync.Unauthorised(
+            "",
+            "the hub has no token store, so no sync token is valid there (make one with "
+            "`swarm admin token create --ledger HUB --tenant T --role sync`)",
+        )
+    store = TokenStore(hub)
+
+    def check() -> TokenInfo:
+        try:
+            info = store.check(token)
+        except AuthError as exc:
+            raise sync.Unauthorised("", str(exc)) from None
+        if info.role is not Role.SYNC:
+            raise sync.Unauthorised(
+                info.tenant,
+                f"token {info.token_id} has role {info.role.label}; swarm sync takes a token "
+                "of role sync",
+            )
+        return info
+
+    def recheck() -> None:
+        check()
+
+    info = check()
+    return sync.SyncGrant(
+        frozenset({info.tenant}), f"token {info.token_id} (sync, tenant {info.tenant})", recheck
+    )
 
 
 def _follow(args: argparse.Namespace, shipper: sync.Shipper, quiet: bool) -> int:
@@ -142,9 +255,11 @@ def _follow(args: argparse.Namespace, shipper: sync.Shipper, quiet: bool) -> int
         print(f"swarm: hub unreachable, keeping events and retrying: {exc}", file=sys.stderr)
 
     def on_report(report: sync.SyncReport) -> None:
-        if args.json and (report.landed or report.conflicts):
+        if args.json and (report.landed or report.conflicts or report.stopped):
             emit_json(_report_json(shipper.hub_name, report))
             sys.stdout.flush()
+        for refusal in report.stopped:
+            print(f"swarm: refused: {refusal}", file=sys.stderr)
 
     shipper.follow(
         args.tenant, args.project, stop=stop, on_report=on_report, on_unavailable=unavailable
@@ -152,11 +267,21 @@ def _follow(args: argparse.Namespace, shipper: sync.Shipper, quiet: bool) -> int
     return 0
 
 
+def _refusal_json(r: sync.Refusal) -> dict[str, Any]:
+    return {
+        "event_id": r.event_id,
+        "versionstamp": str(r.versionstamp),
+        "rule": r.rule,
+        "skipped": r.skipped,
+    }
+
+
 def _report_json(hub_name: str, report: sync.SyncReport) -> dict[str, Any]:
     return {
         "hub": hub_name,
         "landed": report.landed,
         "duplicates": report.duplicates,
+        "not_shipped": [{"tenant": t, "reason": why} for t, why in report.passed_over],
         "projects": [
             {
                 "tenant": p.tenant,
@@ -167,6 +292,8 @@ def _report_json(hub_name: str, report: sync.SyncReport) -> dict[str, Any]:
                 "batches": p.batches,
                 "cursor": str(p.cursor) if p.cursor else None,
                 "conflicts": [_conflict_json(c) for c in p.conflicts],
+                "refused": [_refusal_json(r) for r in p.refused],
+                "stopped": _refusal_json(p.stopped) if p.stopped else None,
             }
             for p in report.projects
         ],
@@ -176,6 +303,8 @@ def _report_json(hub_name: str, report: sync.SyncReport) -> dict[str, Any]:
 def _conflict_json(c: sync.ConflictRecord) -> dict[str, Any]:
     return {
         "conflict_id": c.conflict_id,
+        "kind": c.kind,
+        "reason": c.reason,
         "path": c.path,
         "edge_event_id": c.edge_event_id,
         "edge_new_sha256": c.edge_new_sha256,
@@ -194,10 +323,20 @@ def _print_report(args: argparse.Namespace, name: str, report: sync.SyncReport) 
             f"{p.duplicates} already on the hub, {p.blobs} blobs; cursor {p.cursor or '(start)'}"
         )
         for c in p.conflicts:
-            print(
-                f"  CONFLICT {c.path}: edge {c.edge_new_sha256[:12] or 'deleted'} vs hub "
-                f"{c.hub_sha256[:12] or 'absent'} ({c.conflict_id}); both kept, nothing overwritten"
-            )
+            if c.kind == "file":
+                print(
+                    f"  CONFLICT {c.path}: edge {c.edge_new_sha256[:12] or 'deleted'} vs hub "
+                    f"{c.hub_sha256[:12] or 'absent'} ({c.conflict_id}); both kept, "
+                    "nothing overwritten"
+                )
+            else:
+                print(f"  CONFLICT event {c.edge_event_id}: {c.reason} ({c.conflict_id})")
+        for r in p.refused:
+            print(f"  REFUSED {r}")
+        if p.stopped is not None:
+            print(f"  STOPPED before event {p.stopped.event_id[:128]!r}: {p.stopped.rule}")
+    for tenant, why in report.passed_over:
+        print(f"{tenant}: not shipped ({why})")
     if not report.projects:
         print("nothing to ship: the edge has no projects")
 
@@ -245,7 +384,10 @@ def run_status(args: argparse.Namespace) -> int:
             f"{len(s.open_conflicts)} open conflicts"
         )
         for c in s.open_conflicts:
-            print(f"    CONFLICT {c.conflict_id} on {c.path}: edge event {c.edge_event_id}")
+            print(
+                f"    CONFLICT {c.conflict_id} ({c.kind}) on {c.path}: edge event "
+                f"{c.edge_event_id}{': ' + c.reason if c.reason else ''}"
+            )
     return 0
 
 

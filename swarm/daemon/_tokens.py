@@ -27,8 +27,9 @@ _MAX_TOKEN_CHARS = 256
 
 
 class Role(enum.IntEnum):
-    """What a token may do; each role includes the ones below it."""
+    """What a token may do; each role from OPS up includes the ones below it."""
 
+    SYNC = 0  # `swarm sync` into its tenant on this ledger only; no daemon call accepts it
     OPS = 1  # read and audit
     IDE = 2  # run missions, hold locks
     ADMIN = 3  # manage tokens

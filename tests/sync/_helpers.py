@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ledger
+import sync
 from ledger import Engine, Ledger
 from proto.swarm.v1 import events_pb2 as pb
 
@@ -131,3 +133,19 @@ class FlakyEngine:
 
     def close(self) -> None:
         self.inner.close()
+
+
+# The sync API takes a grant naming the tenants it may write (the CLI builds one from a
+# sync token checked against the hub); these tests ship tenant "acme" only.
+GRANT = sync.SyncGrant.of(["acme"], holder="test grant")
+
+
+def sync_token(hub_url: str, tenant: str, folder: Path) -> Path:
+    """A `sync` token for ``tenant`` made in the hub's token store, written to a file."""
+    from swarm.daemon._tokens import Role, TokenStore
+
+    with ledger.open_ledger(hub_url) as hub:
+        secret, _ = TokenStore(hub).create(tenant, Role.SYNC, "test edge")
+    path = folder / f"sync-token-{tenant}"
+    path.write_text(secret + "\n")
+    return path

@@ -9,19 +9,24 @@ import pytest
 
 import ledger
 from swarm.cli import main
-from tests.sync._helpers import change, fill
+from tests.sync._helpers import change, fill, sync_token
 
 T, P = "acme", "shop"
 
 
 @pytest.fixture
-def urls(tmp_path: Path) -> tuple[str, str]:
+def urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """An edge with 60 events and a hub holding a sync token for the tenant, which the
+    commands read from $SWARM_SYNC_TOKEN."""
     edge_url = f"sqlite://{tmp_path / 'edge.sqlite'}"
     with ledger.open_ledger(edge_url) as edge:
         edge.create_tenant(T)
         edge.create_project(T, P)
         fill(edge, T, P, 60)
-    return edge_url, f"sqlite://{tmp_path / 'hub.sqlite'}"
+    hub_url = f"sqlite://{tmp_path / 'hub.sqlite'}"
+    token = sync_token(hub_url, T, tmp_path).read_text().strip()
+    monkeypatch.setenv("SWARM_SYNC_TOKEN", token)
+    return edge_url, hub_url
 
 
 def test_sync_prints_what_it_shipped_and_progress_on_stderr(
@@ -83,12 +88,34 @@ def test_conflict_exit_status_and_resolve(
         (["sync", "status", "--from", "memory:"], "--to URL or --hub-name"),
         (
             ["sync", "--from", "memory:", "--to", "memory:", "--tenant", "ghost"],
-            "no tenant 'ghost'",
+            "no sync token",
         ),
     ],
 )
 def test_cli_refusals_name_the_problem(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("SWARM_SYNC_TOKEN", raising=False)
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_sync_reads_the_token_file_and_names_a_tenant_it_does_not_cover(
+    urls: tuple[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    edge, hub = urls
+    monkeypatch.delenv("SWARM_SYNC_TOKEN")
+    other = sync_token(hub, "beta", tmp_path)
+    assert main(["sync", "--from", edge, "--to", hub, "--token-file", str(other)]) == 0
+    out = capsys.readouterr().out
+    assert "acme: not shipped" in out and "covers beta only" not in out
+    assert (
+        main(["sync", "--from", edge, "--to", hub, "--token-file", str(other), "--tenant", T]) == 2
+    )
+    assert "tenant 'acme':" in capsys.readouterr().err

@@ -6,7 +6,7 @@ import ledger
 import sync
 from ledger import Ledger
 from proto.swarm.v1 import events_pb2 as pb
-from tests.sync._helpers import change, decision
+from tests.sync._helpers import GRANT, change, decision
 
 T, P, PATH = "acme", "shop", "src/cart.py"
 
@@ -17,8 +17,8 @@ def _world() -> tuple[Ledger, Ledger, Ledger]:
     a.create_tenant(T)
     a.create_project(T, P)
     a.append(T, P, [change(a, T, P, PATH, b"v1\n")])
-    sync.Shipper(a, hub, hub_name="hq").ship()
-    sync.Shipper(hub, b, hub_name="laptop-b").ship()  # B pulls the common point
+    sync.Shipper(a, hub, hub_name="hq", grant=GRANT).ship()
+    sync.Shipper(hub, b, hub_name="laptop-b", grant=GRANT).ship()  # B pulls the common point
     assert b.file_state(T, P, PATH).sha256 == hub.file_state(T, P, PATH).sha256  # type: ignore[union-attr]
     return a, b, hub
 
@@ -34,8 +34,8 @@ def test_second_edge_gets_a_conflict_with_both_versions_kept() -> None:
     _edit(a, b"v2 from A\n")
     b_edit = _edit(b, b"v3 from B\n")
     b.append(T, P, [decision("B kept working")])
-    assert sync.Shipper(a, hub, hub_name="hq").ship().conflicts == []
-    report = sync.Shipper(b, hub, hub_name="hq").ship()
+    assert sync.Shipper(a, hub, hub_name="hq", grant=GRANT).ship().conflicts == []
+    report = sync.Shipper(b, hub, hub_name="hq", grant=GRANT).ship()
 
     (conflict,) = report.conflicts
     assert conflict.path == PATH
@@ -61,8 +61,8 @@ def test_rerun_records_nothing_twice_and_later_edits_of_the_path_are_parked_too(
     a, b, hub = _world()
     _edit(a, b"v2 from A\n")
     _edit(b, b"v3 from B\n")
-    sync.Shipper(a, hub, hub_name="hq").ship()
-    shipper = sync.Shipper(b, hub, hub_name="hq")
+    sync.Shipper(a, hub, hub_name="hq", grant=GRANT).ship()
+    shipper = sync.Shipper(b, hub, hub_name="hq", grant=GRANT)
     first = shipper.ship()
     assert len(first.conflicts) == 1
     assert first.duplicates >= 1  # B's local copy of the conflict signal, shipped after it
@@ -82,8 +82,8 @@ def test_independent_creation_of_the_same_path_conflicts() -> None:
         led.create_project(T, P)
     _edit(a, b"A's file\n")
     _edit(b, b"B's file\n")
-    sync.Shipper(a, hub, hub_name="hq").ship()
-    (conflict,) = sync.Shipper(b, hub, hub_name="hq").ship().conflicts
+    sync.Shipper(a, hub, hub_name="hq", grant=GRANT).ship()
+    (conflict,) = sync.Shipper(b, hub, hub_name="hq", grant=GRANT).ship().conflicts
     assert conflict.edge_previous_sha256 == ""
 
 
@@ -91,8 +91,8 @@ def test_status_shows_open_conflicts_until_resolved_on_the_hub() -> None:
     a, b, hub = _world()
     _edit(a, b"v2 from A\n")
     _edit(b, b"v3 from B\n")
-    sync.Shipper(a, hub, hub_name="hq").ship()
-    (conflict,) = sync.Shipper(b, hub, hub_name="hq").ship().conflicts
+    sync.Shipper(a, hub, hub_name="hq", grant=GRANT).ship()
+    (conflict,) = sync.Shipper(b, hub, hub_name="hq", grant=GRANT).ship().conflicts
     (status,) = sync.sync_status(b, "hq", hub=hub)
     assert [c.conflict_id for c in status.open_conflicts] == [conflict.conflict_id]
     # The merge is an ordinary change on the hub from its head; then the record is closed.

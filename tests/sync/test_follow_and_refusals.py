@@ -10,7 +10,7 @@ import pytest
 
 import ledger
 import sync
-from tests.sync._helpers import assert_hub_mirrors_edge, decision
+from tests.sync._helpers import GRANT, assert_hub_mirrors_edge, decision
 
 T, P = "acme", "shop"
 
@@ -35,7 +35,7 @@ def test_follow_ships_new_appends_across_projects_and_stops(tmp_path: Path) -> N
     for p in ("one", "two"):
         edge.create_project(T, p)
     stop = threading.Event()
-    shipper = sync.Shipper(edge, hub, hub_name="hq")
+    shipper = sync.Shipper(edge, hub, hub_name="hq", grant=GRANT)
     # A long wake timeout: only the watches can make this test finish promptly.
     runner = threading.Thread(
         target=shipper.follow, kwargs={"stop": stop, "wake_timeout_s": 30.0}, daemon=True
@@ -62,7 +62,7 @@ def test_follow_rides_out_an_unreachable_hub() -> None:
     edge.create_project(T, P)
     flaky = FlakyEngine(ledger.open_engine("memory:"), every=1)  # down
     policy = sync.RetryPolicy(attempts=2, base_s=0, cap_s=0.01)
-    shipper = sync.Shipper(edge, ledger.Ledger(flaky), hub_name="hq", retry=policy)
+    shipper = sync.Shipper(edge, ledger.Ledger(flaky), hub_name="hq", grant=GRANT, retry=policy)
     stop = threading.Event()
     seen: list[sync.HubUnavailable] = []
 
@@ -100,20 +100,21 @@ def test_follow_rides_out_an_unreachable_hub() -> None:
 def test_shipper_refuses_bad_settings(kwargs: dict[str, object], message: str) -> None:
     edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
     with pytest.raises(sync.InvalidSyncArgument, match=message):
-        sync.Shipper(edge, hub, **kwargs)  # type: ignore[arg-type]
+        sync.Shipper(edge, hub, grant=GRANT, **kwargs)  # type: ignore[arg-type]
 
 
 def test_same_ledger_both_sides_is_refused() -> None:
     led = ledger.open_ledger("memory:")
     with pytest.raises(sync.InvalidSyncArgument, match="same ledger"):
-        sync.Shipper(led, led, hub_name="hq")
+        sync.Shipper(led, led, hub_name="hq", grant=GRANT)
 
 
 def test_unknown_tenant_or_project_is_refused_and_nothing_is_shipped() -> None:
     edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
     edge.create_tenant(T)
     edge.create_project(T, P)
-    shipper = sync.Shipper(edge, hub, hub_name="hq")
+    grant = sync.SyncGrant.of([T, "ghost"], holder="test grant")
+    shipper = sync.Shipper(edge, hub, hub_name="hq", grant=grant)
     with pytest.raises(sync.InvalidSyncArgument, match="no tenant 'ghost'"):
         shipper.ship("ghost")
     with pytest.raises(sync.InvalidSyncArgument, match="no project 'ghost'"):
@@ -138,7 +139,7 @@ def test_a_corrupt_cursor_is_refused_and_left_alone(stored: bytes) -> None:
     edge.create_project(T, P)
     edge.set_cursor(T, P, sync.CURSOR_PREFIX + "hq", stored)
     with pytest.raises(sync.CorruptCursor, match=r"sync cursor 'sync\.to\.hq' of acme/shop"):
-        sync.Shipper(edge, hub, hub_name="hq").ship()
+        sync.Shipper(edge, hub, hub_name="hq", grant=GRANT).ship()
     assert edge.get_cursor(T, P, sync.CURSOR_PREFIX + "hq") == stored
     assert hub.tenants() == []
 
@@ -160,3 +161,44 @@ def test_transient_and_permanent_errors_are_told_apart() -> None:
     assert not sync.is_transient(ledger.CorruptStore("x", "y"))
     assert not sync.is_transient(ledger.HashChainBroken("a", b"", b""))
     assert not sync.is_transient(ledger.InvalidEvent("e", "bad"))
+
+
+def test_follow_reports_a_refused_event_and_keeps_shipping_the_other_projects(
+    tmp_path: Path,
+) -> None:
+    edge = ledger.open_ledger(f"sqlite://{tmp_path / 'edge.sqlite'}?sync=normal")
+    hub = ledger.open_ledger(f"sqlite://{tmp_path / 'hub.sqlite'}?sync=normal")
+    edge.create_tenant(T)
+    for p in ("one", "two"):
+        edge.create_project(T, p)
+    bad = decision("odd")
+    bad.mission_id = "m/../x"
+    edge.append(T, "one", [bad])
+    stopped: list[sync.Refusal] = []
+    stop = threading.Event()
+    shipper = sync.Shipper(edge, hub, hub_name="hq", grant=GRANT)
+    runner = threading.Thread(
+        target=shipper.follow,
+        kwargs={
+            "stop": stop,
+            "wake_timeout_s": 30.0,
+            "on_report": lambda r: stopped.extend(r.stopped),
+        },
+        daemon=True,
+    )
+    runner.start()
+    try:
+        assert _wait_until(lambda: bool(stopped))
+        later = decision("in the other project")
+        edge.append(T, "two", [later])
+        assert _wait_until(lambda: _landed(hub, later.event_id))
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+    assert not runner.is_alive()
+    assert {r.event_id for r in stopped} == {bad.event_id}
+    # The stopped project is retried when the edge records something new, not in a
+    # loop: one report at the start, one when project two's append woke the follower.
+    assert len(stopped) <= 3
+    assert "mission_id" in stopped[0].rule
+    assert hub.find_event(T, bad.event_id) is None

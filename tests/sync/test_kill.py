@@ -18,7 +18,7 @@ import pytest
 
 import ledger
 import sync
-from tests.sync._helpers import assert_hub_mirrors_edge, fill
+from tests.sync._helpers import assert_hub_mirrors_edge, fill, sync_token
 
 T, P = "acme", "shop"
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +27,7 @@ KILLS = 20
 
 
 def _sync_cmd(edge: str, hub: str, *extra: str) -> list[str]:
+    token = Path(hub.removeprefix("sqlite://")).with_name(f"sync-token-{T}")
     return [
         sys.executable,
         "-c",
@@ -38,6 +39,8 @@ def _sync_cmd(edge: str, hub: str, *extra: str) -> list[str]:
         hub,
         "--hub-name",
         "hq",
+        "--token-file",
+        str(token),
         *extra,
     ]
 
@@ -50,6 +53,7 @@ def test_sigkilled_follower_leaves_the_hub_an_exact_copy(tmp_path: Path) -> None
     edge.create_tenant(T)
     edge.create_project(T, P)
     fill(edge, T, P, 1500, seed=1)
+    sync_token(hub_url, T, tmp_path)
     rng = random.Random(7)
     mid_batch = 0
     progressed = 0

@@ -11,6 +11,7 @@ import sync
 from ledger import Ledger
 from proto.swarm.v1 import events_pb2 as pb
 from tests.sync._helpers import (
+    GRANT,
     FlakyEngine,
     assert_hub_mirrors_edge,
     change,
@@ -32,7 +33,7 @@ def _edge(edge: Ledger, n: int = 200) -> None:
 def test_ships_every_event_in_order_with_blobs(pair: tuple[Ledger, Ledger]) -> None:
     edge, hub = pair
     _edge(edge)
-    report = sync.Shipper(edge, hub, hub_name="hq", batch_events=37).ship()
+    report = sync.Shipper(edge, hub, hub_name="hq", grant=GRANT, batch_events=37).ship()
     assert report.landed == len(event_ids(edge, T, P))
     assert report.duplicates == 0 and report.conflicts == []
     assert report.projects[0].batches > 1
@@ -42,21 +43,19 @@ def test_ships_every_event_in_order_with_blobs(pair: tuple[Ledger, Ledger]) -> N
 def test_keeps_edge_times_and_payloads(pair: tuple[Ledger, Ledger]) -> None:
     edge, hub = pair
     _edge(edge, 40)
-    sync.Shipper(edge, hub, hub_name="hq").ship()
+    sync.Shipper(edge, hub, hub_name="hq", grant=GRANT).ship()
     by_id = {r.event.event_id: r.event for r in hub.iter_events(T, P)}
     for rec in edge.iter_events(T, P):
         landed = by_id[rec.event.event_id]
-        # The hub keeps its own log's time order: an edge time is kept unless
-        # the hub's log is already past it (here: the hub's own creation signal).
-        assert landed.time_us >= rec.event.time_us
-        landed.time_us = rec.event.time_us
+        # The hub's project is dated just before the edge's, so every edge time is kept.
+        assert landed.time_us == rec.event.time_us
         assert landed == rec.event
 
 
 def test_second_run_ships_only_what_is_new(pair: tuple[Ledger, Ledger]) -> None:
     edge, hub = pair
     _edge(edge, 50)
-    shipper = sync.Shipper(edge, hub, hub_name="hq")
+    shipper = sync.Shipper(edge, hub, hub_name="hq", grant=GRANT)
     first = shipper.ship()
     assert shipper.ship().landed == 0
     edge.append(T, P, [decision("later")])
@@ -72,9 +71,9 @@ def test_lost_cursor_resends_and_hub_lands_nothing_twice(pair: tuple[Ledger, Led
     """The crash window between the hub's commit and the cursor write, forced."""
     edge, hub = pair
     _edge(edge, 80)
-    sync.Shipper(edge, hub, hub_name="hq").ship()
+    sync.Shipper(edge, hub, hub_name="hq", grant=GRANT).ship()
     edge.set_cursor(T, P, sync.CURSOR_PREFIX + "hq", sync.Cursor("hq", None, 0, 0).encode())
-    report = sync.Shipper(edge, hub, hub_name="hq", batch_events=13).ship()
+    report = sync.Shipper(edge, hub, hub_name="hq", grant=GRANT, batch_events=13).ship()
     assert report.landed == 0
     assert report.duplicates == len(event_ids(edge, T, P))
     assert_hub_mirrors_edge(edge, hub, T, P)
@@ -83,8 +82,10 @@ def test_lost_cursor_resends_and_hub_lands_nothing_twice(pair: tuple[Ledger, Led
 def test_each_hub_has_its_own_cursor(tmp_path: Path) -> None:
     edge, hub1, hub2 = (ledger.open_ledger("memory:") for _ in range(3))
     _edge(edge, 30)
-    sync.Shipper(edge, hub1, hub_name="one").ship()
-    assert sync.Shipper(edge, hub2, hub_name="two").ship().landed == len(event_ids(edge, T, P))
+    sync.Shipper(edge, hub1, hub_name="one", grant=GRANT).ship()
+    assert sync.Shipper(edge, hub2, hub_name="two", grant=GRANT).ship().landed == len(
+        event_ids(edge, T, P)
+    )
     assert_hub_mirrors_edge(edge, hub2, T, P)
 
 
@@ -95,7 +96,8 @@ def test_ships_every_tenant_and_project_or_only_the_named_one() -> None:
         for p in ("x", "y"):
             edge.create_project(t, p)
             edge.append(t, p, [decision(f"{t}{p}")])
-    shipper = sync.Shipper(edge, hub, hub_name="hq")
+    grant = sync.SyncGrant.of(["a", "b"], holder="test grant")
+    shipper = sync.Shipper(edge, hub, hub_name="hq", grant=grant)
     only = shipper.ship("a", "y")
     assert [(r.tenant, r.project) for r in only.projects] == [("a", "y")]
     assert hub.tenants() == ["a"]
@@ -112,7 +114,7 @@ def test_batches_stay_under_the_byte_budget() -> None:
     edge.create_project(T, P)
     big = "x" * 90_000  # near the 100 KB value limit: 12 of them exceed a 1 MB budget
     edge.append(T, P, [decision(big) for _ in range(12)])
-    report = sync.Shipper(edge, hub, hub_name="hq", batch_bytes=1_000_000).ship()
+    report = sync.Shipper(edge, hub, hub_name="hq", grant=GRANT, batch_bytes=1_000_000).ship()
     assert report.projects[0].batches >= 2
     assert_hub_mirrors_edge(edge, hub, T, P)
 
@@ -127,7 +129,7 @@ def test_decision_detail_blobs_travel_and_missing_ones_do_not_block() -> None:
     dangling = decision("refers to a blob the edge never stored")
     dangling.decision.detail.CopyFrom(pb.BlobRef(sha256=b"\x01" * 32, size=3))
     edge.append(T, P, [with_detail, dangling])
-    sync.Shipper(edge, hub, hub_name="hq").ship()
+    sync.Shipper(edge, hub, hub_name="hq", grant=GRANT).ship()
     assert hub.get_blob(T, stored.sha256) == b"test output\n" * 100
     assert_hub_mirrors_edge(edge, hub, T, P)
 
@@ -137,7 +139,7 @@ def test_transient_hub_failures_one_commit_in_five_still_exactly_once(tmp_path: 
     _edge(edge, 300)
     flaky = FlakyEngine(ledger.open_engine(f"sqlite://{tmp_path / 'hub.sqlite'}?sync=normal"))
     hub = Ledger(flaky)
-    report = sync.Shipper(edge, hub, hub_name="hq", batch_events=20, retry=FAST).ship()
+    report = sync.Shipper(edge, hub, hub_name="hq", grant=GRANT, batch_events=20, retry=FAST).ship()
     assert flaky.failures >= 5
     assert report.landed + report.duplicates == len(event_ids(edge, T, P))
     assert report.duplicates >= 1  # some commits landed and then reported an error
@@ -149,7 +151,11 @@ def test_hub_down_for_good_stops_with_the_cursor_where_it_was() -> None:
     _edge(edge, 20)
     dead = FlakyEngine(ledger.open_engine("memory:"), every=1)
     shipper = sync.Shipper(
-        edge, Ledger(dead), hub_name="hq", retry=sync.RetryPolicy(attempts=3, base_s=0, cap_s=0)
+        edge,
+        Ledger(dead),
+        hub_name="hq",
+        grant=GRANT,
+        retry=sync.RetryPolicy(attempts=3, base_s=0, cap_s=0),
     )
     with pytest.raises(sync.HubUnavailable) as info:
         shipper.ship()
@@ -158,22 +164,26 @@ def test_hub_down_for_good_stops_with_the_cursor_where_it_was() -> None:
     assert shipper.cursor(T, P).versionstamp is None
 
 
-def test_permanent_refusal_stops_with_a_clear_error_and_no_cursor_move() -> None:
-    """An event id the hub already holds in another project cannot land: stop, say why."""
+def test_an_id_the_hub_holds_in_another_project_is_a_recorded_conflict() -> None:
+    """It used to stop the project for good; now it is parked and the rest ships."""
     edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
     edge.create_tenant(T)
     edge.create_project(T, P)
     ev = decision("mine")
-    edge.append(T, P, [ev])
+    after = decision("after it")
+    edge.append(T, P, [ev, after])
     hub.create_tenant(T)
     hub.create_project(T, "other")
     hub.append(T, "other", [ev])
-    shipper = sync.Shipper(edge, hub, hub_name="hq")
-    with pytest.raises(sync.ShipRefused) as info:
-        shipper.ship()
-    assert "already landed in project 'other'" in str(info.value)
-    assert isinstance(info.value.__cause__, ledger.InvalidEvent)
-    assert shipper.cursor(T, P).versionstamp is None
+    shipper = sync.Shipper(edge, hub, hub_name="hq", grant=GRANT)
+    report = shipper.ship()
+    (conflict,) = report.conflicts
+    assert conflict.kind == "event_id" and conflict.edge_event_id == ev.event_id
+    assert "in project 'other'" in conflict.reason
+    assert hub.find_event(T, ev.event_id)[0] == "other"  # type: ignore[index]
+    assert hub.find_event(T, after.event_id) is not None
+    assert shipper.cursor(T, P).versionstamp == edge.head(T, P)
+    assert [c.conflict_id for c in sync.conflicts(hub, T, P)] == [conflict.conflict_id]
 
 
 def test_status_reports_pending_lag_and_cursor() -> None:
@@ -181,7 +191,7 @@ def test_status_reports_pending_lag_and_cursor() -> None:
     _edge(edge, 30)
     (before,) = sync.sync_status(edge, "hq")
     assert before.shipped_to is None and before.pending == len(event_ids(edge, T, P))
-    sync.Shipper(edge, hub, hub_name="hq").ship()
+    sync.Shipper(edge, hub, hub_name="hq", grant=GRANT).ship()
     edge.append(T, P, [decision("a"), decision("b")])
     (after,) = sync.sync_status(edge, "hq")
     assert after.pending == 2
@@ -202,5 +212,5 @@ def test_state_changes_under_edge_locks_ship_without_the_edges_tokens(
     ev.state_change.fencing_token = lock.token
     edge.append(T, P, [ev])
     edge.release_lock(T, P, "a.py", "coder-1", lock.token)
-    sync.Shipper(edge, hub, hub_name="hq").ship()
+    sync.Shipper(edge, hub, hub_name="hq", grant=GRANT).ship()
     assert_hub_mirrors_edge(edge, hub, T, P)
