@@ -45,6 +45,15 @@ def _sync_cmd(edge: str, hub: str, *extra: str) -> list[str]:
     ]
 
 
+def _wait_for_progress(edge: ledger.Ledger, handled: int, child: subprocess.Popen[bytes]) -> None:
+    """Return once the child's cursor moved past ``handled`` (a readiness check, not a timing)."""
+    deadline = time.monotonic() + 120
+    while sync.project_status(edge, T, P, "hq").handled <= handled:
+        assert child.poll() is None, child.stderr.read() if child.stderr else ""
+        assert time.monotonic() < deadline, "the follower never shipped anything"
+        time.sleep(0.02)
+
+
 @pytest.mark.slow
 def test_sigkilled_follower_leaves_the_hub_an_exact_copy(tmp_path: Path) -> None:
     edge_url = f"sqlite://{tmp_path / 'edge.sqlite'}"
@@ -67,8 +76,14 @@ def test_sigkilled_follower_leaves_the_hub_an_exact_copy(tmp_path: Path) -> None
         )
         # The edge keeps recording while the follower ships (and is woken by watches).
         fill(edge, T, P, 40, seed=100 + round_, batch=5)
-        # Kills land anywhere from start-up to an idle, caught-up follower.
-        time.sleep(rng.uniform(0.0, 1.4))
+        if round_ % 2 == 0:
+            # Every other kill lands right after the child shipped something, so kills
+            # after progress (and, with most of the edge still unshipped, with work
+            # pending) happen however slowly this machine starts a process.
+            _wait_for_progress(edge, last_handled, child)
+        else:
+            # The others land anywhere from start-up to an idle, caught-up follower.
+            time.sleep(rng.uniform(0.0, 1.4))
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         assert child.returncode == -signal.SIGKILL, child.stderr.read() if child.stderr else ""
@@ -76,8 +91,7 @@ def test_sigkilled_follower_leaves_the_hub_an_exact_copy(tmp_path: Path) -> None
         mid_batch += bool(status.pending)
         progressed += status.handled > last_handled
         last_handled = status.handled
-    # Some kills landed with work in flight and some after the child had shipped: how
-    # many depends on this machine's speed, so only their presence is required.
+    # Some kills landed with work in flight and some after the child had shipped.
     assert mid_batch >= 1
     assert progressed >= 1
     done = subprocess.run(
