@@ -36,6 +36,7 @@ from ledger._errors import (
     UnknownProject,
     UnknownTenant,
     ValueTooLarge,
+    WorkspaceTaken,
 )
 from ledger._ids import new_event_id
 from ledger._ledger import BLOB_CHUNK, MAX_BATCH, Ledger, wall_clock_us
@@ -58,6 +59,7 @@ from ledger._types import (
     ProjectInfo,
     RecordedEvent,
     Versionstamp,
+    WorkspaceClaim,
 )
 from ledger._url import open_engine, open_ledger
 
@@ -107,6 +109,8 @@ __all__ = [
     "Versionstamp",
     "VersionstampFuture",
     "Watch",
+    "WorkspaceClaim",
+    "WorkspaceTaken",
     "get_blobs",
     "new_event_id",
     "open_engine",

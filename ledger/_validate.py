@@ -69,3 +69,22 @@ def file_path(value: object) -> str:
     except UnicodeEncodeError:
         raise InvalidPath(value, "is not valid UTF-8") from None
     return value
+
+
+NAME_MAX = 255  # bytes of one folder name (Linux and macOS)
+ROOT_MAX = 4096  # bytes of an absolute root path (PATH_MAX)
+
+
+def workspace(root: object, name: object) -> tuple[str, str]:
+    """A workspace folder: an absolute ``root`` and one plain folder ``name`` in it."""
+    if not isinstance(root, str) or not root.startswith("/") or "\x00" in root:
+        raise InvalidPath(root, "a workspaces root must be an absolute path with no NUL")
+    if len(root.encode("utf-8", "surrogatepass")) > ROOT_MAX:
+        raise InvalidPath(root[:80], f"a workspaces root must be at most {ROOT_MAX} bytes")
+    if not isinstance(name, str) or not name or name in (".", ".."):
+        raise InvalidPath(name, "a workspace is one folder name, not empty, '.' or '..'")
+    if "/" in name or "\\" in name or "\x00" in name:
+        raise InvalidPath(name[:80], "a workspace is one folder name: no '/', '\\' or NUL")
+    if len(name.encode("utf-8", "surrogatepass")) > NAME_MAX:
+        raise InvalidPath(name[:80], f"a workspace name must be at most {NAME_MAX} bytes")
+    return root, name
