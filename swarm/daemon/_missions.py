@@ -402,6 +402,22 @@ class MissionRunner:
         with self._lock:
             self._starting.pop((tenant, project, mid), None)
 
+    def _record_end(self, tenant: str, project: str, mid: str, reason: str) -> None:
+        """End a mission the orchestrator refused to go on with: failed, with the reason."""
+        from swarm.missions._runtime import signal_event
+
+        end = signal_event(
+            mid,
+            f"{mid}.finished",
+            pb.SIGNAL_KIND_MISSION_FINISHED,
+            reason[:2000],
+            {"outcome": "failed", "files_changed": "0"},
+        )
+        try:
+            self._led.append(tenant, project, [end])
+        except ledger.LedgerError as exc:
+            self._log.warning("mission end not recorded", mission_id=mid, error=str(exc))
+
     def _run(self, tenant: str, project: str, mid: str, folder: Path, start: _Start | None) -> None:
         log = self._log.bind(tenant=tenant, project=project, mission_id=mid, trace_id=mid)
         if start is not None and not self._start(tenant, project, mid, start):
@@ -411,6 +427,10 @@ class MissionRunner:
         try:
             # The folder is the project's registered workspace; the event's "repo" is never read.
             report = run_mission(self._led, tenant, project, mid, repo=folder)
+        except MissionError as exc:  # refused mid-way (a path the guard will not touch)
+            log.warning("mission refused", error=str(exc))
+            self._record_end(tenant, project, mid, f"{type(exc).__name__}: {exc}")
+            return
         except Exception as exc:  # the thread must log, not die silently
             log.exception("mission crashed", error=str(exc))
             return
