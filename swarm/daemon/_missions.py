@@ -84,6 +84,7 @@ class _Start:
     options: MissionOptions
     error: str = ""
     started_us: int = field(default_factory=ledger.wall_clock_us)
+    cancel: tuple[str, str] | None = None  # (reason, who) of a cancel that came while starting
 
 
 class MissionRunner:
@@ -213,6 +214,15 @@ class MissionRunner:
         return mid
 
     def cancel(self, tenant: str, project: str, mission_id: str, reason: str, who: str) -> None:
+        with self._lock:
+            start = self._starting.get((tenant, project, mission_id))
+            if start is not None and not start.error:
+                # Still importing: its thread records the cancel as soon as the mission exists.
+                start.cancel = (reason, who)
+                return
+        self._cancel(tenant, project, mission_id, reason, who)
+
+    def _cancel(self, tenant: str, project: str, mission_id: str, reason: str, who: str) -> None:
         view = load_view(self._led, tenant, project, mission_id)
         if view.finished is not None:
             raise MissionRefused(
@@ -304,7 +314,8 @@ class MissionRunner:
             kind=start.request.kind,
             params=dict(start.request.params),
             state="failed" if start.error else "starting",
-            reason=start.error or "importing the workspace",
+            reason=start.error
+            or ("importing the workspace" + ("; cancel requested" if start.cancel else "")),
             started_us=start.started_us,
             workspace=start.workspace,
         )
@@ -356,6 +367,9 @@ class MissionRunner:
             return False
         with self._lock:
             self._starting.pop((tenant, project, mid), None)
+            cancel = start.cancel
+        if cancel is not None:
+            self._cancel(tenant, project, mid, *cancel)
         return True
 
     def _record_refusal(self, tenant: str, project: str, mid: str, start: _Start) -> None:
