@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import os
@@ -315,7 +316,10 @@ class RepoIndex:
         if self._guard is not None:
             tree, rel = self._guard
             hexkey = key.hex()
-            return tree.read(f"{rel}/{hexkey[:2]}/{hexkey}.json")
+            try:
+                return tree.read(f"{rel}/{hexkey[:2]}/{hexkey}.json")
+            except replay.UnsafePath:
+                return None  # a planted link in the cache: never followed, parse instead
         entry = self._cache_entry(key)
         if entry is None or not entry.exists():
             return None
@@ -328,7 +332,9 @@ class RepoIndex:
         if self._guard is not None:
             tree, rel = self._guard
             hexkey = key.hex()
-            tree.write(f"{rel}/{hexkey[:2]}/{hexkey}.json", text.encode(), metadata_ok=True)
+            # The cache only saves time: an entry the guard refuses is simply not kept.
+            with contextlib.suppress(replay.UnsafePath):
+                tree.write(f"{rel}/{hexkey[:2]}/{hexkey}.json", text.encode(), metadata_ok=True)
             return
         entry = self._cache_entry(key)
         if entry is not None:

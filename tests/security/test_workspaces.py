@@ -262,6 +262,23 @@ def test_the_mission_code_refuses_a_swarm_symlink_for_its_scout_cache(
     outside.assert_untouched()
 
 
+def test_links_planted_inside_the_scout_cache_are_never_followed(
+    tmp_path: Path, outside: Outside
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".swarm"))
+    cache = repo / ".swarm" / "scout-cache"
+    cache.mkdir(parents=True)
+    for i in range(256):  # every first-byte folder of the cache's entries
+        (cache / f"{i:02x}").symlink_to(outside.path, target_is_directory=True)
+    with ledger.open_ledger(f"sqlite://{tmp_path / 'l.sqlite'}") as led:
+        mid = start_mission(led, A, "p", repo, EditRequest("rename", RENAME), options=NO_TESTS)
+        report = run_mission(led, A, "p", mid)
+    assert report.ok, report.reason  # the cache is skipped, the mission is not
+    assert "def compute_order_total" in (repo / "shop" / "pricing.py").read_text()
+    outside.assert_untouched()
+
+
 def test_a_symlinked_folder_inside_the_repo_never_leads_a_write_out(
     hub: Hub, outside: Outside
 ) -> None:
