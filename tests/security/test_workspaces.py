@@ -262,6 +262,24 @@ def test_the_mission_code_refuses_a_swarm_symlink_for_its_scout_cache(
     outside.assert_untouched()
 
 
+def test_the_local_cli_never_puts_its_ledger_through_a_swarm_symlink(
+    tmp_path: Path, outside: Outside
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".swarm"))
+    (repo / ".swarm").symlink_to(outside.path, target_is_directory=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "swarm", "mission", "rename", "--repo", str(repo),
+         "calculate_total", "compute_order_total", "--no-tests"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert ".swarm is a symlink" in proc.stderr and "--ledger" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    outside.assert_untouched()
+
+
 def test_links_planted_inside_the_scout_cache_are_never_followed(
     tmp_path: Path, outside: Outside
 ) -> None:
