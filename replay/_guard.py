@@ -47,7 +47,7 @@ def path_problem(path: str) -> str | None:
         return "a path must be a non-empty string"
     if "\x00" in path:
         return "a path must not contain a NUL byte"
-    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+    if path.startswith("/") or (len(path) > 2 and path[1] == ":" and path[2] in "/\\"):
         return "a path must be relative, not absolute"
     if "\\" in path:
         return "use '/' as the separator"
@@ -179,11 +179,11 @@ class GuardedTree:
         try:
             return os.open(self.root, _DIR)
         except OSError as exc:
-            rule = (
-                "the root is a symlink"
-                if exc.errno == errno.ELOOP
-                else f"the root cannot be opened ({exc.strerror})"
-            )
+            # O_NOFOLLOW | O_DIRECTORY on a link gives ELOOP or ENOTDIR: ask what it is.
+            if self.root.is_symlink():
+                rule = "the root is a symlink"
+            else:
+                rule = f"the root cannot be opened ({exc.strerror})"
             raise UnsafePath(".", str(self.root), rule) from None
 
     @contextlib.contextmanager

@@ -46,6 +46,7 @@ def walk_repo(root: Path, limit: int | None = None) -> Iterator[str]:
             for d in dirnames
             if not d.startswith(".")
             and d not in _SKIP_DIRS
+            and d not in replay.METADATA_NAMES  # CVS, _darcs: never a mission's to touch
             and not os.path.islink(os.path.join(dirpath, d))
             and not os.path.exists(os.path.join(dirpath, d, "pyvenv.cfg"))
         )
