@@ -380,6 +380,9 @@ class MissionRunner:
 
         request = {"kind": start.request.kind, "params": dict(start.request.params)}
         try:
+            if self._led.find_event(tenant, f"{mid}.started") is not None:
+                # Another process started this id meanwhile: that mission is not ours to end.
+                raise ledger.AlreadyExists(f"mission {mid}")
             blob = manifest_blob(self._led, tenant, {})
             self._led.append(
                 tenant,

@@ -175,6 +175,10 @@ def import_workspace(
     files is :class:`TooManyFiles`, raised before anything is written.
     """
     on_disk = list(walk_repo(root, max_files))
+    tree = guarded(root)
+    with _refusals():  # every name first, so a refusal lands no part of the import
+        for path in on_disk:
+            tree.parts(path)
     heads = {f.path: f.sha256 for f in led.files(tenant, project)}
     locked = {lk.path for lk in led.locks(tenant, project)}
     manifest: dict[str, str] = {}

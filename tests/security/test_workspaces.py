@@ -561,6 +561,22 @@ def test_a_path_part_over_255_bytes_is_invalid_argument(hub: Hub, outside: Outsi
     outside.assert_untouched()
 
 
+def test_an_import_refused_in_the_missions_thread_ends_the_mission_with_the_reason(
+    hub: Hub, outside: Outside
+) -> None:
+    repo = hub.workspace("oddname")
+    (repo / "shop" / "back\\slash.py").write_text("x = 1\n")  # legal on Linux, not in a repo path
+    _create(hub, "a-ide", "oddname", "oddname")
+    mission = _submit(hub, "a-ide", "oddname", "")
+    assert mission.state in ("starting", "failed", "running")
+    done = _follow_to_end(hub, "a-ide", "oddname", mission.mission_id)
+    assert done.state == "failed"
+    assert "back\\\\slash.py" in done.reason and "use '/' as the separator" in done.reason
+    with ledger.open_ledger(hub.url) as led:  # the refused import landed no file
+        assert [f.path for f in led.files(A, "oddname")] == []
+    outside.assert_untouched()
+
+
 def test_a_workspace_over_the_files_cap_is_refused(hub: Hub, outside: Outside) -> None:
     repo = hub.workspace("huge")
     for i in range(201):
