@@ -36,6 +36,7 @@ from ledger._errors import (
     UnknownProject,
     UnknownTenant,
     ValueTooLarge,
+    WorkspaceTaken,
 )
 from ledger._ids import new_event_id
 from ledger._ledger import BLOB_CHUNK, MAX_BATCH, Ledger, wall_clock_us
@@ -58,6 +59,7 @@ from ledger._types import (
     ProjectInfo,
     RecordedEvent,
     Versionstamp,
+    WorkspaceClaim,
 )
 from ledger._url import open_engine, open_ledger
 from ledger._validate import METADATA_DIRS
@@ -113,6 +115,8 @@ __all__ = [
     "Versionstamp",
     "VersionstampFuture",
     "Watch",
+    "WorkspaceClaim",
+    "WorkspaceTaken",
     "check_event_id",
     "check_replicated_event",
     "check_sha256_hex",

@@ -5,8 +5,15 @@ from __future__ import annotations
 import struct
 
 from ledger._errors import CorruptStore
-from ledger._keys import INCOMPLETE
-from ledger._types import TR_VERSION_BYTES, FileState, Lock, RecordedEvent, Versionstamp
+from ledger._keys import INCOMPLETE, pack, unpack
+from ledger._types import (
+    TR_VERSION_BYTES,
+    FileState,
+    Lock,
+    RecordedEvent,
+    Versionstamp,
+    WorkspaceClaim,
+)
 from proto.swarm.v1 import events_pb2
 
 RECORD_FORMAT = b"\x01"
@@ -96,6 +103,23 @@ def encode_lock_tail(expires_us: int, holder: str) -> bytes:
 def decode_lock(path: str, value: bytes) -> Lock:
     (expires,) = _LOCK_TAIL.unpack_from(value, 10)
     return Lock(path=path, token=value[:10], expires_us=expires, holder=value[18:].decode())
+
+
+def encode_claim(claim: WorkspaceClaim) -> bytes:
+    """A workspace claim as a tuple (root, name, tenant, project, claimed_us)."""
+    return pack((claim.root, claim.name, claim.tenant, claim.project, claim.claimed_us))
+
+
+def decode_claim(value: bytes) -> WorkspaceClaim:
+    try:
+        root, name, tenant, project, claimed_us = unpack(value)
+    except (ValueError, TypeError) as exc:
+        raise CorruptStore("workspace registry", f"a claim does not decode: {exc}") from None
+    if not all(isinstance(x, str) for x in (root, name, tenant, project)) or not isinstance(
+        claimed_us, int
+    ):
+        raise CorruptStore("workspace registry", "a claim holds the wrong types")
+    return WorkspaceClaim(str(root), str(name), str(tenant), str(project), int(claimed_us))
 
 
 def encode_blob_meta(size: int, chunks: int) -> bytes:

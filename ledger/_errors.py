@@ -19,6 +19,8 @@
     │   ├── UnknownBlob
     │   └── UnknownEvent
     ├── AlreadyExists               create_* on something that exists
+    │   └── WorkspaceTaken          a workspace folder another project owns (or a project
+    │                               that owns another folder)
     ├── LockError
     │   ├── LockHeld                someone else holds the lease
     │   ├── LockNotHeld             renew/release by a non-holder or after expiry
@@ -145,6 +147,41 @@ class AlreadyExists(LedgerError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} already exists")
         self.what = what
+
+
+class WorkspaceTaken(AlreadyExists):
+    """``tenant``/``project`` asked for workspace ``name`` under ``root``, but the registry
+    says otherwise: ``holder_*`` is who owns that folder, or which folder the project owns."""
+
+    def __init__(
+        self,
+        root: str,
+        name: str,
+        tenant: str,
+        project: str,
+        holder_tenant: str,
+        holder_project: str,
+        holder_name: str,
+    ) -> None:
+        if (holder_tenant, holder_project) == (tenant, project):
+            text = (
+                f"project {tenant}/{project} already owns workspace {holder_name!r} under "
+                f"{root}; a project has one workspace, so it may not take {name!r}"
+            )
+        else:
+            text = (
+                f"workspace {name!r} under {root} belongs to project "
+                f"{holder_tenant}/{holder_project}; {tenant}/{project} may not use it"
+            )
+        LedgerError.__init__(self, text)
+        self.what = f"workspace {name!r}"
+        self.root = root
+        self.name = name
+        self.tenant = tenant
+        self.project = project
+        self.holder_tenant = holder_tenant
+        self.holder_project = holder_project
+        self.holder_name = holder_name
 
 
 class LockError(LedgerError):

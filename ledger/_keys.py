@@ -21,6 +21,11 @@ Within one tenant prefix ``T``::
     T ('p', project, 'lock', path)        → token, expiry, holder
     T ('p', project, 'cursor', name)      → bytes          a reader's durable position
     T ('p', project, 'snap', vs)          → manifest       replay snapshots
+
+In the workspace registry's own directory subspace ``W`` (no tenant's)::
+
+    W ('name', root, name)                → claim          who owns a workspace folder
+    W ('project', tenant, project)        → claim          which folder a project owns
 """
 
 from __future__ import annotations
@@ -214,3 +219,17 @@ class ProjectKeys:
         """The path element of a ('file'|'lock', path) key."""
         (path,) = unpack(key, len(prefix))
         return str(path)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceKeys:
+    """The workspace registry: a directory subspace of its own, outside every tenant's,
+    because one folder must never be claimed by two tenants."""
+
+    prefix: bytes
+
+    def by_name(self, root: str, name: str) -> bytes:
+        return pack(("name", root, name), self.prefix)
+
+    def by_project(self, tenant: str, project: str) -> bytes:
+        return pack(("project", tenant, project), self.prefix)

@@ -33,6 +33,7 @@ from ledger._errors import (
     UnknownProject,
     UnknownTenant,
     ValueTooLarge,
+    WorkspaceTaken,
 )
 from ledger._ids import new_event_id
 from ledger._keys import (
@@ -43,6 +44,7 @@ from ledger._keys import (
     VERSIONSTAMP_CODE,
     ProjectKeys,
     TenantKeys,
+    WorkspaceKeys,
     strinc,
     unpack,
     vs_element,
@@ -57,6 +59,7 @@ from ledger._types import (
     ProjectInfo,
     RecordedEvent,
     Versionstamp,
+    WorkspaceClaim,
 )
 from proto.swarm.v1 import events_pb2
 
@@ -64,6 +67,7 @@ Clock = Callable[[], int]
 sha256 = hashlib.sha256
 
 TENANTS_DIR = ("swarm", "tenants")
+WORKSPACES_DIR = ("swarm", "workspaces")
 BLOB_CHUNK = 90_000
 MAX_BATCH = 10_000
 MAX_READ = 10_000
@@ -116,6 +120,7 @@ class Ledger:
         self.engine = engine
         self._clock = clock
         self._prefixes: dict[str, bytes] = {}
+        self._workspace_prefix: bytes | None = None
         self._project_keys: dict[tuple[str, str], tuple[TenantKeys, ProjectKeys]] = {}
 
     def close(self) -> None:
@@ -157,22 +162,48 @@ class Ledger:
             found = self._project_keys[(tenant, project)] = (tk, tk.project(project))
         return found
 
-    def create_project(self, tenant: str, project: str, *, exist_ok: bool = False) -> ProjectInfo:
-        """Create ``project`` under ``tenant``; its log opens with a PROJECT_CREATED signal."""
+    def create_project(
+        self,
+        tenant: str,
+        project: str,
+        *,
+        exist_ok: bool = False,
+        workspace: tuple[str, str] | None = None,
+    ) -> ProjectInfo:
+        """Create ``project`` under ``tenant``; its log opens with a PROJECT_CREATED signal.
+
+        ``workspace`` = (root, folder name) registers the folder as this project's,
+        in the same transaction: :class:`WorkspaceTaken` when another project owns
+        that folder or this project owns another (nothing is written then). With
+        ``exist_ok``, an existing project without a folder takes this one.
+        """
         tk, pk = self._keys(tenant, project)
         now = self._clock()
+        claim = None
+        wk = None
+        attributes = {}
+        if workspace is not None:
+            root, name = validate.workspace(*workspace)
+            claim = WorkspaceClaim(root, name, tenant, project, now)
+            wk = self._workspace_keys()
+            attributes = {"workspace": name}
         created = _system_event(
             tenant,
             project,
-            events_pb2.Signal(kind=events_pb2.SIGNAL_KIND_PROJECT_CREATED, subject=project),
+            events_pb2.Signal(
+                kind=events_pb2.SIGNAL_KIND_PROJECT_CREATED, subject=project, attributes=attributes
+            ),
         )
         prepared = [self._prepare(tenant, project, created)]
 
         def fn(tr: Transaction) -> bool:
-            if tr.get(tk.project_meta(project)) is not None:
-                if exist_ok:
-                    return False
+            exists = tr.get(tk.project_meta(project)) is not None
+            if exists and not exist_ok:
                 raise AlreadyExists(f"project {project!r} of tenant {tenant!r}")
+            if claim is not None and wk is not None:
+                _claim_in(tr, wk, claim)
+            if exists:
+                return False
             tr.set(tk.project_meta(project), now.to_bytes(8, "big"))
             tr.set(pk.clock, codec.encode_clock(0, 0, codec.GENESIS))
             self._append_in(tr, tk, pk, tenant, project, prepared, now)
@@ -180,6 +211,25 @@ class Ledger:
 
         self.engine.transact(fn)
         return self.project_info(tenant, project)
+
+    def _workspace_keys(self) -> WorkspaceKeys:
+        if self._workspace_prefix is None:
+            prefix = self.engine.open_directory(WORKSPACES_DIR, create=True)
+            assert prefix is not None
+            self._workspace_prefix = prefix
+        return WorkspaceKeys(self._workspace_prefix)
+
+    def workspace_of(self, tenant: str, project: str) -> WorkspaceClaim | None:
+        """The workspace folder registered to ``project``, or None."""
+        key = self._workspace_keys().by_project(tenant, project)
+        raw = self.engine.read(lambda tr: tr.get(key))
+        return codec.decode_claim(raw) if raw is not None else None
+
+    def workspace_owner(self, root: str, name: str) -> WorkspaceClaim | None:
+        """Who owns workspace folder ``name`` under ``root``, or None."""
+        key = self._workspace_keys().by_name(*validate.workspace(root, name))
+        raw = self.engine.read(lambda tr: tr.get(key))
+        return codec.decode_claim(raw) if raw is not None else None
 
     def projects(self, tenant: str) -> list[str]:
         tk = self._tenant(tenant)
@@ -914,6 +964,39 @@ _known_path = lru_cache(maxsize=4096)(validate.file_path)
 def _check_change(eid: str, change: events_pb2.StateChange) -> str:
     # The rules live in _validate, shared with what sync checks of a replica's events.
     return validate.state_change(eid, change, _known_path)
+
+
+def _claim_in(tr: Transaction, wk: WorkspaceKeys, claim: WorkspaceClaim) -> None:
+    """Register ``claim`` unless the folder or the project is already someone's."""
+    held = tr.get(wk.by_name(claim.root, claim.name))
+    if held is not None:
+        owner = codec.decode_claim(held)
+        if (owner.tenant, owner.project) == (claim.tenant, claim.project):
+            return  # already this project's
+        raise WorkspaceTaken(
+            claim.root,
+            claim.name,
+            claim.tenant,
+            claim.project,
+            owner.tenant,
+            owner.project,
+            owner.name,
+        )
+    mine = tr.get(wk.by_project(claim.tenant, claim.project))
+    if mine is not None:
+        other = codec.decode_claim(mine)
+        raise WorkspaceTaken(
+            claim.root,
+            claim.name,
+            claim.tenant,
+            claim.project,
+            other.tenant,
+            other.project,
+            other.name,
+        )
+    value = codec.encode_claim(claim)
+    tr.set(wk.by_name(claim.root, claim.name), value)
+    tr.set(wk.by_project(claim.tenant, claim.project), value)
 
 
 def _system_event(tenant: str, project: str, signal: events_pb2.Signal) -> events_pb2.SwarmEvent:

@@ -129,6 +129,21 @@ class Lock:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkspaceClaim:
+    """A workspace folder ``name`` under a daemon's workspaces ``root``, owned by one project.
+
+    A folder belongs to exactly one (tenant, project) and a project to at most
+    one folder; a claim is never moved, so who may use a folder never changes.
+    """
+
+    root: str
+    name: str
+    tenant: str
+    project: str
+    claimed_us: int
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectInfo:
     tenant: str
     project: str

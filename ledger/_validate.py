@@ -75,7 +75,10 @@ def file_path(value: object) -> str:
 
 # Folders of version-control and tool metadata: no replicated event may name a path in
 # one (a hook or `.git/config` written from an event would run on the next `git status`).
-METADATA_DIRS = frozenset({".git", ".swarm", ".hg", ".svn", ".bzr", "_darcs", ".jj"})
+# Names are case-folded: case-insensitive file systems treat `.GIT` as `.git`.
+METADATA_DIRS = frozenset(
+    {".git", ".swarm", ".hg", ".svn", ".bzr", "_darcs", "cvs", ".jj", ".pijul", ".fslckout"}
+)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Signals whose subject is a file path (the lock history of a file).
@@ -185,3 +188,22 @@ def _replicated_change(eid: str, change: events_pb2.StateChange) -> None:
         raise InvalidEvent(eid, "content blob size does not match new_size")
     if not change.new_sha256 and change.new_size:
         raise InvalidEvent(eid, "a deletion has no new_size")
+
+
+NAME_MAX = 255  # bytes of one folder name (Linux and macOS)
+ROOT_MAX = 4096  # bytes of an absolute root path (PATH_MAX)
+
+
+def workspace(root: object, name: object) -> tuple[str, str]:
+    """A workspace folder: an absolute ``root`` and one plain folder ``name`` in it."""
+    if not isinstance(root, str) or not root.startswith("/") or "\x00" in root:
+        raise InvalidPath(root, "a workspaces root must be an absolute path with no NUL")
+    if len(root.encode("utf-8", "surrogatepass")) > ROOT_MAX:
+        raise InvalidPath(root[:80], f"a workspaces root must be at most {ROOT_MAX} bytes")
+    if not isinstance(name, str) or not name or name in (".", ".."):
+        raise InvalidPath(name, "a workspace is one folder name, not empty, '.' or '..'")
+    if "/" in name or "\\" in name or "\x00" in name:
+        raise InvalidPath(name[:80], "a workspace is one folder name: no '/', '\\' or NUL")
+    if len(name.encode("utf-8", "surrogatepass")) > NAME_MAX:
+        raise InvalidPath(name[:80], f"a workspace name must be at most {NAME_MAX} bytes")
+    return root, name

@@ -14,7 +14,10 @@ events and at mission ends by ``Replayer.take_snapshots``). Every change is
 checked against the hash chain (its previous hash must be the replayed
 content's) and every file's content against its hash; a disagreement is
 ``ChainBroken`` and nothing is written. Replay never calls a model, a tool or
-the sandbox: bisect takes the test runner as an argument. Errors derive from
+the sandbox: bisect takes the test runner as an argument. Every file written
+to disk (here, and by the missions' workspace code above this layer) goes
+through ``GuardedTree``, the one path guard: component by component, never
+through a symlink, never outside its root. Errors derive from
 ``ReplayError`` (tree in ``replay._errors``).
 """
 
@@ -33,8 +36,15 @@ from replay._errors import (
     TimeInFuture,
     UnknownPoint,
     UnparseableTime,
+    UnsafePath,
 )
 from replay._fork import FORK_AGENT, Forked, fork
+from replay._guard import (
+    METADATA_NAMES,
+    GuardedTree,
+    metadata_problem,
+    path_problem,
+)
 from replay._materialise import (
     Materialised,
     materialise,
@@ -58,6 +68,7 @@ from replay._time import format_time, parse_time
 __all__ = [
     "DEFAULT_SNAPSHOT_EVERY",
     "FORK_AGENT",
+    "METADATA_NAMES",
     "BadPoint",
     "BisectError",
     "BisectResult",
@@ -66,6 +77,7 @@ __all__ = [
     "Entry",
     "ForkError",
     "Forked",
+    "GuardedTree",
     "Materialised",
     "OutputNotEmpty",
     "Probe",
@@ -78,6 +90,7 @@ __all__ = [
     "TimeInFuture",
     "UnknownPoint",
     "UnparseableTime",
+    "UnsafePath",
     "apply_change",
     "bisect",
     "decision_behind",
@@ -87,7 +100,9 @@ __all__ = [
     "fork",
     "format_time",
     "materialise",
+    "metadata_problem",
     "parse_time",
+    "path_problem",
     "read_contents",
     "unified_diff",
     "write_tree",

@@ -11,6 +11,8 @@
     │   └── EmptyRange              --from/--to or --good/--bad out of order
     ├── OutputNotEmpty              --out exists and holds files (use --force)
     ├── ChainBroken                 a StateChange or blob disagrees with the hash chain
+    ├── UnsafePath                  a path the guard will not read or write (leaves its root,
+    │                               goes through a symlink, names VCS/tool metadata, malformed)
     ├── ForkError                   the fork's new project cannot be made
     └── BisectError                 the good/bad endpoints do not behave as claimed
 
@@ -87,6 +89,17 @@ class ChainBroken(ReplayError):
         self.path = path
         self.versionstamp = versionstamp
         self.detail = detail
+
+
+class UnsafePath(ReplayError):
+    """A path the guard refuses; ``rule`` says which rule it breaks, ``root`` where it was."""
+
+    def __init__(self, path: str, root: str, rule: str) -> None:
+        shown = path if len(path) <= 120 else path[:117] + "..."
+        super().__init__(f"refused path {shown!r} under {root}: {rule}")
+        self.path = path
+        self.root = root
+        self.rule = rule
 
 
 class ForkError(ReplayError):

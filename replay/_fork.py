@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import ledger
 from ledger import Ledger, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
-from replay._errors import ForkError
+from replay._errors import ForkError, UnsafePath
+from replay._guard import metadata_problem, path_problem
 from replay._state import State
 
 FORK_AGENT = "replay.fork"
@@ -30,8 +31,14 @@ def fork(led: Ledger, tenant: str, origin: str, state: State, new_project: str) 
     project, attributes ``origin_project``, ``origin_versionstamp``,
     ``origin_time_us``), then one CREATE StateChange per file. Content blobs are
     shared within the tenant, so nothing is copied. The same signal is appended
-    to the origin, so its history names its forks too.
+    to the origin, so its history names its forks too. A state holding a path the
+    guard refuses (``..``, absolute, NUL, VCS metadata) is refused before anything
+    is created (:class:`UnsafePath`).
     """
+    for path in state.files:
+        problem = path_problem(path) or metadata_problem(path)
+        if problem is not None:
+            raise UnsafePath(path, f"fork of {origin} at {state.versionstamp}", problem)
     try:
         led.create_project(tenant, new_project)
     except ledger.AlreadyExists:

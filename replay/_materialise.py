@@ -11,7 +11,8 @@ from pathlib import Path
 
 import ledger
 from ledger import Ledger, get_blobs
-from replay._errors import ChainBroken, OutputNotEmpty
+from replay._errors import ChainBroken, OutputNotEmpty, UnsafePath
+from replay._guard import GuardedTree
 from replay._state import Progress, State
 
 
@@ -87,28 +88,33 @@ def write_tree(
 
     The tree is built in a sibling temporary folder and renamed into place once
     every file is written, so a refusal or a crash leaves ``out`` as it was. An
-    existing non-empty ``out`` is replaced only with ``force``; ``where`` names
-    the point in history in the error a path leaving the folder raises.
+    existing non-empty ``out`` is replaced only with ``force``. Every path goes
+    through :class:`GuardedTree` (``UnsafePath`` for one that would leave the
+    folder or names VCS metadata; an ``out`` that is a symlink is refused);
+    ``where`` names the point in history in that refusal.
     """
     out = out.absolute()
+    if out.is_symlink():
+        raise UnsafePath(
+            ".", str(out), "the output folder is a symlink; name the real folder it points to"
+        )
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
         raise OutputNotEmpty(str(out))
+    # Every path is checked before a byte is written, so a refusal leaves nothing behind.
+    for path in contents:
+        try:
+            GuardedTree(out).parts(path, metadata_ok=False)
+        except UnsafePath as exc:
+            raise UnsafePath(
+                path, str(out), f"{exc.rule} (in the state at event {where})"
+            ) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.replay-", dir=out.parent))
+    tree = GuardedTree(tmp)
     try:
         total = 0
-        made: set[Path] = set()
         for i, (path, data) in enumerate(sorted(contents.items()), 1):
-            parts = path.split("/")
-            if ".." in parts or path.startswith("/"):
-                raise ChainBroken(path, where, "path leaves the project")
-            target = tmp.joinpath(*parts)
-            parent = target.parent
-            if parent not in made:
-                parent.mkdir(parents=True, exist_ok=True)
-                made.add(parent)
-            with open(target, "wb") as fh:
-                fh.write(data)
+            tree.write(path, data)
             total += len(data)
             if progress is not None and i % 200 == 0:
                 progress("write", i, len(contents))

@@ -45,6 +45,7 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 
 import ledger
+import replay
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
 from replay import format_time
@@ -234,9 +235,12 @@ def _ledger_url(args: argparse.Namespace) -> str:
         return url
     if not Path(args.repo).is_dir():  # never create a repository by creating its ledger
         raise InvalidMission(f"repository {args.repo} is not a directory")
-    folder = Path(args.repo).resolve() / ".swarm"
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite://{folder / 'ledger.sqlite'}"
+    repo = Path(args.repo).resolve()
+    try:  # through the path guard: a .swarm that is a symlink never takes the ledger elsewhere
+        replay.GuardedTree(repo).make_dirs(".swarm", metadata_ok=True)
+    except replay.UnsafePath as exc:
+        raise InvalidMission(f"{exc} (or pass --ledger URL)") from None
+    return f"sqlite://{repo / '.swarm' / 'ledger.sqlite'}"
 
 
 def _request(args: argparse.Namespace) -> EditRequest:

@@ -38,6 +38,13 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--workspaces", type=Path, default=None, help="folder holding the missions' repositories"
     )
+    parser.add_argument(
+        "--max-workspace-files",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="most tracked files a mission imports from one workspace (default 10000)",
+    )
     parser.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate chain")
     parser.add_argument("--tls-key", type=Path, default=None, help="PEM private key")
     parser.add_argument("--workers", type=int, default=64, help="RPC threads (default 64)")
@@ -55,12 +62,15 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     if args.workers < 1:
         return fail(f"--workers must be at least 1, got {args.workers}")
+    if args.max_workspace_files < 1:
+        return fail(f"--max-workspace-files must be at least 1, got {args.max_workspace_files}")
     if args.workspaces is not None and not args.workspaces.is_dir():
         return fail(f"--workspaces: {args.workspaces} is not a folder")
     config = DaemonConfig(
         listen=args.listen,
         metrics_listen=args.metrics,
         workspaces=args.workspaces,
+        max_workspace_files=args.max_workspace_files,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         max_workers=args.workers,

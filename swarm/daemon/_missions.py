@@ -1,31 +1,49 @@
 """Missions inside the daemon: each runs on its own thread through ``swarm.missions``.
 
 The orchestrator keeps everything in the ledger, so the daemon keeps almost
-nothing: which missions its threads are running. Submit starts a mission and
-runs it in the background; get and list fold the mission's events; cancel
+nothing: which missions its threads are running. Submit checks the request
+and the project's workspace (``_workspaces``: a folder the project owns),
+then returns at once: the mission's own thread imports the workspace (which
+may be thousands of files) and runs it, so no lock another tenant's call
+needs is held while a folder is read; until the import lands the mission
+reads "starting" (or "failed" with the reason). Get and list fold the
+mission's events; cancel
 records a failed ``cancel`` ticket that no agent ever claims, which the
 orchestrator treats like any failed ticket (in-flight work finishes, the
 changes are rolled back, the mission ends failed with the reason); at start
-the daemon resumes every mission whose log has no end (a crash or SIGTERM).
+the daemon resumes every mission whose log has no end (a crash or SIGTERM),
+on the folder its project registered on this daemon, never on the ``repo``
+an event names: a project with no workspace here (say, one synced from an
+edge) is not resumed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ledger
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
-from swarm.brain import EditRequest
+from swarm.brain import BrainError, EditRequest
+from swarm.brain._rules import validate as validate_request
 from swarm.daemon._logging import get_logger
 from swarm.daemon._metrics import Metrics
+from swarm.daemon._workspaces import (
+    DEFAULT_MAX_FILES,
+    WorkspaceRefused,
+    Workspaces,
+    check_patch_paths,
+    shown,
+)
 from swarm.missions import (
+    MissionError,
     MissionOptions,
     Ticket,
+    UnknownMission,
     load_view,
     new_mission_id,
     run_mission,
@@ -34,6 +52,10 @@ from swarm.missions import (
 from swarm.missions._view import planned_event, ticket_event
 
 CANCEL_TICKET = "cancel"
+_FAILED_STARTS_KEPT = 256
+_MISSION_ID = re.compile(
+    r"m[0-9a-f]{6,24}"
+)  # as start_mission checks it, but before the RPC returns
 
 
 class MissionRefused(Exception):
@@ -52,15 +74,35 @@ class Running:
     thread: threading.Thread
 
 
+@dataclass
+class _Start:
+    """A submitted mission whose import runs in its own thread; ``error`` if it failed."""
+
+    folder: Path
+    workspace: str
+    request: EditRequest
+    options: MissionOptions
+    error: str = ""
+    started_us: int = field(default_factory=ledger.wall_clock_us)
+    cancel: tuple[str, str] | None = None  # (reason, who) of a cancel that came while starting
+
+
 class MissionRunner:
     """Start, run, resume, cancel and describe missions; one at a time per project."""
 
-    def __init__(self, led: ledger.Ledger, workspaces: Path | None, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        led: ledger.Ledger,
+        workspaces: Path | None,
+        metrics: Metrics,
+        max_workspace_files: int = DEFAULT_MAX_FILES,
+    ) -> None:
         self._led = led
-        self._workspaces = workspaces.resolve() if workspaces is not None else None
+        self.workspaces = Workspaces(led, workspaces, max_workspace_files)
         self._metrics = metrics
         self._lock = threading.Lock()
         self._running: dict[tuple[str, str], Running] = {}
+        self._starting: dict[tuple[str, str, str], _Start] = {}
         self._accepting = True
         self._log = get_logger()
 
@@ -72,10 +114,26 @@ class MissionRunner:
             if tenant.startswith("swarm-"):
                 continue
             for project in self._led.projects(tenant):
-                for mid in self._unfinished(tenant, project):
-                    with contextlib.suppress(MissionRefused):
-                        self._launch(tenant, project, mid, resume=True)
-                        resumed.append(mid)
+                unfinished = self._unfinished(tenant, project)
+                if not unfinished:
+                    continue
+                folder = self.workspaces.registered(tenant, project)
+                if folder is None:
+                    # Its events may come from another host (sync): only the daemon holding
+                    # the project's own workspace may act on them.
+                    self._log.warning(
+                        "mission not resumed: its project has no workspace on this daemon",
+                        tenant=tenant,
+                        project=project,
+                        missions=unfinished,
+                    )
+                    continue
+                for mid in unfinished:
+                    try:
+                        self._launch(tenant, project, mid, folder)
+                    except MissionRefused:
+                        continue
+                    resumed.append(mid)
         return resumed
 
     def stop(self, grace_s: float) -> list[str]:
@@ -108,29 +166,34 @@ class MissionRunner:
 
     # requests ---------------------------------------------------------------------------
     def submit(self, tenant: str, project: str, req: api.SubmitMissionRequest) -> str:
-        if self._workspaces is None:
-            raise MissionRefused(
-                "FAILED_PRECONDITION", "this daemon was started without --workspaces"
+        """Check the request and the project's workspace, then start the mission's thread;
+        returns its id at once (the import runs in that thread, not in the caller's)."""
+        params = dict(req.params)
+        request = EditRequest(req.kind, params)
+        try:
+            validate_request(request)
+            options = MissionOptions(
+                coders=req.coders or MissionOptions().coders,
+                run_tests=not req.skip_tests,
+                step_delay_s=req.step_delay_s,
+                backoff_s=0.0,
+                allow_unverified=req.allow_unverified,
+                test_timeout_s=req.test_timeout_s or MissionOptions().test_timeout_s,
             )
-        if not req.workspace:
-            raise MissionRefused("INVALID_ARGUMENT", "workspace is required")
-        repo = (self._workspaces / req.workspace).resolve()
-        if not repo.is_relative_to(self._workspaces) or repo == self._workspaces:
-            raise MissionRefused(
-                "INVALID_ARGUMENT", f"workspace {req.workspace!r} is outside --workspaces"
-            )
-        if not repo.is_dir():
-            raise MissionRefused("NOT_FOUND", f"no workspace {req.workspace!r} under --workspaces")
-        defaults = MissionOptions()
-        options = MissionOptions(
-            coders=req.coders or defaults.coders,
-            run_tests=not req.skip_tests,
-            step_delay_s=req.step_delay_s,
-            backoff_s=0.0,
-            allow_unverified=req.allow_unverified,
-            test_timeout_s=req.test_timeout_s or defaults.test_timeout_s,
-        )
+        except (MissionError, BrainError) as exc:
+            raise MissionRefused("INVALID_ARGUMENT", str(exc)) from None
+        check_patch_paths(req.kind, params)
         mid = req.mission_id or new_mission_id()
+        if not _MISSION_ID.fullmatch(mid):
+            raise MissionRefused(
+                "INVALID_ARGUMENT", f"mission id {shown(mid)} must look like m + 6..24 hex digits"
+            )
+        if self._led.find_event(tenant, f"{mid}.started") is not None:
+            raise MissionRefused("ALREADY_EXISTS", f"mission {mid} already exists")
+        name, folder = self.workspaces.for_mission(tenant, project, req.workspace)
+        self.workspaces.count_files(folder)  # walks at most the cap: bounded, and lock-free
+        self.workspaces.check_cache(folder)
+        start = _Start(folder, name, request, options)
         with self._lock:
             if not self._accepting:
                 raise MissionRefused("UNAVAILABLE", "the daemon is shutting down")
@@ -143,20 +206,25 @@ class MissionRunner:
                     f"mission {busy.mission_id} is running in project {project!r}; "
                     "one mission runs in a project at a time",
                 )
-            start_mission(
-                self._led,
-                tenant,
-                project,
-                repo,
-                EditRequest(req.kind, dict(req.params)),
-                options=options,
-                mission_id=mid,
-            )
-            self._launch_locked(tenant, project, mid)
-        self._log.info("mission submitted", tenant=tenant, project=project, mission_id=mid)
+            if (tenant, project, mid) in self._starting:
+                raise MissionRefused("ALREADY_EXISTS", f"mission {mid} already exists")
+            self._starting[(tenant, project, mid)] = start
+            self._launch_locked(tenant, project, mid, folder, start)
+        self._log.info(
+            "mission submitted", tenant=tenant, project=project, mission_id=mid, workspace=name
+        )
         return mid
 
     def cancel(self, tenant: str, project: str, mission_id: str, reason: str, who: str) -> None:
+        with self._lock:
+            start = self._starting.get((tenant, project, mission_id))
+            if start is not None and not start.error:
+                # Still importing: its thread records the cancel as soon as the mission exists.
+                start.cancel = (reason, who)
+                return
+        self._cancel(tenant, project, mission_id, reason, who)
+
+    def _cancel(self, tenant: str, project: str, mission_id: str, reason: str, who: str) -> None:
         view = load_view(self._led, tenant, project, mission_id)
         if view.finished is not None:
             raise MissionRefused(
@@ -186,7 +254,14 @@ class MissionRunner:
         self._log.info("mission cancelled", tenant=tenant, project=project, mission_id=mission_id)
 
     def describe(self, tenant: str, project: str, mission_id: str) -> api.Mission:
-        view = load_view(self._led, tenant, project, mission_id)
+        try:
+            view = load_view(self._led, tenant, project, mission_id)
+        except UnknownMission:
+            with self._lock:
+                start = self._starting.get((tenant, project, mission_id))
+            if start is None:
+                raise
+            return self._describe_start(tenant, project, mission_id, start)
         assert view.started is not None
         request = json.loads(view.started.get("request", "{}"))
         with self._lock:
@@ -228,9 +303,25 @@ class MissionRunner:
             started_us=started_us,
             finished_us=finished_us,
             files_changed=changed,
-            workspace=Path(view.started.get("repo", "")).name,
+            workspace=view.started.get("workspace") or Path(view.started.get("repo", "")).name,
             verdict=view.verdict,  # type: ignore[arg-type]
             verdict_reason=view.verdict_reason,
+        )
+
+    def _describe_start(
+        self, tenant: str, project: str, mission_id: str, start: _Start
+    ) -> api.Mission:
+        """A mission whose thread is still importing its workspace, or whose import failed."""
+        return api.Mission(
+            mission_id=mission_id,
+            project=api.ProjectRef(tenant=tenant, project=project),
+            kind=start.request.kind,
+            params=dict(start.request.params),
+            state="failed" if start.error else "starting",
+            reason=start.error
+            or ("importing the workspace" + ("; cancel requested" if start.cancel else "")),
+            started_us=start.started_us,
+            workspace=start.workspace,
         )
 
     def list(self, tenant: str, project: str) -> list[api.Mission]:
@@ -241,28 +332,126 @@ class MissionRunner:
         return [self.describe(tenant, project, mid) for mid in ids]
 
     # threads ----------------------------------------------------------------------------
-    def _launch(self, tenant: str, project: str, mid: str, *, resume: bool) -> None:
+    def _launch(self, tenant: str, project: str, mid: str, folder: Path) -> None:
         with self._lock:
             busy = self._running.get((tenant, project))
             if busy is not None and busy.thread.is_alive():
                 raise MissionRefused("FAILED_PRECONDITION", f"mission {busy.mission_id} runs")
-            self._launch_locked(tenant, project, mid, resume=resume)
+            self._launch_locked(tenant, project, mid, folder)
 
-    def _launch_locked(self, tenant: str, project: str, mid: str, *, resume: bool = False) -> None:
+    def _launch_locked(
+        self, tenant: str, project: str, mid: str, folder: Path, start: _Start | None = None
+    ) -> None:
         thread = threading.Thread(
             target=self._run,
-            args=(tenant, project, mid, resume),
+            args=(tenant, project, mid, folder, start),
             name=f"mission-{mid}",
             daemon=True,
         )
         self._running[(tenant, project)] = Running(tenant, project, mid, thread)
         thread.start()
 
-    def _run(self, tenant: str, project: str, mid: str, resume: bool) -> None:
-        log = self._log.bind(tenant=tenant, project=project, mission_id=mid, trace_id=mid)
-        log.info("mission resumed" if resume else "mission running")
+    def _start(self, tenant: str, project: str, mid: str, start: _Start) -> bool:
+        """Import the workspace and record the mission (in its own thread); False if refused,
+        with the refusal recorded as a mission that started and failed at once."""
         try:
-            report = run_mission(self._led, tenant, project, mid)
+            start_mission(
+                self._led,
+                tenant,
+                project,
+                start.folder,
+                start.request,
+                options=start.options,
+                mission_id=mid,
+                max_files=self.workspaces.max_files,
+            )
+        except (MissionError, BrainError, ledger.LedgerError, OSError) as exc:
+            start.error = f"{type(exc).__name__}: {exc}"
+            self._record_refusal(tenant, project, mid, start)
+            return False
+        with self._lock:
+            self._starting.pop((tenant, project, mid), None)
+            cancel = start.cancel
+        if cancel is not None:
+            self._cancel(tenant, project, mid, *cancel)
+        return True
+
+    def _record_refusal(self, tenant: str, project: str, mid: str, start: _Start) -> None:
+        """MISSION_STARTED and MISSION_FINISHED (failed, with the reason) for a mission whose
+        import was refused, so Get, List and Follow see its end like any other's."""
+        from swarm.missions._runtime import signal_event
+        from swarm.missions._workspace import manifest_blob
+
+        request = {"kind": start.request.kind, "params": dict(start.request.params)}
+        try:
+            if self._led.find_event(tenant, f"{mid}.started") is not None:
+                # Another process started this id meanwhile: that mission is not ours to end.
+                raise ledger.AlreadyExists(f"mission {mid}")
+            blob = manifest_blob(self._led, tenant, {})
+            self._led.append(
+                tenant,
+                project,
+                [
+                    signal_event(
+                        mid,
+                        f"{mid}.started",
+                        pb.SIGNAL_KIND_MISSION_STARTED,
+                        f"{start.request.kind} on {start.workspace} (refused)",
+                        {
+                            "request": json.dumps(request),
+                            "brain": "rules",
+                            "options": start.options.to_json(),
+                            "manifest": blob.hex,
+                            "workspace": start.workspace,
+                        },
+                    ),
+                    signal_event(
+                        mid,
+                        f"{mid}.finished",
+                        pb.SIGNAL_KIND_MISSION_FINISHED,
+                        start.error[:2000],
+                        {"outcome": "failed", "files_changed": "0"},
+                    ),
+                ],
+            )
+        except ledger.LedgerError:
+            with self._lock:  # keep the last few refusals to report, not every one forever
+                failed = [k for k, v in self._starting.items() if v.error]
+                for key in failed[: max(0, len(failed) - _FAILED_STARTS_KEPT)]:
+                    del self._starting[key]
+            return
+        with self._lock:
+            self._starting.pop((tenant, project, mid), None)
+
+    def _record_end(self, tenant: str, project: str, mid: str, reason: str) -> None:
+        """End a mission the orchestrator refused to go on with: failed, with the reason."""
+        from swarm.missions._runtime import signal_event
+
+        end = signal_event(
+            mid,
+            f"{mid}.finished",
+            pb.SIGNAL_KIND_MISSION_FINISHED,
+            reason[:2000],
+            {"outcome": "failed", "files_changed": "0"},
+        )
+        try:
+            self._led.append(tenant, project, [end])
+        except ledger.LedgerError as exc:
+            self._log.warning("mission end not recorded", mission_id=mid, error=str(exc))
+
+    def _run(self, tenant: str, project: str, mid: str, folder: Path, start: _Start | None) -> None:
+        log = self._log.bind(tenant=tenant, project=project, mission_id=mid, trace_id=mid)
+        if start is not None and not self._start(tenant, project, mid, start):
+            log.warning("mission refused at start", error=start.error)
+            return
+        log.info("mission resumed" if start is None else "mission running")
+        try:
+            # The folder is the project's registered workspace; the event's "repo" is never read.
+            report = run_mission(self._led, tenant, project, mid, repo=folder)
+        except MissionError as exc:  # refused mid-way (a path the guard will not touch)
+            log.warning("mission refused", error=str(exc))
+            self._record_end(tenant, project, mid, f"{type(exc).__name__}: {exc}")
+            return
         except Exception as exc:  # the thread must log, not die silently
             log.exception("mission crashed", error=str(exc))
             return
@@ -282,7 +471,7 @@ def mission_error_status(exc: Exception) -> tuple[str, str] | None:
     from swarm.brain import BrainError
     from swarm.missions import InvalidMission, InvalidPlan, UnknownMission
 
-    if isinstance(exc, MissionRefused):
+    if isinstance(exc, MissionRefused | WorkspaceRefused):
         return exc.code, str(exc)
     if isinstance(exc, UnknownMission):
         return "NOT_FOUND", str(exc)

@@ -27,6 +27,7 @@ from swarm.daemon._metrics import Metrics
 from swarm.daemon._missions import MissionRunner
 from swarm.daemon._service import SwarmService
 from swarm.daemon._tokens import TokenStore
+from swarm.daemon._workspaces import DEFAULT_MAX_FILES
 
 SERVICE_NAME = "swarm.v1.Swarm"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -39,6 +40,7 @@ class DaemonConfig:
     listen: str = "127.0.0.1:7443"
     metrics_listen: str | None = None  # "host:port"; None = no metrics endpoint
     workspaces: Path | None = None
+    max_workspace_files: int = DEFAULT_MAX_FILES
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_workers: int = 64
@@ -61,7 +63,9 @@ class Daemon:
         self.led = led
         self.metrics = Metrics()
         self.tokens = TokenStore(led)
-        self.missions = MissionRunner(led, config.workspaces, self.metrics)
+        self.missions = MissionRunner(
+            led, config.workspaces, self.metrics, config.max_workspace_files
+        )
         self.service = SwarmService(led, self.tokens, self.metrics, self.missions)
         self._health = health.HealthServicer()
         self._stopped = threading.Event()

@@ -35,6 +35,7 @@ from swarm.daemon._logging import get_logger
 from swarm.daemon._metrics import Metrics
 from swarm.daemon._missions import MissionRunner, mission_error_status
 from swarm.daemon._tokens import SYSTEM_TENANT, Role, TokenInfo, TokenStore
+from swarm.daemon._workspaces import check_path
 
 HISTORY_DEFAULT = 1000
 HISTORY_MAX = 10_000
@@ -244,9 +245,15 @@ class SwarmService(api_grpc.SwarmServicer):
 
     def _create_project(self, call: _Call, req: api.CreateProjectRequest) -> api.Project:
         t, p = self._project(call, req.project, Role.IDE)
-        self._led.create_project(t, p, exist_ok=req.exist_ok)
+        if req.workspace:  # the folder is this project's from now on (PERMISSION_DENIED if not)
+            self._runner().workspaces.register(t, p, req.workspace, exist_ok=req.exist_ok)
+        else:
+            self._led.create_project(t, p, exist_ok=req.exist_ok)
         self._metrics.ledger_commits.inc()
-        return self._info(t, p)
+        info = self._info(t, p)
+        claim = self._led.workspace_of(t, p)
+        info.workspace = claim.name if claim is not None else ""
+        return info
 
     # missions -------------------------------------------------------------------------
     def _runner(self) -> MissionRunner:
@@ -455,6 +462,8 @@ class SwarmService(api_grpc.SwarmServicer):
 
     def _list_files(self, call: _Call, req: api.ListFilesRequest) -> api.ListFilesResponse:
         t, p = self._project(call, req.project, Role.OPS)
+        if req.prefix:
+            check_path(req.prefix.rstrip("/") or ".", "prefix")
         files, at = self._files_at(t, p, self._point(t, p, req.at))
         if req.prefix:
             files = [f for f in files if f.path.startswith(req.prefix)]
@@ -462,6 +471,7 @@ class SwarmService(api_grpc.SwarmServicer):
 
     def _read_file(self, call: _Call, req: api.ReadFileRequest) -> api.ReadFileResponse:
         t, p = self._project(call, req.project, Role.OPS)
+        check_path(req.path)
         vs = self._point(t, p, req.at)
         if vs is None:
             head = self._led.file_state(t, p, req.path)

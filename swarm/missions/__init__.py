@@ -21,6 +21,8 @@ from swarm.missions._errors import (
     InvalidPlan,
     MissionError,
     OutsideRepository,
+    RefusedPath,
+    TooManyFiles,
     UnknownMission,
 )
 from swarm.missions._orchestrator import (
@@ -67,8 +69,10 @@ __all__ = [
     "Plan",
     "Policy",
     "Progress",
+    "RefusedPath",
     "Ticket",
     "TicketView",
+    "TooManyFiles",
     "UnknownMission",
     "describe_event",
     "judge",

@@ -5,7 +5,9 @@
     MissionError                 anything the orchestrator refuses before or while running
     ├── InvalidPlan              a ticket DAG that fails validation (``problems`` lists every one)
     ├── InvalidMission           a request, option or repository the orchestrator cannot act on
-    │   └── OutsideRepository    a path that resolves outside the repository
+    │   ├── OutsideRepository    a path that resolves outside the repository
+    │   ├── RefusedPath          a path the path guard refuses (symlink, metadata, malformed)
+    │   └── TooManyFiles         a repository over the files-per-workspace cap
     └── UnknownMission           no mission with that id in this project
 
 A mission that *runs* and fails (a ticket out of retries, a critic
@@ -47,6 +49,29 @@ class OutsideRepository(InvalidMission):
         super().__init__(f"path {path!r} is outside the repository {root}")
         self.path = path
         self.root = root
+
+
+class RefusedPath(InvalidMission):
+    """A path the path guard (``replay.GuardedTree``) refuses; ``rule`` says why."""
+
+    def __init__(self, path: str, root: str, rule: str) -> None:
+        shown = path if len(path) <= 120 else path[:117] + "..."
+        super().__init__(f"refused path {shown!r} in {root}: {rule}")
+        self.path = path
+        self.root = root
+        self.rule = rule
+
+
+class TooManyFiles(InvalidMission):
+    """The repository holds more tracked files than a mission may import."""
+
+    def __init__(self, root: str, limit: int) -> None:
+        super().__init__(
+            f"repository {root} holds more than {limit} files, the most a mission imports "
+            "(the daemon's --max-workspace-files); split it or raise the limit"
+        )
+        self.root = root
+        self.limit = limit
 
 
 class UnknownMission(MissionError):

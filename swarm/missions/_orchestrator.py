@@ -42,6 +42,7 @@ from swarm.missions._workspace import (
     manifest_blob,
     materialise,
     reconcile,
+    scout_cache,
     unified_diff,
 )
 from swarm.scout import RepoIndex
@@ -104,12 +105,14 @@ def start_mission(
     options: MissionOptions | None = None,
     mission_id: str | None = None,
     progress: Progress | None = None,
+    max_files: int | None = None,
 ) -> str:
     """Record a new mission: import the repo's files, write MISSION_STARTED and the first
     tickets (scout, baseline). Nothing runs yet; :func:`run_mission` does that.
 
     Refuses (``InvalidMission``, ``BrainError``) before writing anything when the
-    request, options, repository or brain settings are wrong.
+    request, options, repository or brain settings are wrong, or the repository
+    holds more than ``max_files`` tracked files (``TooManyFiles``).
     """
     opts = options or MissionOptions()
     root = check_repo(repo)
@@ -131,6 +134,7 @@ def start_mission(
         root,
         mid,
         (lambda d, n: progress("import", d, n)) if progress else None,
+        max_files,
     )
     blob = manifest_blob(led, tenant, manifest)
     public = {k: v for k, v in settings.items() if k != "api_key"}
@@ -219,7 +223,8 @@ def run_mission(
     reconcile(led, tenant, project, root, manifest)
     with tempfile.TemporaryDirectory(prefix="swarm-snapshot-") as snap:
         materialise(led, tenant, manifest, Path(snap))
-        index = RepoIndex(Path(snap), cache_dir=root / ".swarm" / "scout-cache")
+        cache_root, cache_dir = scout_cache(root)  # through the path guard
+        index = RepoIndex(Path(snap), cache_dir=cache_dir, cache_root=cache_root)
         index.refresh()
         rt = Runtime(
             led,

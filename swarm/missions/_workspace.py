@@ -4,41 +4,50 @@ Before a mission the repository's files are imported into the ledger (a
 StateChange for each file whose head differs), so every file's chain starts
 from what is on disk. On resume the ledger is the truth: any file whose bytes
 differ from its head is rewritten from the head's blob.
+
+Every read and write goes through ``replay.GuardedTree`` (the one path
+guard): component by component, never through a symlink, never into VCS or
+tool metadata; its refusals become :class:`RefusedPath`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 import ledger
+import replay
 from ledger import Ledger
 from proto.swarm.v1 import events_pb2 as pb
-from swarm.missions._errors import InvalidMission, OutsideRepository
+from swarm.missions._errors import InvalidMission, RefusedPath, TooManyFiles
 from swarm.missions._view import envelope, path_key
 
 # Never imported, never copied into the sandbox: VCS data, the embedded ledger, caches.
 _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "env", "site-packages"})
+SCOUT_CACHE = ".swarm/scout-cache"
 
 
-def walk_repo(root: Path) -> Iterator[str]:
+def walk_repo(root: Path, limit: int | None = None) -> Iterator[str]:
     """Repo-relative POSIX paths of the regular files a mission tracks, sorted.
 
     Hidden files and folders (``.git``, ``.swarm``), caches and virtual
-    environments are left out; symlinks are never followed.
+    environments are left out; symlinks are never followed. With ``limit``,
+    :class:`TooManyFiles` is raised as the walk meets file ``limit + 1``.
     """
+    seen = 0
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(
             d
             for d in dirnames
             if not d.startswith(".")
             and d not in _SKIP_DIRS
+            and d not in replay.METADATA_NAMES  # CVS, _darcs: never a mission's to touch
+            and not os.path.islink(os.path.join(dirpath, d))
             and not os.path.exists(os.path.join(dirpath, d, "pyvenv.cfg"))
         )
         rel = Path(dirpath).relative_to(root)
@@ -48,15 +57,39 @@ def walk_repo(root: Path) -> Iterator[str]:
                 continue
             if name.endswith((".pyc", ".pyo")):
                 continue
+            seen += 1
+            if limit is not None and seen > limit:
+                raise TooManyFiles(str(root), limit)
             yield PurePosixPath(*rel.parts, name).as_posix()
 
 
+def guarded(root: Path) -> replay.GuardedTree:
+    """The path guard over ``root``: every read and write of a mission goes through it."""
+    return replay.GuardedTree(root)
+
+
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """Turn the guard's refusal into the missions package's own error."""
+    try:
+        yield
+    except replay.UnsafePath as exc:
+        raise RefusedPath(exc.path, exc.root, exc.rule) from None
+
+
 def resolve(root: Path, path: str) -> Path:
-    """The absolute path of repo-relative ``path``; refuses anything outside ``root``."""
-    full = (root / path).resolve()
-    if full != root and root not in full.parents:
-        raise OutsideRepository(path, str(root))
-    return full
+    """The absolute path of repo-relative ``path`` after the guard's checks for a write:
+    :class:`RefusedPath` for ``..``, an absolute path, a symlink on the way, or VCS
+    and tool metadata (``.git/``, ``.swarm/``, ... at any depth)."""
+    with _refusals():
+        guarded(root).check(path, metadata_ok=False)
+    return Path(root, *path.split("/"))
+
+
+def read_file(root: Path, path: str) -> bytes | None:
+    """The bytes of workspace file ``path`` (None if absent), read through the guard."""
+    with _refusals():
+        return guarded(root).read(path)
 
 
 def sha256(data: bytes) -> bytes:
@@ -64,22 +97,17 @@ def sha256(data: bytes) -> bytes:
 
 
 def write_file(root: Path, path: str, data: bytes | None) -> None:
-    """Write (or, for None, delete) one workspace file atomically."""
-    full = resolve(root, path)
-    if data is None:
-        full.unlink(missing_ok=True)
-        return
-    full.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=".swarm-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if full.exists():
-            shutil.copymode(full, tmp)
-        os.replace(tmp, full)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write (or, for None, delete) one workspace file atomically, through the guard.
+
+    A mission never writes VCS or tool metadata, nor through a symlink:
+    :class:`RefusedPath` names the rule.
+    """
+    with _refusals():
+        tree = guarded(root)
+        if data is None:
+            tree.remove(path)
+        else:
+            tree.write(path, data)
 
 
 def unified_diff(path: str, old: bytes | None, new: bytes | None, limit: int = 60_000) -> str:
@@ -137,21 +165,41 @@ def import_workspace(
     root: Path,
     mission_id: str,
     progress: Callable[[int, int], None] | None = None,
+    max_files: int | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Bring the ledger's heads up to the files on disk; return the manifest and skipped paths.
 
     The manifest maps every tracked path to its content sha256 (hex) as the
     mission starts. Files a live lock protects (a person editing them) are
-    not imported and are listed as skipped.
+    not imported and are listed as skipped; such a file the ledger never held
+    is :class:`InvalidMission`, since the mission could not see it at all.
+    More than ``max_files`` tracked files is :class:`TooManyFiles`, raised before anything is written.
     """
+    on_disk = list(walk_repo(root, max_files))
+    tree = guarded(root)
+    with _refusals():  # every name first, so a refusal lands no part of the import
+        for path in on_disk:
+            tree.parts(path)
     heads = {f.path: f.sha256 for f in led.files(tenant, project)}
-    locked = {lk.path for lk in led.locks(tenant, project)}
-    on_disk = list(walk_repo(root))
+    holders = {lk.path: lk.holder for lk in led.locks(tenant, project)}
+    locked = set(holders)
+    unseen = sorted(p for p in on_disk if p in locked and p not in heads)
+    if unseen:
+        # A locked file the ledger never held would be invisible to the scout, and a
+        # rename would silently miss it: refuse before anything lands.
+        raise InvalidMission(
+            f"{unseen[0]} is locked by {holders[unseen[0]]} and was never imported, so the "
+            "mission could not see it"
+            + (f" ({len(unseen) - 1} more such file(s))" if len(unseen) > 1 else "")
+            + "; start the mission once the lock is released"
+        )
     manifest: dict[str, str] = {}
     skipped: list[str] = []
     batch: list[pb.SwarmEvent] = []
     for i, path in enumerate(on_disk):
-        data = (root / path).read_bytes()
+        data = read_file(root, path)
+        if data is None:
+            continue  # removed since the walk: not part of the repository as it starts
         digest = sha256(data)
         manifest[path] = digest.hex()
         head = heads.get(path, b"")
@@ -211,8 +259,9 @@ def reconcile(
     for path in sorted(set(paths) | set(heads)):
         if path not in paths:
             continue
-        full = resolve(root, path)
-        disk = sha256(full.read_bytes()) if full.is_file() else b""
+        resolve(root, path)
+        on_disk = read_file(root, path)
+        disk = sha256(on_disk) if on_disk is not None else b""
         head = heads.get(path, b"")
         if disk == head:
             continue
@@ -222,13 +271,18 @@ def reconcile(
 
 
 def materialise(led: Ledger, tenant: str, manifest: Mapping[str, str], dest: Path) -> None:
-    """Write the files of ``manifest`` (path -> sha256 hex) from their blobs under ``dest``."""
-    for path, digest in manifest.items():
-        if not digest:
-            continue
-        target = dest / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(led.get_blob(tenant, bytes.fromhex(digest)))
+    """Write the files of ``manifest`` (path -> sha256 hex) from their blobs under ``dest``.
+
+    The manifest comes from the ledger (and so perhaps from another host): every
+    path is checked by the guard before a byte is written (:class:`RefusedPath`).
+    """
+    tree = guarded(dest)
+    with _refusals():
+        for path in manifest:
+            tree.parts(path, metadata_ok=False)
+        for path, digest in manifest.items():
+            if digest:
+                tree.write(path, led.get_blob(tenant, bytes.fromhex(digest)))
 
 
 def copy_workspace(root: Path, dest: Path, keep_tests: set[str] | None = None) -> None:
@@ -239,12 +293,23 @@ def copy_workspace(root: Path, dest: Path, keep_tests: set[str] | None = None) -
     """
     from swarm.scout import is_test_file
 
-    for path in walk_repo(root):
-        if keep_tests is not None and is_test_file(path) and path not in keep_tests:
-            continue
-        target = dest / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(root / path, target)
+    source, target = guarded(root), guarded(dest)
+    with _refusals():
+        for path in walk_repo(root):
+            if keep_tests is not None and is_test_file(path) and path not in keep_tests:
+                continue
+            data = source.read(path)
+            if data is not None:
+                target.write(path, data)
+
+
+def scout_cache(root: Path) -> tuple[Path, Path]:
+    """The scout's parse cache of a workspace: ``(root, cache folder)``, made through the
+    guard, so a ``.swarm`` that is a symlink (say, to another tenant's folder) is refused
+    with :class:`RefusedPath` instead of followed. Pass both to ``RepoIndex``."""
+    with _refusals():
+        guarded(root).make_dirs(SCOUT_CACHE, metadata_ok=True)
+    return root, Path(root, *SCOUT_CACHE.split("/"))
 
 
 def manifest_blob(led: Ledger, tenant: str, manifest: Mapping[str, str]) -> ledger.BlobRef:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+import replay
 from swarm.scout._errors import NotInRepository, UnknownFile, UnsupportedLanguage
 from swarm.scout._python import PythonIndexer, Scan, materialise, module_name
 from swarm.scout._types import FileIndex, IndexStats, Occurrence
@@ -56,13 +58,23 @@ class RepoIndex:
     instance and, when ``cache_dir`` is given, on disk as one JSON file per
     entry written atomically, so processes sharing the directory never parse an
     unchanged file twice. Not thread-safe: one agent owns one index.
+
+    With ``cache_root`` (a workspace holding ``cache_dir``), every cache read and
+    write goes through the path guard ``replay.GuardedTree(cache_root)``, so a
+    symlink on the way to the cache (a planted ``.swarm``) is refused, never followed.
     """
 
-    def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, *, cache_dir: Path | None = None, cache_root: Path | None = None
+    ) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotInRepository(str(root), "(not a directory)")
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self._guard: tuple[replay.GuardedTree, str] | None = None
+        if cache_root is not None and self.cache_dir is not None:
+            rel = self.cache_dir.relative_to(cache_root).as_posix()
+            self._guard = (replay.GuardedTree(cache_root), rel)
         self._indexers = [PythonIndexer()]
         self._files: dict[str, FileIndex] = {}
         self._stat: dict[str, tuple[int, int]] = {}
@@ -284,11 +296,11 @@ class RepoIndex:
         if scan is not None:
             self._cached += 1
             return scan
-        entry = self._cache_entry(key)
-        if entry is not None and entry.exists():
+        raw = self._cache_read(key)
+        if raw is not None:
             try:
-                scan = Scan.from_json(json.loads(entry.read_text("utf-8")))
-            except (OSError, ValueError, KeyError, TypeError, IndexError):
+                scan = Scan.from_json(json.loads(raw))
+            except (ValueError, KeyError, TypeError, IndexError):
                 scan = None  # a torn or foreign entry: parse again and overwrite it
             if scan is not None:
                 self._scans[key] = scan
@@ -297,9 +309,36 @@ class RepoIndex:
         scan = indexer.scan(source)
         self._parsed += 1
         self._scans[key] = scan
-        if entry is not None:
-            _write_atomic(entry, json.dumps(scan.to_json(), separators=(",", ":")))
+        self._cache_write(key, json.dumps(scan.to_json(), separators=(",", ":")))
         return scan
+
+    def _cache_read(self, key: bytes) -> bytes | None:
+        if self._guard is not None:
+            tree, rel = self._guard
+            hexkey = key.hex()
+            try:
+                return tree.read(f"{rel}/{hexkey[:2]}/{hexkey}.json")
+            except replay.UnsafePath:
+                return None  # a planted link in the cache: never followed, parse instead
+        entry = self._cache_entry(key)
+        if entry is None or not entry.exists():
+            return None
+        try:
+            return entry.read_bytes()
+        except OSError:
+            return None
+
+    def _cache_write(self, key: bytes, text: str) -> None:
+        if self._guard is not None:
+            tree, rel = self._guard
+            hexkey = key.hex()
+            # The cache only saves time: an entry the guard refuses is simply not kept.
+            with contextlib.suppress(replay.UnsafePath):
+                tree.write(f"{rel}/{hexkey[:2]}/{hexkey}.json", text.encode(), metadata_ok=True)
+            return
+        entry = self._cache_entry(key)
+        if entry is not None:
+            _write_atomic(entry, text)
 
     def _cache_entry(self, key: bytes) -> Path | None:
         if self.cache_dir is None:

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from proto.swarm.v1 import events_pb2 as pb
+from proto.swarm.v1 import service_pb2 as api
+from proto.swarm.v1 import service_pb2_grpc as api_grpc
 from tests.daemon.conftest import ROOT, TENANT_A, World, make_token, start_daemon, swarm_cli
 
 RENAME = ("calculate_total", "compute_order_total")
@@ -371,32 +373,53 @@ def test_local_commands_without_repo_say_how(world: World) -> None:
     assert cancel.returncode == 2 and "through a daemon only" in cancel.stderr
 
 
-def test_cancel_through_the_cli_fails_the_followed_mission(world: World) -> None:
+def test_cancel_through_the_cli_fails_the_followed_mission(
+    world: World, stub: api_grpc.SwarmStub
+) -> None:
     project, repo = fresh(world)
+    ref = api.ProjectRef(tenant=TENANT_A, project=project)
+    md = world.md("a-ide")
+    stub.CreateProject(api.CreateProjectRequest(project=ref, workspace=project), metadata=md)
+    # A first mission imports the files, so the ledger holds the one locked below.
+    first = remote(world, "a-ide", "mission", "rename", "percent_off", "pct_off",
+                   "--workspace", project, "--no-tests", "--json")  # fmt: skip
+    assert first.returncode == 0, first.stderr
     before = tree(repo)
+    # A person holds a file the rename must edit, so the mission cannot end before the
+    # cancel arrives, however fast or slow this machine runs it.
+    held = stub.AcquireLock(
+        api.AcquireLockRequest(project=ref, path="shop/cart.py", holder="human:alice", ttl_s=300),
+        metadata=md,
+    )
     runner = subprocess.Popen(
         [sys.executable, "-m", "swarm", "mission", "rename", *RENAME, "--workspace", project,
-         "--no-tests", "--coders", "1", "--step-delay", "0.5", "--json",
+         "--no-tests", "--coders", "1", "--json",
          "--server", world.daemon.target, "--token", world.tokens["a-ide"]],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         rows: list[dict[str, Any]] = []
-        while not rows and time.monotonic() < deadline:
+        while len(rows) < 2 and time.monotonic() < deadline:
             listed = remote(world, "a-ops", "mission", "list", "--project", project, "--json")
             rows = json.loads(listed.stdout) if listed.returncode == 0 else []
             time.sleep(0.2)
-        assert rows and rows[0]["state"] == "running"
+        rows = [r for r in rows if r["state"] in ("starting", "running")]
+        assert len(rows) == 1, rows
         mid = rows[0]["mission_id"]
         cancel = remote(
             world, "a-ide", "mission", "cancel", mid, "--project", project, "--reason", "test"
         )
         assert cancel.returncode == 0, cancel.stderr
-        out, err = runner.communicate(timeout=60)
+        out, err = runner.communicate(timeout=120)
     finally:
         if runner.poll() is None:
             runner.kill()
+        stub.ReleaseLock(
+            api.ReleaseLockRequest(project=ref, path="shop/cart.py", holder="human:alice",
+                                   token=held.token),
+            metadata=md,
+        )  # fmt: skip
     assert runner.returncode == 1, err
     report = json.loads(out)
     assert report["outcome"] == "failed" and "cancelled by token" in json.dumps(report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger._keys import TenantKeys, pack
+from ledger._keys import TenantKeys, WorkspaceKeys, pack
 from ledger._types import Versionstamp
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "keyspace.md").read_text()
@@ -36,6 +36,9 @@ def test_every_documented_key_matches_the_code() -> None:
         pk.lock("src/a.py"),
         pk.cursor("sync-hub"),
         pk.snapshot_prefix() + b"\x33" + vs.raw,
+        b"\xfe" + pack(("dir", "swarm", "workspaces")),
+        WorkspaceKeys(pack((2,))).by_name("/srv/ws", "shop"),
+        WorkspaceKeys(pack((2,))).by_project("acme", "web"),
     ]
     for key in keys:
         assert _hex(key) in DOC, f"docs/keyspace.md lacks {key!r}"

@@ -38,18 +38,20 @@ class At(_message.Message):
     def __init__(self, head: _Optional[bool] = ..., time_us: _Optional[int] = ..., versionstamp: _Optional[str] = ...) -> None: ...
 
 class Project(_message.Message):
-    __slots__ = ("tenant", "project", "created_us", "head", "events")
+    __slots__ = ("tenant", "project", "created_us", "head", "events", "workspace")
     TENANT_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     CREATED_US_FIELD_NUMBER: _ClassVar[int]
     HEAD_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     tenant: str
     project: str
     created_us: int
     head: str
     events: int
-    def __init__(self, tenant: _Optional[str] = ..., project: _Optional[str] = ..., created_us: _Optional[int] = ..., head: _Optional[str] = ..., events: _Optional[int] = ...) -> None: ...
+    workspace: str
+    def __init__(self, tenant: _Optional[str] = ..., project: _Optional[str] = ..., created_us: _Optional[int] = ..., head: _Optional[str] = ..., events: _Optional[int] = ..., workspace: _Optional[str] = ...) -> None: ...
 
 class ListProjectsRequest(_message.Message):
     __slots__ = ("tenant",)
@@ -64,12 +66,14 @@ class ListProjectsResponse(_message.Message):
     def __init__(self, projects: _Optional[_Iterable[_Union[Project, _Mapping]]] = ...) -> None: ...
 
 class CreateProjectRequest(_message.Message):
-    __slots__ = ("project", "exist_ok")
+    __slots__ = ("project", "exist_ok", "workspace")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     EXIST_OK_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     project: ProjectRef
     exist_ok: bool
-    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., exist_ok: _Optional[bool] = ...) -> None: ...
+    workspace: str
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., exist_ok: _Optional[bool] = ..., workspace: _Optional[str] = ...) -> None: ...
 
 class EventRecord(_message.Message):
     __slots__ = ("cursor", "event", "chain")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 import ledger
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import EditRequest
-from swarm.missions import MissionOptions, load_view, run_mission, start_mission
+from swarm.missions import InvalidMission, MissionOptions, load_view, run_mission, start_mission
 from tests.swarm.missions.conftest import PROJECT, RENAME, TENANT, generate_repo, snapshot
 
 _GRANT, _FREE = (
@@ -120,3 +122,17 @@ def test_add_param_updates_definition_and_call_sites(mled: ledger.Ledger, repo: 
     report = run_mission(mled, TENANT, PROJECT, mid)
     assert report.ok, report
     assert "floor=0.0" in (repo / "shop" / "discounts.py").read_text()
+
+
+def test_a_locked_file_the_ledger_never_held_refuses_the_mission_before_anything_lands(
+    mled: ledger.Ledger, repo: Path
+) -> None:
+    # Not imported, the file would be invisible to the scout and the rename would miss it.
+    mled.create_tenant(TENANT)
+    mled.create_project(TENANT, PROJECT)
+    mled.acquire_lock(TENANT, PROJECT, "shop/cart.py", "human:bob", ttl_s=300)
+    before = snapshot(repo)
+    with pytest.raises(InvalidMission, match=r"shop/cart.py is locked by human:bob and was never"):
+        start_mission(mled, TENANT, PROJECT, repo, RENAME, options=MissionOptions(run_tests=False))
+    assert mled.files(TENANT, PROJECT) == []
+    assert snapshot(repo) == before
