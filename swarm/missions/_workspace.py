@@ -173,7 +173,8 @@ def import_workspace(
     mission starts. Files a live lock protects (a person editing them) are
     not imported and are listed as skipped; such a file the ledger never held
     is :class:`InvalidMission`, since the mission could not see it at all.
-    More than ``max_files`` tracked files is :class:`TooManyFiles`, raised before anything is written.
+    More than ``max_files`` tracked files is :class:`TooManyFiles`. Both are raised
+    before anything is written.
     """
     on_disk = list(walk_repo(root, max_files))
     tree = guarded(root)
