@@ -11,15 +11,17 @@ native function of the same name:
 * ``clock_time_get``: the guest's clocks come from the host, monotonic time
   counted from the start of the run, so absolute sleeps can be computed here.
 * ``fd_write`` to stdout/stderr: captured in memory up to the output cap, and
-  only what fits is ever copied; past it the run is stopped. ``fd_write`` to
-  ``REPORT_FD`` is the test runner's report channel (EBADF unless the host
-  opened one). Writes to files (``fd_write``, ``fd_pwrite``, ``fd_allocate``,
-  ``fd_filestat_set_size``) are charged the growth of the file's apparent
-  size (its end offset), so a seek far out and a 1-byte write is charged in full.
+  only what fits is ever copied; past it the run is stopped. A write to the
+  report channel (a ``ReportChannel``: the one fd opened in its read-only
+  folder) is kept in memory, never written to disk. Writes to files
+  (``fd_write``, ``fd_pwrite``, ``fd_allocate``, ``fd_filestat_set_size``)
+  are charged the growth of the file's apparent size (its end offset), so a
+  seek far out and a 1-byte write is charged in full.
 * ``fd_read``: stdin is served from the bytes the caller gave; file reads go
   to the native function one iovec at a time, at most ``IO_CHUNK`` bytes.
 * ``path_*``: path names longer than ``PATH_MAX`` are refused before wasmtime
-  copies them. ``path_open`` with O_CREAT, ``path_create_directory`` and
+  copies them. The report channel's folder may be opened once; a second
+  open is refused and recorded. ``path_open`` with O_CREAT, ``path_create_directory`` and
   ``path_link`` are charged to the file budget when they create a new entry.
   ``path_symlink`` is refused: a symlink the guest leaves behind could be
   followed out of the folder by whoever reads it later (ADR 0009).
@@ -56,6 +58,7 @@ WASI = "wasi_snapshot_preview1"
 
 # WASI preview 1 errno values.
 E_SUCCESS = 0
+E_ACCES = 2
 E_BADF = 8
 E_DQUOT = 19
 E_FAULT = 21
@@ -79,8 +82,23 @@ IOV_MAX = 1024  # iovecs per read/write, as POSIX's IOV_MAX on Linux
 IO_CHUNK = 1 << 20  # bytes one file read or write hands to wasmtime (which copies them)
 PATH_MAX = 4096  # bytes in a path name, as Linux's PATH_MAX
 MAX_SUBSCRIPTIONS = 4096  # events one poll_oneoff may wait on
-REPORT_FD = 0x7FFF_0001  # the test runner's report channel: no real fd has this number
 REPORT_CAP = 64 << 20  # bytes the report channel keeps; more marks it overflowed
+
+
+@dataclass(slots=True)
+class ReportChannel:
+    """The test runner's private way back to the host, apart from stdout.
+
+    The guest opens the one file in the channel's read-only folder, once;
+    what it writes to that fd lands in ``data``. ``opens`` counts every open
+    in that folder (the runner makes one), ``overflow`` says ``data`` was cut.
+    """
+
+    dir_fd: int = -1  # the folder's preopened fd number on the host side, set by the runner
+    fd: int | None = None  # the channel's fd once opened
+    opens: int = 0
+    overflow: bool = False
+    data: bytearray = field(default_factory=bytearray)
 
 
 class Natives(Protocol):
@@ -111,8 +129,7 @@ class RunState:
     bytes_written: int = 0
     stop: Status | None = None  # the first host-imposed limit that ended or marked the run
     detail: str = ""
-    report: bytearray | None = None  # the report channel, when the host opened one
-    report_overflow: bool = False  # more than REPORT_CAP bytes were sent to it
+    report: ReportChannel | None = None  # the test runner's report channel, if any
 
 
 _local = threading.local()
@@ -286,8 +303,8 @@ def poll_oneoff(
 
 def fd_write(caller: wasmtime.Caller, fd: int, iovs: int, iovs_len: int, nwritten: int) -> int:
     state = _state()
-    if fd == REPORT_FD:
-        return _report_write(caller, state, iovs, iovs_len, nwritten)
+    if state.report is not None and fd == state.report.fd:
+        return _report_write(caller, state.report, iovs, iovs_len, nwritten)
     if fd not in (1, 2):
         return _file_io(caller, "fd_write", fd, iovs, iovs_len, nwritten, None)
     mem = _Mem(caller)
@@ -315,17 +332,15 @@ def _copy_into(mem: _Mem, vecs: list[tuple[int, int]], sink: bytearray, room: in
 
 
 def _report_write(
-    caller: wasmtime.Caller, state: RunState, iovs: int, iovs_len: int, nwritten: int
+    caller: wasmtime.Caller, channel: ReportChannel, iovs: int, iovs_len: int, nwritten: int
 ) -> int:
-    if state.report is None:
-        return E_BADF  # no channel in this run: the fd does not exist
     mem = _Mem(caller)
     vecs = mem.iovecs(iovs, iovs_len)
     total = sum(n for _, n in vecs)
-    room = max(REPORT_CAP - len(state.report), 0)
-    _copy_into(mem, vecs, state.report, room)
+    room = max(REPORT_CAP - len(channel.data), 0)
+    _copy_into(mem, vecs, channel.data, room)
     if total > room:
-        state.report_overflow = True  # the host then judges the report incomplete
+        channel.overflow = True  # the host then judges the report incomplete
     mem.write(nwritten, struct.pack("<I", total))
     return E_SUCCESS
 
@@ -515,6 +530,9 @@ def path_open(
     _check_path(path_len)
     args = (dirfd, dirflags, path, path_len)
     tail = (rights_base, rights_inheriting, fdflags, out_fd)
+    channel = _state().report
+    if channel is not None and dirfd == channel.dir_fd:
+        return _open_channel(caller, channel, (*args, oflags, *tail), out_fd)
     if not oflags & O_CREAT:
         return _native(caller, "path_open", *args, oflags, *tail)
     # Probe without O_CREAT to learn whether this open would create a new entry.
@@ -531,6 +549,20 @@ def path_open(
     errno = _native(caller, "path_open", *args, oflags, *tail)
     if errno == E_SUCCESS and creates:
         state.files_created += 1
+    return errno
+
+
+def _open_channel(
+    caller: wasmtime.Caller, channel: ReportChannel, args: tuple[int, ...], out_fd: int
+) -> int:
+    # One open, the runner's, made before any test code runs; any later one is
+    # code under test reaching for the channel: refused, and counted for the host.
+    channel.opens += 1
+    if channel.fd is not None:
+        return E_ACCES
+    errno = _native(caller, "path_open", *args)
+    if errno == E_SUCCESS:
+        channel.fd = struct.unpack("<I", _Mem(caller).read(out_fd, 4))[0]
     return errno
 
 

@@ -17,6 +17,8 @@ from ._errors import HostError, SandboxInputError
 from ._types import Limits, RunResult, Status, TestReport
 
 GUEST_DIR = "/work"  # where the caller's folder appears in the guest ("." maps there too)
+REPORT_DIR = "/.sandbox-report"  # the report channel's folder in the guest
+REPORT_PATH = REPORT_DIR + "/channel"  # equal to _guest_runner.REPORT_PATH (a test checks)
 _TICK = 0.01  # seconds per epoch tick
 _NO_FUEL_LIMIT = 2**63 - 1
 _DEFAULT_LIMITS = Limits()
@@ -182,6 +184,16 @@ class Sandbox:
         self._native = native
         self._ticker = _Ticker(self._engine)
 
+    def _channel_dir(self) -> Path:
+        """An empty read-only folder holding the file the report channel opens."""
+        folder = self.cache_dir / "report-channel"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "channel").touch(exist_ok=True)
+        except OSError as exc:
+            raise HostError("preparing the report channel", str(exc)) from exc
+        return folder
+
     @property
     def loaded(self) -> LoadInfo:
         """How this sandbox's compiled module was obtained (cache hit, compile time)."""
@@ -198,7 +210,7 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         limits: Limits = _DEFAULT_LIMITS,
         readonly_dirs: Mapping[str, Path | str] | None = None,
-        report_channel: bytearray | None = None,
+        report_channel: _host.ReportChannel | None = None,
     ) -> RunResult:
         """Run ``code`` (as ``python -c``) or ``argv`` (as ``python *argv``) in the sandbox.
 
@@ -206,9 +218,9 @@ class Sandbox:
         its current directory, read-only unless ``writable``. ``readonly_dirs``
         maps further guest paths (absolute, e.g. ``/runners``) to host folders
         the guest may only read. The environment is empty unless ``env`` is
-        given. ``report_channel``, when given, receives what the guest writes
-        to fd ``REPORT_FD`` (the test runner's report; EBADF otherwise). The
-        result's ``status`` says how it ended.
+        given. ``report_channel``, when given, appears at ``REPORT_PATH``: the
+        first open of it gives the test runner its private way back (see
+        ``ReportChannel``). The result's ``status`` says how it ended.
         """
         args = _guest_argv(code, argv)
         host_dir = _check_folder(folder)
@@ -230,6 +242,10 @@ class Sandbox:
                 wasi.preopen_dir(str(host_dir), ".", writable)
             for guest_path, mount in mounts.items():
                 wasi.preopen_dir(str(mount), guest_path, False)
+            if report_channel is not None:
+                # Preopens are numbered from 3 in the order given; this one comes last.
+                report_channel.dir_fd = 3 + (2 if host_dir is not None else 0) + len(mounts)
+                wasi.preopen_dir(str(self._channel_dir()), REPORT_DIR, False)
             store.set_wasi(wasi)
         except wasmtime.WasmtimeError as exc:
             raise HostError("configuring the run", str(exc)) from exc
@@ -384,7 +400,7 @@ def _check_mounts(readonly_dirs: Mapping[str, Path | str] | None) -> dict[str, P
         if (
             not isinstance(guest_path, str)
             or not guest_path.startswith("/")
-            or guest_path.rstrip("/") in ("", GUEST_DIR)
+            or guest_path.rstrip("/") in ("", GUEST_DIR, REPORT_DIR)
             or ".." in guest_path.split("/")
             or "\0" in guest_path
         ):

@@ -121,7 +121,9 @@ class TestReport:
     framework: str  # "unittest" or "pytest"
     items: tuple[TestItem, ...]
     run: RunResult  # the sandbox run that produced the report
-    complete: bool  # False when the run stopped before the runner could report
+    complete: bool  # False when there is no report the host can trust (see ``problem``)
+    runner: str = ""  # which runner ran: "pytest 9.0.3 (pinned in the sandbox)", ...
+    problem: str = ""  # why the report is incomplete: the run stopped, or the report was refused
     passed: int = field(init=False)
     failed: int = field(init=False)
     errors: int = field(init=False)
