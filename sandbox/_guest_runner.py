@@ -310,6 +310,10 @@ class PytestPlugin:
 def run_pytest(items: list[Item]) -> str:
     import pytest
 
+    if not hasattr(os, "getuid"):
+        # WASI has no user ids; pytest's tmp_path asks for one, and takes -1 as "unknown".
+        os.getuid = lambda: -1
+
     with captured():
         pytest.main(
             ["-q", "--capture=sys", "--rootdir", ROOT, ROOT, *NO_PLUGINS],

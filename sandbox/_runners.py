@@ -7,6 +7,10 @@ use their installed files (as the distributions' RECORDs list them) are copied
 into one folder under the compiled-module cache, which a test run mounts
 read-only at ``RUNNERS_DIR``. Nothing is downloaded at run time; a version on
 the host that differs from the pin is refused, so every run sees the same runner.
+
+The copy is byte-compiled once *inside the sandbox* (the guest is CPython 3.12,
+the host may not be): importing pytest from source took ~4.6 s per run, from
+its ``.pyc`` files a fraction of that.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import importlib.metadata
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ._errors import RunnerError
@@ -31,8 +36,11 @@ PINNED: dict[str, str] = {
 }
 
 
-def pinned_runners(cache_dir: Path) -> Path:
-    """The folder holding the pinned runners' importable files, built once under ``cache_dir``."""
+def pinned_runners(cache_dir: Path, compile_dir: Callable[[Path], None]) -> Path:
+    """The folder holding the pinned runners' importable files, built once under ``cache_dir``.
+
+    ``compile_dir`` byte-compiles a staged copy for the guest's interpreter.
+    """
     key = ";".join(f"{name}=={version}" for name, version in sorted(PINNED.items()))
     target = cache_dir / "runners" / hashlib.sha256(key.encode()).hexdigest()[:16]
     if (target / ".complete").is_file():
@@ -47,6 +55,7 @@ def pinned_runners(cache_dir: Path) -> Path:
                     dest = staging / relative
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(source, dest)
+            compile_dir(staging)
             (staging / ".complete").write_text(key + "\n")
             try:
                 os.replace(staging, target)

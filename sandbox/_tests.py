@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _host
 from ._discover import ExpectedTest, choose_framework, expected_tests
-from ._errors import SandboxInputError
+from ._errors import RunnerError, SandboxInputError
 from ._guest_runner import REPORT_MAGIC
 from ._runners import RUNNERS_DIR, pinned_runners
 from ._types import Limits, RunResult, Status, TestItem, TestOutcome, TestReport
@@ -56,7 +56,9 @@ def run_tests_in(
     chosen = choose_framework(root, framework)
     # Taken before the guest runs: what the tests could change cannot change what is expected.
     expected = expected_tests(root, chosen)
-    mounts = {RUNNERS_DIR: pinned_runners(box.cache_dir)} if chosen == "pytest" else {}
+    mounts = {}
+    if chosen == "pytest":
+        mounts[RUNNERS_DIR] = pinned_runners(box.cache_dir, lambda d: _compile_in(box, d))
     nonce = secrets.token_hex(16)
     header = {"nonce": nonce, "framework": chosen, "paths": list(mounts)}
     env = {"PYTHONDONTWRITEBYTECODE": "1", "HOME": "/work"}
@@ -83,6 +85,23 @@ def run_tests_in(
             framework=chosen, items=(), run=result, complete=False, problem=str(refused)
         )
     return TestReport(framework=chosen, items=items, run=result, complete=True, runner=runner)
+
+
+def _compile_in(box: Sandbox, staging: Path) -> None:
+    """Byte-compile the staged runners with the guest's own interpreter (a 3.12 .pyc)."""
+    code = (
+        "import compileall, sys\n"
+        f"ok = compileall.compile_dir('/work', ddir={RUNNERS_DIR!r}, quiet=1)\n"
+        "sys.exit(0 if ok else 1)"
+    )
+    result = box.run(
+        code,
+        folder=staging,
+        writable=True,
+        limits=Limits(timeout=600.0, max_files=10_000, max_write_bytes=512 * 1024 * 1024),
+    )
+    if not result.ok:
+        raise RunnerError("pytest", f"byte-compiling the runners failed: {result.detail}")
 
 
 def _one_frame(channel: _host.ReportChannel, nonce: bytes, result: RunResult) -> bytes:
