@@ -270,6 +270,7 @@ class PytestPlugin:
 
     def __init__(self, items: list[Item]) -> None:
         self.items = items
+        self._unsupported: dict[str, str] = {}  # node id -> why the sandbox cannot run it
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.skipped and report.nodeid:  # a module skipped as a whole (importorskip, ...)
@@ -287,8 +288,10 @@ class PytestPlugin:
             )
 
     def pytest_runtest_makereport(self, item: Any, call: Any) -> None:
-        if call.excinfo is not None and call.when == "call":
-            item._sandbox_unsupported = unsupported(call.excinfo.value)
+        if call.excinfo is not None and call.when in ("setup", "call"):
+            reason = unsupported(call.excinfo.value)
+            if reason:
+                self._unsupported[item.nodeid] = reason
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -296,6 +299,10 @@ class PytestPlugin:
                 self.items.append([report.nodeid, "skipped", str(report.longrepr)])
             elif report.passed:
                 self.items.append([report.nodeid, "passed", ""])
+            elif report.nodeid in self._unsupported:
+                self.items.append(
+                    [report.nodeid, "could_not_run", self._unsupported[report.nodeid]]
+                )
             elif report.when == "setup":
                 self.items.append([report.nodeid, "error", _cap(str(report.longrepr))])
             else:
