@@ -199,6 +199,9 @@ def test_pytest_projects_run_on_the_pinned_runner_without_vendoring(
                 class TestCart:
                     def test_empty(self):
                         assert total([]) == 0
+
+                def test_needs_a_c_module():
+                    import numpy_does_not_exist_here
             """,
         },
     )
@@ -213,6 +216,7 @@ def test_pytest_projects_run_on_the_pinned_runner_without_vendoring(
         "tests/test_shop.py::TestCart::test_empty",
     }
     assert report.names(TestOutcome.FAILED) == ("tests/test_shop.py::test_small[2]",)
+    assert report.names(TestOutcome.COULD_NOT_RUN) == ("tests/test_shop.py::test_needs_a_c_module",)
     # The runners are mounted read-only: nothing of them lands in the project.
     assert not (root / "_pytest").exists() and not list(root.rglob("*.pyc"))
 
