@@ -17,6 +17,7 @@ from ._guest_runner import SKIP_DIRS, module_name, test_files
 
 _PYTEST_IMPORT = re.compile(rb"^\s*(?:import|from)\s+_?pytest\b", re.MULTILINE)
 _READ_CAP = 1 << 20  # bytes of a file read to look for a pytest import or section
+_PARSE_CAP = 8 << 20  # a test file larger than this is not parsed (its tests are not listed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +84,13 @@ def expected_tests(root: Path, framework: str) -> dict[str, list[ExpectedTest] |
         if os.path.islink(path):
             continue  # never read through a link: it may point out of the folder
         _, dotted = module_name(path, str(root))
+        source = _head(Path(path), cap=_PARSE_CAP + 1)
         try:
-            tree = ast.parse(_head(Path(path), cap=None))
-        except (SyntaxError, ValueError):
+            if len(source) > _PARSE_CAP:
+                raise ValueError("too large to parse")
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            # Crafted sources can exhaust the parser: the file must still appear in the report.
             out[rel] = None
             continue
         if _sets_dunder_test(tree.body):
@@ -139,15 +144,15 @@ def _bases(root: Path) -> list[Path]:
     return [root, root / "src"]
 
 
-def _head(path: Path, cap: int | None = _READ_CAP) -> bytes:
-    """The first ``cap`` bytes (all when None), never through a symlink; b"" if unreadable."""
+def _head(path: Path, cap: int = _READ_CAP) -> bytes:
+    """The first ``cap`` bytes, never through a symlink; b"" if unreadable."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return b""
     try:
         with os.fdopen(fd, "rb") as handle:
-            return handle.read(-1 if cap is None else cap)
+            return handle.read(cap)
     except OSError:
         return b""
 

@@ -365,3 +365,17 @@ def test_sitecustomize_in_the_project_does_not_run_before_the_runner(
     assert report.complete, report.problem
     assert report.failed == 2 and b"SITECUSTOMIZE" not in report.run.stdout
     outside.assert_untouched()
+
+
+def test_a_test_file_crafted_against_the_parser_does_not_break_the_host(
+    box: Sandbox, work: Path, outside: Outside
+) -> None:
+    # The host parses test files before the run; this one exhausts a parser's recursion.
+    root = _project(work / "p", {"test_deep.py": "x = " + "+".join(["1"] * 300_000) + "\n"})
+    (root / "test_real.py").write_text(textwrap.dedent(_REAL_FAILURES))
+    report = box.run_tests(root)
+    assert report.complete, report.problem
+    assert report.failed == 2
+    # The host could not list its tests, so the report had to say something of it: it did.
+    assert report.names(TestOutcome.ERROR) == ("test_deep.py",)
+    outside.assert_untouched()
