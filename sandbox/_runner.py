@@ -309,13 +309,17 @@ class Sandbox:
     ) -> TestReport:
         """Run a pure-Python project's tests in this sandbox and count the verdicts.
 
-        ``framework`` "auto" uses pytest when the folder carries it (importable from
-        the folder) and a unittest runner otherwise, which also calls plain
-        ``test_*`` functions and ``Test*`` classes that need no fixtures. Tests the
-        sandbox cannot run (threads, C extensions, missing modules, fixtures) are
-        reported as ``COULD_NOT_RUN``, apart from failures and errors. The folder
-        is writable by default (the caller is expected to pass a copy), within the
-        file and byte budgets of ``limits``.
+        ``framework`` "auto" uses pytest when the tests need it (the folder carries
+        pytest, or has a ``conftest.py``, pytest configuration or a test importing
+        pytest; the sandbox's pinned pytest is mounted read-only unless the project
+        vendors its own), else a unittest runner that also calls plain ``test_*``
+        functions and ``Test*`` classes needing no fixtures. Tests the sandbox cannot
+        run (threads, C extensions, missing modules, fixtures) are ``COULD_NOT_RUN``,
+        apart from failures and errors. The report's ``runner`` says which ran; it is
+        ``complete`` only when the runner's one report arrived intact on its private
+        channel and names every test the host found in the files, else ``problem``
+        says why (ADR 0009). The folder is writable by default (the caller is
+        expected to pass a copy), within the file and byte budgets of ``limits``.
         """
         from ._tests import run_tests_in
 
