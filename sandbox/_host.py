@@ -191,6 +191,8 @@ class _Mem:
         for base, n in vecs:
             if base + n > self.size:
                 raise _Fault
+        if sum(n for _, n in vecs) > 0xFFFFFFFF:
+            raise _Errno(E_INVAL)  # the count would not fit the guest's 32-bit result
         return vecs
 
 
