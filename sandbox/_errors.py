@@ -7,6 +7,7 @@ The tree::
     ├── RuntimeIntegrityError          the interpreter's .wasm is missing or has the wrong hash
     ├── CompileError                   wasmtime refused to compile the interpreter
     ├── CacheError                     the compiled-module cache directory is unusable
+    ├── RunnerError                    a pinned test runner is missing or not the pinned version
     └── HostError                      wasmtime failed outside the guest's control
 
 A guest that misbehaves (loops, allocates, prints too much, exits non-zero) is
@@ -58,6 +59,15 @@ class CacheError(SandboxError):
         super().__init__(f"compiled-module cache {directory}: {reason}")
         self.directory = directory
         self.reason = reason
+
+
+class RunnerError(SandboxError):
+    """A pinned test runner (pytest, a dependency) cannot be provided; ``package`` names it."""
+
+    def __init__(self, package: str, problem: str) -> None:
+        super().__init__(f"pinned test runner {package}: {problem}")
+        self.package = package
+        self.problem = problem
 
 
 class HostError(SandboxError):

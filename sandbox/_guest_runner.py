@@ -1,9 +1,24 @@
 """The test runner that runs *inside* the sandbox (CPython 3.12 on WASI).
 
 The host reads this file's source and runs it with ``python -c``; it must use
-only the standard library (and pytest, when the project folder carries it).
-It prints one line, prefixed with the tag the host put in the environment,
-holding a JSON report: ``{"framework": ..., "items": [[name, outcome, message], ...]}``.
+only the standard library (and pytest: the project's own, or the pinned one
+the host mounts read-only). The host also imports it for ``test_files`` and
+``module_name``, so that both sides find the same tests.
+
+The protocol (ADR 0009): the runner is started with ``python -I`` (no
+``sitecustomize`` or ``PYTHON*`` variable of the project runs first). Before
+any test code is imported it opens ``REPORT_PATH`` (the host allows one
+open) and reads the host's JSON header line from stdin,
+``{"nonce": ..., "framework": "pytest"|"unittest", "paths": [...]}``, leaving
+stdin at EOF; the nonce stays in a local of ``main``, never in the
+environment or a file. At the end the runner writes one frame to the
+channel, which the host's ``fd_write`` shim keeps apart from stdout::
+
+    SBXREPORT1 <nonce> <length>\n<JSON body of length bytes>
+
+with the body ``{"framework", "runner", "items": [[name, outcome, message], ...]}``.
+A second frame, a wrong nonce or a malformed one makes the host call the run
+incomplete.
 """
 
 from __future__ import annotations
@@ -43,6 +58,12 @@ MESSAGE_CAP = 4000
 # Plugins that need what WASI lacks: fd duplication, /dev/null, signals, a writable cache.
 NO_PLUGINS = ["-p", "no:cacheprovider", "-p", "no:faulthandler", "-p", "no:logging"]
 UNSUPPORTED_ERRNOS = {errno.ENOSYS, errno.ENOTSUP, getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)}
+
+REPORT_PATH = "/.sandbox-report/channel"  # equal to sandbox._runner.REPORT_PATH (a test checks)
+REPORT_MAGIC = b"SBXREPORT1"
+# pytest's default python_files and the directories its default norecursedirs skips.
+PYTEST_FILES = ("test_*.py", "*_test.py")
+PYTEST_SKIP_DIRS = {"_darcs", "CVS", "{arch}"}
 
 Item = list[str]
 
@@ -94,26 +115,44 @@ def captured() -> Iterator[io.StringIO]:
         sys.stdout, sys.stderr = old
 
 
-def test_files() -> list[str]:
+def test_files(root: str = ROOT, framework: str = "unittest") -> list[str]:
+    """The test files under ``root`` that ``framework`` collects, in a stable order."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(ROOT):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+    skip = SKIP_DIRS | (PYTEST_SKIP_DIRS if framework == "pytest" else set())
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in skip and not d.startswith(".") and not d.endswith(".egg")
+        )
         for name in sorted(filenames):
-            if name.endswith(".py") and (name.startswith("test") or name.endswith("_test.py")):
+            if not name.endswith(".py"):
+                continue
+            if framework == "pytest":
+                wanted = name.startswith("test_") or name.endswith("_test.py")
+            else:
+                wanted = name.startswith("test") or name.endswith("_test.py")
+            if wanted:
                 found.append(os.path.join(dirpath, name))
     return found
 
 
-def import_test_file(path: str) -> Any:
-    """Import like pytest's 'prepend' mode: the first dir up without __init__.py joins sys.path."""
+def module_name(path: str, root: str = ROOT) -> tuple[str, str]:
+    """(sys.path entry, dotted name) as pytest's 'prepend' mode imports a test file."""
     base = os.path.dirname(path)
     parts = [os.path.splitext(os.path.basename(path))[0]]
-    while os.path.isfile(os.path.join(base, "__init__.py")) and base != ROOT:
+    while os.path.isfile(os.path.join(base, "__init__.py")) and base != root:
         parts.insert(0, os.path.basename(base))
         base = os.path.dirname(base)
+    return base, ".".join(parts)
+
+
+def import_test_file(path: str) -> Any:
+    """Import like pytest's 'prepend' mode: the first dir up without __init__.py joins sys.path."""
+    base, dotted = module_name(path)
     if base not in sys.path:
         sys.path.insert(0, base)
-    return importlib.import_module(".".join(parts))
+    return importlib.import_module(dotted)
 
 
 class Recorder(unittest.TestResult):
@@ -231,9 +270,12 @@ class PytestPlugin:
 
     def __init__(self, items: list[Item]) -> None:
         self.items = items
+        self._unsupported: dict[str, str] = {}  # node id -> why the sandbox cannot run it
 
     def pytest_collectreport(self, report: Any) -> None:
-        if report.failed:
+        if report.skipped and report.nodeid:  # a module skipped as a whole (importorskip, ...)
+            self.items.append([report.nodeid, "skipped", _cap(str(report.longrepr))])
+        elif report.failed:
             exc = getattr(getattr(report, "call", None), "excinfo", None)
             text = str(report.longrepr)
             reason = "" if exc is None else unsupported(exc.value)
@@ -246,8 +288,10 @@ class PytestPlugin:
             )
 
     def pytest_runtest_makereport(self, item: Any, call: Any) -> None:
-        if call.excinfo is not None and call.when == "call":
-            item._sandbox_unsupported = unsupported(call.excinfo.value)
+        if call.excinfo is not None and call.when in ("setup", "call"):
+            reason = unsupported(call.excinfo.value)
+            if reason:
+                self._unsupported[item.nodeid] = reason
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -255,6 +299,10 @@ class PytestPlugin:
                 self.items.append([report.nodeid, "skipped", str(report.longrepr)])
             elif report.passed:
                 self.items.append([report.nodeid, "passed", ""])
+            elif report.nodeid in self._unsupported:
+                self.items.append(
+                    [report.nodeid, "could_not_run", self._unsupported[report.nodeid]]
+                )
             elif report.when == "setup":
                 self.items.append([report.nodeid, "error", _cap(str(report.longrepr))])
             else:
@@ -266,41 +314,67 @@ class PytestPlugin:
                 )
 
 
-def run_pytest(items: list[Item]) -> None:
+def run_pytest(items: list[Item]) -> str:
     import pytest
+
+    if not hasattr(os, "getuid"):
+        # WASI has no user ids; pytest's tmp_path asks for one, and takes -1 as "unknown".
+        os.getuid = lambda: -1
 
     with captured():
         pytest.main(
             ["-q", "--capture=sys", "--rootdir", ROOT, ROOT, *NO_PLUGINS],
             plugins=[PytestPlugin(items)],
         )
+    own = os.path.abspath(pytest.__file__ or "").startswith(ROOT + os.sep)
+    where = "the project's own" if own else "pinned in the sandbox"
+    return f"pytest {pytest.__version__} ({where})"
+
+
+def read_header() -> dict[str, Any]:
+    """The host's header line from stdin, read to its end so test code finds stdin empty."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(0, 4096)
+        if not chunk:
+            break
+        data += chunk
+    header: dict[str, Any] = json.loads(data)
+    return header
+
+
+def send_report(channel: int, nonce: bytes, body: bytes) -> None:
+    """Write the one report frame to the host's report channel."""
+    frame = b"%s %s %d\n%s" % (REPORT_MAGIC, nonce, len(body), body)
+    view = memoryview(frame)
+    while view:
+        view = view[os.write(channel, view) :]
 
 
 def main() -> None:
-    tag = os.environ.get("SANDBOX_REPORT_TAG", "SANDBOX-REPORT:")
-    framework = os.environ.get("SANDBOX_FRAMEWORK", "auto")
+    # First, before anything of the project is imported: take the channel (the
+    # host refuses and records any later open) and the header (stdin is then empty).
+    channel = os.open(REPORT_PATH, os.O_RDONLY)
+    header = read_header()
+    nonce = str(header["nonce"]).encode()
+    framework = str(header["framework"])
     os.chdir(ROOT)
     sys.path[:0] = [
         ROOT,
         *([os.path.join(ROOT, "src")] if os.path.isdir(os.path.join(ROOT, "src")) else []),
     ]
+    # The pinned runners come last: a project's own pytest, or a module it shadows, wins.
+    sys.path.extend(str(p) for p in header.get("paths", ()))
     sys.dont_write_bytecode = True
-    if framework == "auto":
-        try:
-            with captured():
-                importlib.import_module("pytest")
-            framework = "pytest"
-        except Exception:
-            framework = "unittest"
+    del header
     items: list[Item] = []
     if framework == "pytest":
-        run_pytest(items)
+        runner = run_pytest(items)
     else:
         run_unittest(items)
-    out = sys.__stdout__
-    assert out is not None
-    out.write("\n" + tag + json.dumps({"framework": framework, "items": items}) + "\n")
-    out.flush()
+        runner = "the sandbox's unittest runner"
+    body = json.dumps({"framework": framework, "runner": runner, "items": items})
+    send_report(channel, nonce, body.encode())
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import wasmtime
@@ -17,22 +17,45 @@ from ._errors import HostError, SandboxInputError
 from ._types import Limits, RunResult, Status, TestReport
 
 GUEST_DIR = "/work"  # where the caller's folder appears in the guest ("." maps there too)
+REPORT_DIR = "/.sandbox-report"  # the report channel's folder in the guest
+REPORT_PATH = REPORT_DIR + "/channel"  # equal to _guest_runner.REPORT_PATH (a test checks)
 _TICK = 0.01  # seconds per epoch tick
 _NO_FUEL_LIMIT = 2**63 - 1
 _DEFAULT_LIMITS = Limits()
 
 
 class _Ticker:
-    """Advances the engine's epoch while runs are in flight, and sleeps otherwise."""
+    """Keeps the engine's epoch equal to elapsed monotonic time in ticks, while runs are in flight.
 
-    def __init__(self, engine: wasmtime.Engine) -> None:
+    Epoch ``e`` is reached only once ``clock() >= origin + e * tick``, and a late
+    wake-up catches up every tick it missed at once, so a starved ticker makes
+    a run stop late by its wake-up delay, never by an accumulated drift (the
+    old fixed-increment ticker turned a 10 s timeout into 12.7 s under load).
+    ``clock`` is the seam the tests drive.
+    """
+
+    def __init__(
+        self,
+        engine: wasmtime.Engine,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        tick: float = _TICK,
+    ) -> None:
         self._engine = engine
+        self._clock = clock
+        self.tick = tick
         self._active = 0
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._origin = clock()
+        self.epoch = 0  # increments applied to the engine; only this object increments it
+        self.worst_lag = 0.0  # the latest any tick was applied, in seconds (for tests and bench)
 
     def __enter__(self) -> None:
         with self._cond:
+            if self._active == 0:
+                # Idle time must not be caught up tick by tick: re-anchor the origin.
+                self._origin = self._clock() - self.epoch * self.tick
             self._active += 1
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
@@ -45,6 +68,25 @@ class _Ticker:
         with self._cond:
             self._active -= 1
 
+    def catch_up(self) -> None:
+        """Apply every tick that is due by the clock (the watchdog step)."""
+        with self._cond:
+            elapsed = self._clock() - self._origin
+            due = int(elapsed / self.tick)
+            if due > self.epoch:
+                self.worst_lag = max(self.worst_lag, elapsed - (self.epoch + 1) * self.tick)
+            while self.epoch < due:
+                self._engine.increment_epoch()
+                self.epoch += 1
+
+    def arm(self, store: wasmtime.Store, deadline: float) -> None:
+        """Make ``store`` trap at the first epoch check once ``clock()`` passes ``deadline``."""
+        with self._cond:
+            self.catch_up()
+            target = math.ceil((deadline - self._origin) / self.tick)
+            # Relative to the engine's epoch, which only moves under this lock.
+            store.set_epoch_deadline(max(1, target - self.epoch))
+
     def _loop(self) -> None:
         while True:
             with self._cond:
@@ -52,8 +94,65 @@ class _Ticker:
                     if not self._cond.wait(timeout=30.0) and self._active == 0:
                         self._thread = None
                         return
-            time.sleep(_TICK)
-            self._engine.increment_epoch()
+                wake = self._origin + (self.epoch + 1) * self.tick
+            time.sleep(max(0.0, wake - self._clock()))
+            self.catch_up()
+
+
+class _Natives:
+    """One run's native WASI functions, through forwarders built on first use.
+
+    Most runs never touch a file and never build them.
+    """
+
+    def __init__(self, box: Sandbox, store: wasmtime.Store) -> None:
+        self._box = box
+        self._store = store
+        self.instance: wasmtime.Instance | None = None  # the interpreter, once instantiated
+        self._funcs: dict[str, wasmtime.Func] = {}
+        self._scratch: dict[str, wasmtime.Func] = {}
+        self._scratch_memory: wasmtime.Memory | None = None
+
+    def _forwarder(
+        self, module: wasmtime.Module, names: Sequence[str], memory: wasmtime.Memory | None
+    ) -> wasmtime.Instance:
+        imports: list[wasmtime.Func | wasmtime.Memory] = [] if memory is None else [memory]
+        for name in names:
+            fn = self._box._native.get(self._store, _host.WASI, name)
+            assert isinstance(fn, wasmtime.Func)
+            imports.append(fn)
+        return wasmtime.Instance(self._store, module, imports)
+
+    @staticmethod
+    def _exports(
+        instance: wasmtime.Instance, store: wasmtime.Store, names: Sequence[str]
+    ) -> dict[str, wasmtime.Func]:
+        out: dict[str, wasmtime.Func] = {}
+        for name in names:
+            fn = instance.exports(store)[name]
+            assert isinstance(fn, wasmtime.Func)
+            out[name] = fn
+        return out
+
+    def __call__(self, name: str) -> wasmtime.Func:
+        if not self._funcs:
+            assert self.instance is not None
+            memory = self.instance.exports(self._store)["memory"]
+            assert isinstance(memory, wasmtime.Memory)
+            names = list(_host.DELEGATED)
+            forwarder = self._forwarder(self._box._trampoline, names, memory)
+            self._funcs = self._exports(forwarder, self._store, names)
+        return self._funcs[name]
+
+    def scratch(self, name: str) -> tuple[wasmtime.Func, wasmtime.Memory]:
+        if self._scratch_memory is None:
+            names = list(_host.SCRATCH)
+            forwarder = self._forwarder(self._box._scratch, names, None)
+            self._scratch = self._exports(forwarder, self._store, names)
+            memory = forwarder.exports(self._store)["memory"]
+            assert isinstance(memory, wasmtime.Memory)
+            self._scratch_memory = memory
+        return self._scratch[name], self._scratch_memory
 
 
 class Sandbox:
@@ -79,10 +178,21 @@ class Sandbox:
             _host.define_shims(shimmed)
             self._pre = shimmed.instantiate_pre(module)
             self._trampoline = wasmtime.Module(self._engine, _host.trampoline_wat())
+            self._scratch = wasmtime.Module(self._engine, _host.scratch_wat())
         except wasmtime.WasmtimeError as exc:
             raise HostError("linking the interpreter", str(exc)) from exc
         self._native = native
         self._ticker = _Ticker(self._engine)
+
+    def _channel_dir(self) -> Path:
+        """An empty read-only folder holding the file the report channel opens."""
+        folder = self.cache_dir / "report-channel"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "channel").touch(exist_ok=True)
+        except OSError as exc:
+            raise HostError("preparing the report channel", str(exc)) from exc
+        return folder
 
     @property
     def loaded(self) -> LoadInfo:
@@ -99,15 +209,22 @@ class Sandbox:
         stdin: bytes = b"",
         env: Mapping[str, str] | None = None,
         limits: Limits = _DEFAULT_LIMITS,
+        readonly_dirs: Mapping[str, Path | str] | None = None,
+        report_channel: _host.ReportChannel | None = None,
     ) -> RunResult:
         """Run ``code`` (as ``python -c``) or ``argv`` (as ``python *argv``) in the sandbox.
 
         ``folder`` is the only host directory the guest sees, at ``/work`` and as
-        its current directory, read-only unless ``writable``. The environment is
-        empty unless ``env`` is given. The result's ``status`` says how it ended.
+        its current directory, read-only unless ``writable``. ``readonly_dirs``
+        maps further guest paths (absolute, e.g. ``/runners``) to host folders
+        the guest may only read. The environment is empty unless ``env`` is
+        given. ``report_channel``, when given, appears at ``REPORT_PATH``: the
+        first open of it gives the test runner its private way back (see
+        ``ReportChannel``). The result's ``status`` says how it ended.
         """
         args = _guest_argv(code, argv)
         host_dir = _check_folder(folder)
+        mounts = _check_mounts(readonly_dirs)
         environment = _check_env(env)
         if not isinstance(stdin, bytes | bytearray):
             raise SandboxInputError("stdin", f"must be bytes, got {type(stdin).__name__}")
@@ -123,34 +240,20 @@ class Sandbox:
             if host_dir is not None:
                 wasi.preopen_dir(str(host_dir), GUEST_DIR, writable)
                 wasi.preopen_dir(str(host_dir), ".", writable)
+            for guest_path, mount in mounts.items():
+                wasi.preopen_dir(str(mount), guest_path, False)
+            if report_channel is not None:
+                # Preopens are numbered from 3 in the order given; this one comes last.
+                report_channel.dir_fd = 3 + (2 if host_dir is not None else 0) + len(mounts)
+                wasi.preopen_dir(str(self._channel_dir()), REPORT_DIR, False)
             store.set_wasi(wasi)
         except wasmtime.WasmtimeError as exc:
             raise HostError("configuring the run", str(exc)) from exc
 
-        natives: dict[str, wasmtime.Func] = {}
-        instance: wasmtime.Instance | None = None
-
-        def native(name: str) -> wasmtime.Func:
-            # Built on first use: most runs never touch a file and skip this.
-            if not natives:
-                assert instance is not None
-                memory = instance.exports(store)["memory"]
-                imports: list[wasmtime.Func | wasmtime.Memory] = []
-                for wasi_name in _host.DELEGATED:
-                    fn = self._native.get(store, _host.WASI, wasi_name)
-                    assert isinstance(fn, wasmtime.Func)
-                    imports.append(fn)
-                assert isinstance(memory, wasmtime.Memory)
-                forwarder = wasmtime.Instance(store, self._trampoline, [memory, *imports])
-                for wasi_name in _host.DELEGATED:
-                    fn = forwarder.exports(store)[wasi_name]
-                    assert isinstance(fn, wasmtime.Func)
-                    natives[wasi_name] = fn
-            return natives[name]
-
+        natives = _Natives(self, store)
         start = time.monotonic()
         state = _host.RunState(
-            natives=native,
+            natives=natives,
             deadline=start + limits.timeout,
             origin_ns=time.monotonic_ns(),
             stdin=bytes(stdin),
@@ -158,15 +261,16 @@ class Sandbox:
             max_files=limits.max_files,
             max_write_bytes=limits.max_write_bytes,
         )
-        # Epoch ticks past the deadline; the +1 absorbs the partial tick we start in.
-        store.set_epoch_deadline(math.ceil(limits.timeout / _TICK) + 1)
+        state.report = report_channel
         exit_code: int | None = None
         trap: wasmtime.Trap | wasmtime.WasmtimeError | None = None
         _host.bind(state)
         try:
             with self._ticker:
+                self._ticker.arm(store, state.deadline)
                 try:
                     instance = self._pre.instantiate(store)
+                    natives.instance = instance
                     start_fn = instance.exports(store)["_start"]
                     assert isinstance(start_fn, wasmtime.Func)
                     start_fn(store)
@@ -205,13 +309,17 @@ class Sandbox:
     ) -> TestReport:
         """Run a pure-Python project's tests in this sandbox and count the verdicts.
 
-        ``framework`` "auto" uses pytest when the folder carries it (importable from
-        the folder) and a unittest runner otherwise, which also calls plain
-        ``test_*`` functions and ``Test*`` classes that need no fixtures. Tests the
-        sandbox cannot run (threads, C extensions, missing modules, fixtures) are
-        reported as ``COULD_NOT_RUN``, apart from failures and errors. The folder
-        is writable by default (the caller is expected to pass a copy), within the
-        file and byte budgets of ``limits``.
+        ``framework`` "auto" uses pytest when the tests need it (the folder carries
+        pytest, or has a ``conftest.py``, pytest configuration or a test importing
+        pytest; the sandbox's pinned pytest is mounted read-only unless the project
+        vendors its own), else a unittest runner that also calls plain ``test_*``
+        functions and ``Test*`` classes needing no fixtures. Tests the sandbox cannot
+        run (threads, C extensions, missing modules, fixtures) are ``COULD_NOT_RUN``,
+        apart from failures and errors. The report's ``runner`` says which ran; it is
+        ``complete`` only when the runner's one report arrived intact on its private
+        channel and names every test the host found in the files, else ``problem``
+        says why (ADR 0009). The folder is writable by default (the caller is
+        expected to pass a copy), within the file and byte budgets of ``limits``.
         """
         from ._tests import run_tests_in
 
@@ -288,6 +396,25 @@ def _check_folder(folder: Path | str | None) -> Path | None:
     if not os.access(path, os.R_OK | os.X_OK):
         raise SandboxInputError("folder", f"not readable: {path}")
     return path.resolve()
+
+
+def _check_mounts(readonly_dirs: Mapping[str, Path | str] | None) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for guest_path, host in (readonly_dirs or {}).items():
+        if (
+            not isinstance(guest_path, str)
+            or not guest_path.startswith("/")
+            or guest_path.rstrip("/") in ("", GUEST_DIR, REPORT_DIR)
+            or ".." in guest_path.split("/")
+            or "\0" in guest_path
+        ):
+            raise SandboxInputError(
+                "readonly_dirs", f"guest path must be absolute and not {GUEST_DIR}: {guest_path!r}"
+            )
+        checked = _check_folder(host)
+        assert checked is not None
+        out[guest_path.rstrip("/")] = checked
+    return out
 
 
 def _check_env(env: Mapping[str, str] | None) -> dict[str, str]:

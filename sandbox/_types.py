@@ -32,8 +32,9 @@ class Limits:
     """What one run may consume. ``None`` lifts a limit (the deadline is never lifted).
 
     ``max_files`` counts entries the guest *creates* in its folder (files,
-    directories, links); ``max_write_bytes`` is a budget on bytes written to
-    files there (overwrites count too), so it bounds how much the folder can grow.
+    directories, hard links); ``max_write_bytes`` is a budget on the growth of
+    files' apparent size there (a seek far out and one byte is charged the
+    gap; overwrites in place are free), so it bounds how much the folder can grow.
     """
 
     timeout: float = 30.0  # wall-clock seconds, including time blocked in sleep/select
@@ -73,7 +74,7 @@ class RunResult:
     wall_time: float  # seconds, instantiation to exit
     detail: str = ""  # a human sentence on why the run stopped when status is not OK/EXIT
     files_created: int = 0
-    bytes_written: int = 0
+    bytes_written: int = 0  # growth of files' apparent size charged to max_write_bytes
 
     @property
     def ok(self) -> bool:
@@ -121,7 +122,9 @@ class TestReport:
     framework: str  # "unittest" or "pytest"
     items: tuple[TestItem, ...]
     run: RunResult  # the sandbox run that produced the report
-    complete: bool  # False when the run stopped before the runner could report
+    complete: bool  # False when there is no report the host can trust (see ``problem``)
+    runner: str = ""  # which runner ran: "pytest 9.0.3 (pinned in the sandbox)", ...
+    problem: str = ""  # why the report is incomplete: the run stopped, or the report was refused
     passed: int = field(init=False)
     failed: int = field(init=False)
     errors: int = field(init=False)

@@ -124,3 +124,25 @@ def test_bad_limits_name_the_setting(kwargs: dict[str, float], setting: str) -> 
     with pytest.raises(SandboxInputError) as caught:
         Limits(**kwargs)  # type: ignore[arg-type]
     assert caught.value.setting == setting
+
+
+def test_readonly_dirs_are_seen_and_cannot_be_written(box: Sandbox, tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "lib.py").write_text("VALUE = 7\n")
+    code = (
+        "import sys\nsys.path.append('/extra')\nimport lib\nprint(lib.VALUE)\n"
+        "try:\n    open('/extra/new.txt', 'w')\nexcept OSError as e:\n    print('refused')"
+    )
+    result = box.run(code, readonly_dirs={"/extra": extra})
+    assert result.stdout == b"7\nrefused\n", result.stderr
+    assert sorted(p.name for p in extra.iterdir()) == ["lib.py"]
+
+
+@pytest.mark.parametrize("guest_path", ["extra", "/work", "/", "/a/../b", "/.sandbox-report"])
+def test_readonly_dirs_need_an_absolute_guest_path_of_their_own(
+    box: Sandbox, tmp_path: Path, guest_path: str
+) -> None:
+    with pytest.raises(SandboxInputError) as caught:
+        box.run("pass", readonly_dirs={guest_path: tmp_path})
+    assert caught.value.setting == "readonly_dirs"

@@ -164,3 +164,106 @@ def test_pytest_is_used_when_the_folder_carries_it(box: Sandbox, tmp_path: Path)
     assert report.complete and report.framework == "pytest", report.run.stderr[-2000:]
     assert report.names(TestOutcome.PASSED) == ("test_x.py::test_a",)
     assert report.names(TestOutcome.FAILED) == ("test_x.py::test_b",)
+    assert "the project's own" in report.runner
+
+
+def test_pytest_projects_run_on_the_pinned_runner_without_vendoring(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    root = _write(
+        tmp_path / "p",
+        {
+            "shop.py": "def total(xs):\n    return sum(xs)\n",
+            "tests/conftest.py": """
+                import pytest
+
+                @pytest.fixture
+                def prices():
+                    return [1, 2, 3]
+            """,
+            "tests/test_shop.py": """
+                import pytest
+                from shop import total
+
+                def test_total(prices):
+                    assert total(prices) == 6
+
+                def test_tmp_path(tmp_path):
+                    (tmp_path / "x").write_text("hi")
+                    assert (tmp_path / "x").read_text() == "hi"
+
+                @pytest.mark.parametrize("n", [1, 2])
+                def test_small(n):
+                    assert n < 2
+
+                class TestCart:
+                    def test_empty(self):
+                        assert total([]) == 0
+
+                def test_needs_a_c_module():
+                    import numpy_does_not_exist_here
+            """,
+        },
+    )
+    report = box.run_tests(root)
+    assert report.complete, (report.problem, report.run.stderr[-2000:])
+    assert report.framework == "pytest"
+    assert report.runner == "pytest 9.0.3 (pinned in the sandbox)"
+    assert set(report.names(TestOutcome.PASSED)) == {
+        "tests/test_shop.py::test_total",
+        "tests/test_shop.py::test_tmp_path",
+        "tests/test_shop.py::test_small[1]",
+        "tests/test_shop.py::TestCart::test_empty",
+    }
+    assert report.names(TestOutcome.FAILED) == ("tests/test_shop.py::test_small[2]",)
+    assert report.names(TestOutcome.COULD_NOT_RUN) == ("tests/test_shop.py::test_needs_a_c_module",)
+    # The runners are mounted read-only: nothing of them lands in the project.
+    assert not (root / "_pytest").exists() and not list(root.rglob("*.pyc"))
+
+
+@pytest.mark.parametrize(
+    ("files", "framework"),
+    [
+        ({"test_a.py": "def test_a():\n    pass\n"}, "unittest"),
+        ({"test_a.py": "import pytest\n\ndef test_a():\n    pass\n"}, "pytest"),
+        ({"conftest.py": "", "test_a.py": "def test_a():\n    pass\n"}, "pytest"),
+        (
+            {"pyproject.toml": "[tool.pytest.ini_options]\n", "test_a.py": "def test_a(): pass\n"},
+            "pytest",
+        ),
+        ({"setup.cfg": "[tool:pytest]\n", "test_a.py": "def test_a(): pass\n"}, "pytest"),
+    ],
+)
+def test_auto_picks_pytest_when_the_tests_need_it(
+    box: Sandbox, tmp_path: Path, files: dict[str, str], framework: str
+) -> None:
+    report = box.run_tests(_write(tmp_path / "p", files))
+    assert report.complete, report.problem
+    assert report.framework == framework and report.names(TestOutcome.PASSED)
+    assert ("pytest" in report.runner) is (framework == "pytest")
+
+
+def test_a_report_that_misses_a_test_found_in_the_files_is_incomplete(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    # The host's scan of the files finds a test the guest never reports (the class is
+    # deleted after its definition): a shorter list than expected is not trusted.
+    root = _write(
+        tmp_path / "p",
+        {"test_a.py": "class TestHidden:\n    def test_x(self):\n        pass\n\ndel TestHidden\n"},
+    )
+    report = box.run_tests(root, framework="unittest")
+    assert not report.complete
+    assert "lacks 1 tests" in report.problem and "test_a.py::TestHidden::test_x" in report.problem
+
+
+def test_host_and_guest_agree_on_the_protocol_constants() -> None:
+    import tomllib
+
+    from sandbox import _guest_runner, _runner
+    from sandbox._runners import PINNED
+
+    assert _guest_runner.REPORT_PATH == _runner.REPORT_PATH
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    pins = dict(dep.split("==") for dep in pyproject["project"]["dependencies"] if "==" in dep)
+    assert {name: pins.get(name) for name in PINNED} == PINNED
