@@ -1,0 +1,255 @@
+"""The edge of ``swarm.v1.Swarm``: every cross-cutting concern of a call, in one place.
+
+For each method of the service descriptor (so a new method is wired without
+a line here) the edge:
+
+1. parses the request bytes itself: undecodable bytes are INVALID_ARGUMENT,
+   not grpcio's INTERNAL;
+2. authenticates the bearer token on the thread pool;
+3. caps the open streams of each tenant (RESOURCE_EXHAUSTED past the cap);
+4. runs the handler: a unary one on the bounded thread pool, a stream on the
+   event loop;
+5. maps any error to one status (``status_of``), clips the message
+   (``clip_message``) and writes one log line and the metrics.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import message as pb_message
+from google.protobuf.descriptor import MethodDescriptor
+
+import ledger
+import replay
+from proto.swarm.v1 import service_pb2 as api
+from swarm.daemon._errors import PermissionDenied, TokenError, Unauthenticated, UnknownToken
+from swarm.daemon._logging import clip_message, get_logger
+from swarm.daemon._metrics import Metrics
+from swarm.daemon._missions import mission_error_status
+from swarm.daemon._service import SwarmService, _Abort, _Call
+
+SERVICE = api.DESCRIPTOR.services_by_name["Swarm"]
+
+_LEDGER_STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
+    (ledger.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (ledger.LimitExceeded, grpc.StatusCode.INVALID_ARGUMENT),
+    (ledger.NotFound, grpc.StatusCode.NOT_FOUND),
+    (ledger.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (ledger.LockError, grpc.StatusCode.FAILED_PRECONDITION),
+    (ledger.HashChainBroken, grpc.StatusCode.ABORTED),
+    (ledger.Conflict, grpc.StatusCode.ABORTED),
+    (ledger.StorageError, grpc.StatusCode.UNAVAILABLE),
+)
+
+
+def status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
+    """The gRPC status and (unclipped) message for one of our errors; INTERNAL for the rest."""
+    if isinstance(exc, _Abort):
+        return exc.code, exc.message
+    if isinstance(exc, Unauthenticated):
+        return grpc.StatusCode.UNAUTHENTICATED, str(exc)
+    if isinstance(exc, PermissionDenied):
+        return grpc.StatusCode.PERMISSION_DENIED, str(exc)
+    if isinstance(exc, UnknownToken):
+        return grpc.StatusCode.NOT_FOUND, str(exc)
+    if isinstance(exc, TokenError):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    if isinstance(exc, replay.UnknownPoint):
+        return grpc.StatusCode.NOT_FOUND, str(exc)
+    if isinstance(exc, replay.BadPoint):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    if isinstance(exc, replay.ChainBroken):
+        return grpc.StatusCode.DATA_LOSS, str(exc)
+    if isinstance(exc, replay.ReplayError):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
+    mission = mission_error_status(exc)
+    if mission is not None:
+        return getattr(grpc.StatusCode, mission[0]), mission[1]
+    for kind, code in _LEDGER_STATUS:
+        if isinstance(exc, kind):
+            return code, f"{type(exc).__name__}: {exc}"
+    return grpc.StatusCode.INTERNAL, f"internal error ({type(exc).__name__})"
+
+
+class StreamSlots:
+    """How many streams each tenant has open, and the cap."""
+
+    def __init__(self, per_tenant: int) -> None:
+        self.per_tenant = per_tenant
+        self._lock = threading.Lock()
+        self._open: dict[str, int] = {}
+
+    def take(self, tenant: str) -> None:
+        """Count one more stream of ``tenant``, or refuse it with RESOURCE_EXHAUSTED."""
+        with self._lock:
+            n = self._open.get(tenant, 0)
+            if n >= self.per_tenant:
+                raise _Abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"tenant {tenant!r} has {n} open streams, the most a tenant may hold "
+                    "(swarm serve --max-streams-per-tenant); close one and retry",
+                )
+            self._open[tenant] = n + 1
+
+    def give(self, tenant: str) -> None:
+        with self._lock:
+            n = self._open.get(tenant, 0) - 1
+            if n > 0:
+                self._open[tenant] = n
+            else:
+                self._open.pop(tenant, None)
+
+
+def _metadata(context: grpc.aio.ServicerContext[Any, Any]) -> tuple[str, str]:
+    """The trace id (``x-trace-id`` or a fresh one) and the bearer token ('' if none)."""
+    trace, bearer = "", ""
+    for key, value in context.invocation_metadata() or ():
+        if not isinstance(value, str):
+            continue
+        if key == "x-trace-id" and 0 < len(value) <= 64 and value.isprintable():
+            trace = value
+        elif key == "authorization" and not bearer:
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() != "bearer":
+                raise Unauthenticated("authorization metadata must read 'Bearer <token>'")
+            bearer = token.strip()
+    return trace or uuid.uuid4().hex, bearer
+
+
+def _impl_name(method: str) -> str:
+    return "_" + "".join("_" + c.lower() if c.isupper() else c for c in method).lstrip("_")
+
+
+class Edge:
+    """Wraps a ``SwarmService``'s handlers into the grpc.aio handlers of ``swarm.v1.Swarm``."""
+
+    def __init__(self, service: SwarmService, metrics: Metrics, streams_per_tenant: int) -> None:
+        self._service = service
+        self._metrics = metrics
+        self.slots = StreamSlots(streams_per_tenant)
+        self._log = get_logger()
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        """One generic handler with every method of the service descriptor."""
+        handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+        for method in SERVICE.methods:
+            handlers[method.name] = self._method(method)
+        return grpc.method_handlers_generic_handler(SERVICE.full_name, handlers)
+
+    def _method(self, method: MethodDescriptor) -> grpc.RpcMethodHandler[Any, Any]:
+        request_type: Any = getattr(api, method.input_type.name)
+        response_type: Any = getattr(api, method.output_type.name)
+        impl = getattr(self._service, _impl_name(method.name))
+        name = method.name
+        if method.server_streaming:
+
+            # An async generator function itself: grpc.aio tells stream kinds apart by that.
+            async def stream(raw: bytes, context: Any) -> AsyncIterator[Any]:
+                async for item in self._stream(name, impl, request_type, raw, context):
+                    yield item
+
+            return grpc.unary_stream_rpc_method_handler(
+                stream, response_serializer=response_type.SerializeToString
+            )
+
+        async def unary(raw: bytes, context: Any) -> Any:
+            return await self._unary(name, impl, request_type, raw, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary, response_serializer=response_type.SerializeToString
+        )
+
+    def _begin(self, request_type: Any, raw: bytes, context: Any) -> tuple[_Call, Any]:
+        trace, bearer = _metadata(context)
+        call = _Call(trace, bearer)
+        try:
+            request = request_type.FromString(raw)
+        except (pb_message.DecodeError, RuntimeError, ValueError) as exc:
+            raise _Abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"the request is not a valid {request_type.DESCRIPTOR.full_name} ({exc})",
+            ) from None
+        return call, request
+
+    def _authenticated(self, call: _Call, impl: Callable[[_Call, Any], Any], request: Any) -> Any:
+        self._service.authenticate(call)
+        return impl(call, request)
+
+    async def _unary(
+        self, name: str, impl: Callable[[_Call, Any], Any], request_type: Any, raw: bytes, ctx: Any
+    ) -> Any:
+        started = time.perf_counter()
+        call: _Call | None = None
+        try:
+            call, request = self._begin(request_type, raw, ctx)
+            response = await self._service.blocking(self._authenticated, call, impl, request)
+        except Exception as exc:
+            await self._refuse(name, call, exc, started, ctx)
+        self._finish(name, call, grpc.StatusCode.OK, started)
+        return response
+
+    async def _stream(
+        self,
+        name: str,
+        impl: Callable[..., AsyncIterator[Any]],
+        request_type: Any,
+        raw: bytes,
+        ctx: Any,
+    ) -> AsyncIterator[Any]:
+        started = time.perf_counter()
+        call: _Call | None = None
+        tenant: str | None = None
+        try:
+            call, request = self._begin(request_type, raw, ctx)
+            await self._service.blocking(self._service.authenticate, call)
+            assert call.principal is not None
+            self.slots.take(call.principal.tenant)
+            tenant = call.principal.tenant
+            async for item in impl(call, request):
+                yield item
+        except Exception as exc:
+            if tenant is not None:
+                self.slots.give(tenant)
+                tenant = None
+            await self._refuse(name, call, exc, started, ctx)
+        except BaseException:  # cancelled: the client left or its deadline passed
+            self._finish(name, call, grpc.StatusCode.CANCELLED, started)
+            raise
+        finally:
+            if tenant is not None:
+                self.slots.give(tenant)
+        self._finish(name, call, grpc.StatusCode.OK, started)
+
+    async def _refuse(
+        self, name: str, call: _Call | None, exc: Exception, started: float, ctx: Any
+    ) -> NoReturn:
+        """End the call with ``exc``'s status; never returns."""
+        if isinstance(exc, grpc.aio.AbortError):
+            raise exc
+        code, msg = status_of(exc)
+        msg = clip_message(msg)
+        if code is grpc.StatusCode.INTERNAL:
+            self._log.exception("rpc failed", method=name, error_type=type(exc).__name__)
+        self._finish(name, call, code, started, msg)
+        await ctx.abort(code, msg)
+        raise AssertionError("context.abort returned")  # it raises AbortError
+
+    def _finish(
+        self, method: str, call: _Call | None, code: grpc.StatusCode, started: float, msg: str = ""
+    ) -> None:
+        elapsed = time.perf_counter() - started
+        self._metrics.requests.labels(method, code.name).inc()
+        self._metrics.latency.labels(method).observe(elapsed)
+        facts = call.facts if call else {}
+        ms = round(elapsed * 1000, 2)
+        if code is grpc.StatusCode.OK:
+            self._log.info("rpc", method=method, code=code.name, ms=ms, **facts)
+        else:
+            self._metrics.errors.labels(method).inc()
+            self._log.warning("rpc", method=method, code=code.name, ms=ms, error=msg, **facts)
