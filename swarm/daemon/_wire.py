@@ -15,6 +15,7 @@ a line here) the edge:
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 import uuid
@@ -74,6 +75,12 @@ def status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     for kind, code in _LEDGER_STATUS:
         if isinstance(exc, kind):
             return code, f"{type(exc).__name__}: {exc}"
+    # A name the file system cannot hold, reached before a handler's own check: the
+    # request is wrong, not the daemon (the path itself is left out: it is the long part).
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return grpc.StatusCode.INVALID_ARGUMENT, "a name in the request is too long for a file"
+    if isinstance(exc, ValueError) and "null byte" in str(exc):
+        return grpc.StatusCode.INVALID_ARGUMENT, "a name in the request holds a NUL character"
     return grpc.StatusCode.INTERNAL, f"internal error ({type(exc).__name__})"
 
 
@@ -148,7 +155,6 @@ class Edge:
         impl = getattr(self._service, _impl_name(method.name))
         name = method.name
         if method.server_streaming:
-
             # An async generator function itself: grpc.aio tells stream kinds apart by that.
             async def stream(raw: bytes, context: Any) -> AsyncIterator[Any]:
                 async for item in self._stream(name, impl, request_type, raw, context):
