@@ -46,6 +46,7 @@ STREAM_PAGE = 256
 TOKEN_RECHECK_S = 3.0  # longest an idle stream goes without re-checking its token
 TOKEN_MEMO_S = 1.0  # streams of one token share a check this fresh
 HUMAN_PREFIX = "human:"
+MAX_TIME_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z, datetime's last instant
 
 T = TypeVar("T")
 
@@ -400,6 +401,11 @@ class SwarmService:
         if which is None or which == "head":
             return None
         if which == "time_us":
+            if not 0 <= at.time_us <= MAX_TIME_US:
+                raise _Abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"time_us {at.time_us} is not a time between 1970 and 9999 (µs since the epoch)",
+                )
             vs = self._led.versionstamp_at(t, p, at.time_us)
             if vs is None:
                 when = replay.format_time(at.time_us)
