@@ -404,7 +404,7 @@ class SwarmService:
             if not 0 <= at.time_us <= MAX_TIME_US:
                 raise _Abort(
                     grpc.StatusCode.INVALID_ARGUMENT,
-                    f"time_us {at.time_us} is not a time between 1970 and 9999 (µs since the epoch)",
+                    f"time_us {at.time_us} is not a time from 1970 to 9999 (µs since the epoch)",
                 )
             vs = self._led.versionstamp_at(t, p, at.time_us)
             if vs is None:
