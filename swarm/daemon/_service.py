@@ -21,7 +21,7 @@ import functools
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
@@ -230,14 +230,14 @@ class SwarmService:
 
     async def _follow_mission(
         self, call: _Call, req: api.FollowMissionRequest
-    ) -> AsyncIterator[api.EventRecord]:
+    ) -> AsyncGenerator[api.EventRecord, None]:
         t, p = self._project(call, req.project, Role.OPS)
         call.facts["mission_id"] = req.mission_id
         await self.blocking(self._runner().describe, t, p, req.mission_id)  # NOT_FOUND if unknown
-        async for rec in self._tail(
-            call, t, p, req.after, True, req.mission_id, 0, until_finished=True
-        ):
-            yield rec
+        tail = self._tail(call, t, p, req.after, True, req.mission_id, 0, until_finished=True)
+        async with contextlib.aclosing(tail):  # closed with us, not whenever it is collected
+            async for rec in tail:
+                yield rec
 
     # events ---------------------------------------------------------------------------
     def _cursor(self, t: str, p: str, text: str, name: str = "cursor") -> Versionstamp | None:
@@ -257,12 +257,14 @@ class SwarmService:
 
     async def _stream_events(
         self, call: _Call, req: api.StreamEventsRequest
-    ) -> AsyncIterator[api.EventRecord]:
+    ) -> AsyncGenerator[api.EventRecord, None]:
         t, p = self._project(call, req.project, Role.OPS)
         if req.mission_id:
             call.facts["mission_id"] = req.mission_id
-        async for rec in self._tail(call, t, p, req.after, req.follow, req.mission_id, req.limit):
-            yield rec
+        tail = self._tail(call, t, p, req.after, req.follow, req.mission_id, req.limit)
+        async with contextlib.aclosing(tail):  # closed with us, not whenever it is collected
+            async for rec in tail:
+                yield rec
 
     async def _tail(
         self,
@@ -275,7 +277,7 @@ class SwarmService:
         limit: int,
         *,
         until_finished: bool = False,
-    ) -> AsyncIterator[api.EventRecord]:
+    ) -> AsyncGenerator[api.EventRecord, None]:
         """The log after a cursor, then live: subscribed before each read, so nothing is missed.
 
         A client that leaves or a deadline cancels the task at its ``await``; the

@@ -15,11 +15,12 @@ a line here) the edge:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, NoReturn
 
 import grpc
@@ -156,9 +157,11 @@ class Edge:
         name = method.name
         if method.server_streaming:
             # An async generator function itself: grpc.aio tells stream kinds apart by that.
-            async def stream(raw: bytes, context: Any) -> AsyncIterator[Any]:
-                async for item in self._stream(name, impl, request_type, raw, context):
-                    yield item
+            async def stream(raw: bytes, context: Any) -> AsyncGenerator[Any, None]:
+                inner = self._stream(name, impl, request_type, raw, context)
+                async with contextlib.aclosing(inner):
+                    async for item in inner:
+                        yield item
 
             return grpc.unary_stream_rpc_method_handler(
                 stream, response_serializer=response_type.SerializeToString
@@ -203,11 +206,11 @@ class Edge:
     async def _stream(
         self,
         name: str,
-        impl: Callable[..., AsyncIterator[Any]],
+        impl: Callable[..., AsyncGenerator[Any, None]],
         request_type: Any,
         raw: bytes,
         ctx: Any,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         started = time.perf_counter()
         call: _Call | None = None
         tenant: str | None = None
@@ -217,8 +220,9 @@ class Edge:
             assert call.principal is not None
             self.slots.take(call.principal.tenant)
             tenant = call.principal.tenant
-            async for item in impl(call, request):
-                yield item
+            async with contextlib.aclosing(impl(call, request)) as items:
+                async for item in items:
+                    yield item
         except Exception as exc:
             if tenant is not None:
                 self.slots.give(tenant)
