@@ -15,8 +15,10 @@ a line here) the edge:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
+import gc
 import threading
 import time
 import uuid
@@ -37,6 +39,8 @@ from swarm.daemon._missions import mission_error_status
 from swarm.daemon._service import SwarmService, _Abort, _Call
 
 SERVICE = api.DESCRIPTOR.services_by_name["Swarm"]
+LARGE_REQUEST_BYTES = 1 << 20
+COLLECT_INTERVAL_S = 0.25
 
 _LEDGER_STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (ledger.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
@@ -141,6 +145,7 @@ class Edge:
         self._service = service
         self._metrics = metrics
         self.slots = StreamSlots(streams_per_tenant)
+        self._collected = 0.0
         self._log = get_logger()
 
     def handler(self) -> grpc.GenericRpcHandler:
@@ -199,7 +204,8 @@ class Edge:
             call, request = self._begin(request_type, raw, ctx)
             response = await self._service.blocking(self._authenticated, call, impl, request)
         except Exception as exc:
-            await self._refuse(name, call, exc, started, ctx)
+            request = None  # a large request must not live on in the error's frames
+            await self._refuse(name, call, exc, started, ctx, len(raw))
         self._finish(name, call, grpc.StatusCode.OK, started)
         return response
 
@@ -227,7 +233,7 @@ class Edge:
             if tenant is not None:
                 self.slots.give(tenant)
                 tenant = None
-            await self._refuse(name, call, exc, started, ctx)
+            await self._refuse(name, call, exc, started, ctx, len(raw))
         except BaseException:  # cancelled: the client left or its deadline passed
             self._finish(name, call, grpc.StatusCode.CANCELLED, started)
             raise
@@ -237,9 +243,21 @@ class Edge:
         self._finish(name, call, grpc.StatusCode.OK, started)
 
     async def _refuse(
-        self, name: str, call: _Call | None, exc: Exception, started: float, ctx: Any
+        self,
+        name: str,
+        call: _Call | None,
+        exc: Exception,
+        started: float,
+        ctx: Any,
+        request_bytes: int = 0,
     ) -> NoReturn:
-        """End the call with ``exc``'s status; never returns."""
+        """End the call with ``exc``'s status; never returns.
+
+        A refused request of a megabyte or more is collected soon after: an error's
+        traceback holds its frames (and the request) in reference cycles, which the
+        collector would otherwise reach only after many more allocations; left
+        alone, 20 refused 4 MB calls kept ~300 MB.
+        """
         if isinstance(exc, grpc.aio.AbortError):
             raise exc
         code, msg = status_of(exc)
@@ -247,8 +265,18 @@ class Edge:
         if code is grpc.StatusCode.INTERNAL:
             self._log.exception("rpc failed", method=name, error_type=type(exc).__name__)
         self._finish(name, call, code, started, msg)
+        if request_bytes >= LARGE_REQUEST_BYTES:
+            self._collect_soon()
         await ctx.abort(code, msg)
         raise AssertionError("context.abort returned")  # it raises AbortError
+
+    def _collect_soon(self) -> None:
+        """A garbage collection once this call has unwound, at most one per interval."""
+        now = time.monotonic()
+        if now - self._collected < COLLECT_INTERVAL_S:
+            return
+        self._collected = now
+        asyncio.get_running_loop().call_soon(gc.collect)
 
     def _finish(
         self, method: str, call: _Call | None, code: grpc.StatusCode, started: float, msg: str = ""

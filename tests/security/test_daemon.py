@@ -206,6 +206,13 @@ def _log_size_when_settled(daemon: DaemonProc, trace: str, lines: int) -> int:
     raise AssertionError(f"the daemon never logged {lines} lines of trace {trace}")
 
 
+def _rss_mb(daemon: DaemonProc) -> float:
+    for line in Path(f"/proc/{daemon.proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
 def test_oversized_fields_are_clipped_in_errors_and_logs(site: Site, outside: Outside) -> None:
     stub = site.stub()
     big = "x" * (4 * 1024 * 1024)
@@ -224,6 +231,7 @@ def test_oversized_fields_are_clipped_in_errors_and_logs(site: Site, outside: Ou
     trace = uuid.uuid4().hex
     md = [*site.md("a-admin"), ("x-trace-id", trace)]
     before = _log_size_when_settled(site.daemon, "daemon started", 1)
+    rss_before = _rss_mb(site.daemon)
     for _ in range(2):  # 20 calls, 4 MB each
         for method, request in calls:
             code, details = code_and_details(method, request, metadata=md, timeout=30)
@@ -236,6 +244,9 @@ def test_oversized_fields_are_clipped_in_errors_and_logs(site: Site, outside: Ou
             assert "bytes)" in details or len(details) < 300
     after = _log_size_when_settled(site.daemon, trace, 20)
     assert after - before < 20 * 4096, f"the log grew by {after - before} bytes for 20 calls"
+    grown = _rss_mb(site.daemon) - rss_before
+    print(f"daemon RSS grew {grown:.1f} MB over 20 calls of 4 MB")
+    assert grown < 200, f"daemon RSS grew {grown:.0f} MB over 20 calls of 4 MB"
     for line in site.daemon.log.read_text().splitlines():
         if trace in line:
             assert len(line) < 4096 and json.loads(line)["trace_id"] == trace
