@@ -54,6 +54,14 @@ def register(sub: Any) -> None:
         help="open event streams one tenant may hold; more get RESOURCE_EXHAUSTED (default 256)",
     )
     parser.add_argument(
+        "--max-anonymous-streams-per-address",
+        type=int,
+        default=1024,
+        metavar="N",
+        help="streams one client address may hold on the services that need no token "
+        "(reflection, health watches); more get RESOURCE_EXHAUSTED (default 1024)",
+    )
+    parser.add_argument(
         "--grace", type=float, default=10.0, help="seconds in-flight calls get at shutdown"
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
@@ -67,6 +75,11 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     if args.workers < 1:
         return fail(f"--workers must be at least 1, got {args.workers}")
+    if args.max_anonymous_streams_per_address < 1:
+        return fail(
+            "--max-anonymous-streams-per-address must be at least 1, "
+            f"got {args.max_anonymous_streams_per_address}"
+        )
     if args.max_streams_per_tenant < 1:
         return fail(
             f"--max-streams-per-tenant must be at least 1, got {args.max_streams_per_tenant}"
@@ -81,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         tls_key=args.tls_key,
         max_workers=args.workers,
         max_streams_per_tenant=args.max_streams_per_tenant,
+        max_anonymous_streams_per_address=args.max_anonymous_streams_per_address,
         grace_s=args.grace,
     )
     url = ledger_url(args)

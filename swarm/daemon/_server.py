@@ -33,7 +33,7 @@ from swarm.daemon._metrics import Metrics
 from swarm.daemon._missions import MissionRunner
 from swarm.daemon._service import SwarmService
 from swarm.daemon._tokens import TokenStore
-from swarm.daemon._wire import Edge
+from swarm.daemon._wire import AnonymousStreamCap, Edge
 
 SERVICE_NAME = "swarm.v1.Swarm"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -53,6 +53,7 @@ class DaemonConfig:
     max_concurrent_rpcs: int = 8192  # open calls of all kinds, idle streams included
     max_streams_per_connection: int = 1024  # HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS
     max_streams_per_tenant: int = 256
+    max_anonymous_streams_per_address: int = 1024  # reflection and health watches
     grace_s: float = 10.0
 
 
@@ -105,6 +106,7 @@ class Daemon:
     def _build(self) -> grpc.aio.Server:
         cfg = self.config
         server = grpc.aio.server(
+            interceptors=(AnonymousStreamCap(cfg.max_anonymous_streams_per_address),),
             maximum_concurrent_rpcs=cfg.max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

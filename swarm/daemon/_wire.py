@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import errno
 import gc
+import inspect
 import threading
 import time
 import uuid
@@ -291,3 +292,91 @@ class Edge:
         else:
             self._metrics.errors.labels(method).inc()
             self._log.warning("rpc", method=method, code=code.name, ms=ms, error=msg, **facts)
+
+
+ANONYMOUS_STREAMS = ("/grpc.reflection.", "/grpc.health.v1.Health/Watch")
+
+
+def _address(peer: str) -> str:
+    """The client's address without its port: ``ipv4:1.2.3.4:5`` → ``ipv4:1.2.3.4``."""
+    host, sep, port = peer.rpartition(":")
+    return host if sep and port.isdigit() else peer
+
+
+class AnonymousStreamCap(grpc.aio.ServerInterceptor):
+    """Caps the streams one client address holds open on the services that need no token.
+
+    Reflection and health watches answer without a token, so only this keeps
+    one host from filling ``maximum_concurrent_rpcs`` with idle streams (and
+    health checks then refused); past the cap a stream gets RESOURCE_EXHAUSTED.
+    """
+
+    def __init__(self, per_address: int) -> None:
+        self.per_address = per_address
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._log = get_logger()
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Any],
+        details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(details)
+        method = details.method or ""
+        if handler is None or not method.startswith(ANONYMOUS_STREAMS):
+            return handler
+        if handler.stream_stream is not None:
+            return grpc.stream_stream_rpc_method_handler(
+                self._wrap(handler.stream_stream),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap(handler.unary_stream),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        return handler
+
+    def _wrap(self, inner: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        """``inner`` holding one of its address's slots; of the same kind (grpc.aio looks)."""
+        if inspect.isasyncgenfunction(inner):
+
+            async def stream(request: Any, context: Any) -> AsyncGenerator[Any, None]:
+                async with self._slot(context):
+                    async for item in inner(request, context):
+                        yield item
+
+            return stream
+
+        async def writes(request: Any, context: Any) -> Any:  # writes through the context
+            async with self._slot(context):
+                return await inner(request, context)
+
+        return writes
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, context: Any) -> AsyncGenerator[None, None]:
+        address = _address(context.peer() or "")
+        with self._lock:
+            n = self._open.get(address, 0)
+            if n < self.per_address:
+                self._open[address] = n + 1
+        if n >= self.per_address:
+            self._log.warning("anonymous stream refused", peer=address, open=n)
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{n} streams without a token are open from {address}, the most one address "
+                "may hold; close some and retry",
+            )
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._open.get(address, 1) - 1
+                if left > 0:
+                    self._open[address] = left
+                else:
+                    self._open.pop(address, None)

@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 import ledger
 from proto.swarm.v1 import service_pb2 as api
@@ -186,6 +186,55 @@ def test_a_tenants_streams_past_the_cap_get_resource_exhausted(
         assert reopened is not None
         for call in [*held, reopened]:
             call.cancel()
+    finally:
+        assert daemon.stop() == 0
+    outside.assert_untouched()
+
+
+def test_one_address_cannot_fill_the_server_with_streams_that_need_no_token(
+    tmp_path: Path, outside: Outside
+) -> None:
+    url = f"sqlite://{tmp_path / 'anon.sqlite'}"
+    ops = make_token(url, TENANT_A, "ops")
+    with ledger.open_ledger(url) as led:
+        led.create_project(TENANT_A, PROJECT)
+    daemon = start_daemon(url, tmp_path, "--max-anonymous-streams-per-address", "5")
+    try:
+        channel = grpc.insecure_channel(daemon.target)
+        health = health_pb2_grpc.HealthStub(channel)
+        watches = [health.Watch(health_pb2.HealthCheckRequest(), timeout=60) for _ in range(5)]
+        for w in watches:
+            assert next(w).status == health_pb2.HealthCheckResponse.SERVING  # held open
+        code, details = code_and_details(
+            next, health.Watch(health_pb2.HealthCheckRequest(), timeout=60)
+        )
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED and "without a token" in details
+        refl = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        code, _ = code_and_details(lambda: list(refl.ServerReflectionInfo(iter([request]))))
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        # Health checks, and a tenant's own streams, are not held back by it.
+        assert health.Check(health_pb2.HealthCheckRequest(), timeout=10).status == 1
+        tail = daemon.stub().StreamEvents(
+            api.StreamEventsRequest(project=ref(), follow=True),
+            metadata=[("authorization", f"Bearer {ops}")],
+            timeout=60,
+        )
+        assert next(tail).cursor
+        tail.cancel()
+        watches.pop().cancel()
+        answered = None
+        for _ in range(200):  # the server sees the cancel asynchronously; bounded retries
+            try:
+                answered = list(refl.ServerReflectionInfo(iter([request]), timeout=10))
+                break
+            except grpc.RpcError as exc:
+                assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+        assert answered is not None and answered[0].list_services_response.service
+        for w in watches:
+            w.cancel()
+        channel.close()
     finally:
         assert daemon.stop() == 0
     outside.assert_untouched()
