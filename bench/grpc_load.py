@@ -1,4 +1,11 @@
-"""Load on a real ``swarm serve``: 50 clients streaming events while 5 missions run, for 60 s.
+"""Load on a real ``swarm serve``: idle streams by the thousand, then 50 live streams and 5 missions.
+
+First, with the daemon otherwise quiet, two probe clients time health checks
+and unary calls (ListLocks) for ``--probe-seconds``; then the same probe runs
+while 1,000 idle streams are held open on a few multiplexed connections: 400
+reflection streams and 200 health watches with no token at all (the attack
+that froze the old thread-per-stream server) and 400 authenticated event
+tails. Both sets of p50/p99 are printed side by side.
 
 Starts the daemon as a process on a fresh sqlite ledger with five copies of
 examples/sample_repo as workspaces. Five drivers keep one mission each
@@ -10,7 +17,7 @@ daemon's peak RSS, then the baseline: the same logs read in-process with
 ``Ledger.iter_events`` and over one gRPC stream, in the same run, with the
 ratio.
 
-    python bench/grpc_load.py                 # 60 s, as the issue asks
+    python bench/grpc_load.py                 # 60 s of load, as the issue asks
     python bench/grpc_load.py --seconds 10    # a quick look
     python bench/grpc_load.py --with-tests    # the critic runs the sample's tests in the sandbox
 """
@@ -18,6 +25,7 @@ ratio.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import shutil
 import statistics
@@ -27,11 +35,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+from grpc_reflection.v1alpha import reflection_pb2_grpc  # noqa: E402
 
 import ledger  # noqa: E402
 from proto.swarm.v1 import service_pb2 as api  # noqa: E402
@@ -49,6 +61,96 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def pct(samples: list[float], q: float) -> float:
+    """The q-quantile of ``samples`` in milliseconds (nearest rank)."""
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+
+def probe(
+    target: str, md: list[tuple[str, str]], project: str, seconds: float
+) -> dict[str, list[float]]:
+    """Two clients, each alternating Health/Check and ListLocks for ``seconds``; latencies."""
+    out: dict[str, list[float]] = {"health": [], "unary": [], "errors": []}
+    stop = time.perf_counter() + seconds
+
+    def client() -> None:
+        channel = grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+        health = health_pb2_grpc.HealthStub(channel)
+        stub = api_grpc.SwarmStub(channel)
+        ref = api.ProjectRef(project=project)
+        while time.perf_counter() < stop:
+            try:
+                t0 = time.perf_counter()
+                health.Check(health_pb2.HealthCheckRequest(service="swarm.v1.Swarm"), timeout=30)
+                out["health"].append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                stub.ListLocks(api.ListLocksRequest(project=ref), metadata=md, timeout=30)
+                out["unary"].append(time.perf_counter() - t0)
+            except grpc.RpcError as exc:
+                out["errors"].append(0.0)
+                print(f"  probe: {exc.code().name} {exc.details()}", file=sys.stderr)
+        channel.close()
+
+    threads = [threading.Thread(target=client) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+class IdleStreams:
+    """Hold idle streams open on a private event loop until ``close``."""
+
+    def __init__(self, target: str, md: list[tuple[str, str]], project: str) -> None:
+        self._target, self._md, self._project = target, md, project
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._calls: list[Any] = []
+        self._channels: list[Any] = []
+
+    def open(self, reflection: int, watches: int, tails: int) -> int:
+        """Open the streams; returns once every server stream has answered (so all are held)."""
+        self._thread.start()
+        return asyncio.run_coroutine_threadsafe(
+            self._open(reflection, watches, tails), self._loop
+        ).result()
+
+    async def _open(self, reflection: int, watches: int, tails: int) -> int:
+        opts = [("grpc.use_local_subchannel_pool", 1)]
+        self._channels = [grpc.aio.insecure_channel(self._target, options=opts) for _ in range(4)]
+        ch = self._channels
+        for i in range(reflection):  # no token, no request
+            self._calls.append(
+                reflection_pb2_grpc.ServerReflectionStub(ch[i % 4]).ServerReflectionInfo()
+            )
+        answering = []
+        for i in range(watches):  # no token
+            req = health_pb2.HealthCheckRequest(service="")
+            answering.append(health_pb2_grpc.HealthStub(ch[i % 4]).Watch(req))
+        for i in range(tails):
+            req = api.StreamEventsRequest(
+                project=api.ProjectRef(project=self._project), follow=True
+            )
+            answering.append(api_grpc.SwarmStub(ch[i % 4]).StreamEvents(req, metadata=self._md))
+        self._calls += answering
+        await asyncio.gather(*(c.read() for c in answering))
+        return len(self._calls)
+
+    def close(self) -> None:
+        async def _close() -> None:
+            for c in self._calls:
+                c.cancel()
+            for channel in self._channels:
+                await channel.close()
+
+        asyncio.run_coroutine_threadsafe(_close(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -58,6 +160,8 @@ def main() -> int:
     parser.add_argument("--missions", type=int, default=5)
     parser.add_argument("--unary-clients", type=int, default=4)
     parser.add_argument("--with-tests", action="store_true")
+    parser.add_argument("--idle-streams", type=int, default=1000, help="held in the probe phase")
+    parser.add_argument("--probe-seconds", type=float, default=10.0)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="swarm-grpc-load-"))
@@ -88,8 +192,8 @@ def main() -> int:
             "--json",
             "--log-level",
             "warning",
-            "--workers",
-            "128",
+            "--max-streams-per-tenant",
+            str(args.idle_streams + args.streams + args.missions + 16),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -106,6 +210,13 @@ def main() -> int:
     latencies: list[float] = []
     missions_done = [0] * args.missions
     last_mission: dict[str, str] = {}
+    # Probe: health and unary latency without, then with, the idle streams.
+    quiet = probe(target, md, projects[0], args.probe_seconds)
+    idle = IdleStreams(target, md, projects[0])
+    n_refl, n_watch = args.idle_streams * 2 // 5, args.idle_streams // 5
+    held = idle.open(n_refl, n_watch, args.idle_streams - n_refl - n_watch)
+    crowded = probe(target, md, projects[0], args.probe_seconds)
+    idle.close()
     print(
         f"swarm serve on {target}; {args.streams} streams, {args.missions} missions, {args.seconds:.0f} s",
         file=sys.stderr,
@@ -236,6 +347,20 @@ def main() -> int:
     p50 = statistics.median(lat) * 1000 if lat else float("nan")
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else float("nan")
     print(
+        f"grpc_load: idle streams, {args.probe_seconds:.0f} s probes (2 clients, health + ListLocks)"
+    )
+    print(f"  {'':34}{'health p50':>11}{'p99':>9}{'unary p50':>11}{'p99':>9}  errors")
+    for label, got in (
+        ("no idle streams", quiet),
+        (f"{held} idle streams ({n_refl + n_watch} no token)", crowded),
+    ):
+        print(
+            f"  {label:<34}{pct(got['health'], 0.5):>9.2f}ms{pct(got['health'], 0.99):>7.2f}ms"
+            f"{pct(got['unary'], 0.5):>9.2f}ms{pct(got['unary'], 0.99):>7.2f}ms  {len(got['errors'])}"
+        )
+    ratio = pct(crowded["unary"], 0.99) / pct(quiet["unary"], 0.99)
+    print(f"  ratio unary p99 with / without idle streams: {ratio:.2f}x")
+    print(
         f"grpc_load: {args.streams} streams, {args.missions} mission drivers, {elapsed:.1f} s, tests in sandbox: {args.with_tests}"
     )
     print(
@@ -256,7 +381,7 @@ def main() -> int:
     )
     print(f"  ratio gRPC stream / in-process read: {(remote / remote_s) / (local / local_s):.2f}x")
     shutil.rmtree(work, ignore_errors=True)
-    return 1 if errors else 0
+    return 1 if errors or quiet["errors"] or crowded["errors"] else 0
 
 
 if __name__ == "__main__":

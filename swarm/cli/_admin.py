@@ -2,11 +2,12 @@
 
 Works on the ledger directly (the first admin token has no daemon to ask),
 or through a daemon with ``--server HOST:PORT`` and an admin token
-(``--token`` or $SWARM_TOKEN), which manages its own tenant's tokens only.
+(``--token-file`` or $SWARM_TOKEN), which manages its own tenant's tokens only.
 A token belongs to one tenant and one role: ``ops`` reads and audits,
 ``ide`` also runs missions and holds locks, ``admin`` also manages tokens;
 ``sync`` (made with ``--ledger`` on the hub) only ships an edge into its tenant.
-The secret is printed once; only its sha256 is stored.
+The secret is printed once; only its sha256 is stored. ``--expires 30d``
+(s, m, h, d or w) makes a token the daemon refuses from then on.
 """
 
 from __future__ import annotations
@@ -49,10 +50,39 @@ def register(sub: Any) -> None:
         if name == "create":
             p.add_argument("--role", required=True, choices=["ops", "ide", "admin", "sync"])
             p.add_argument("--label", default="", help="a note: who or what holds it")
+            p.add_argument(
+                "--expires",
+                metavar="DURATION",
+                type=_duration_us,
+                default=0,
+                help="refuse the token after this long: 90s, 15m, 12h, 30d, 2w (default: never)",
+            )
         if name == "revoke":
             p.add_argument("token_id", help="the token's id (the part after swt_, before _)")
         add_server_options(p)
         p.set_defaults(handler=run)
+
+
+_UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _duration_us(text: str) -> int:
+    """A duration such as ``30d`` in microseconds (argparse type: a bad one is a usage error)."""
+    cleaned = text.strip().lower()
+    number, unit = cleaned[:-1], cleaned[-1:]
+    if unit not in _UNITS_S or not number.isdigit() or int(number) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration: a positive whole number and s, m, h, d or w (e.g. 30d)"
+        )
+    seconds = int(number) * _UNITS_S[unit]
+    if seconds > 100 * 365 * 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is over 100 years")
+    return seconds * 1_000_000
+
+
+def _expiry(args: argparse.Namespace) -> int:
+    """The absolute expiry of ``--expires`` (0 = never), measured from this machine's clock."""
+    return ledger.wall_clock_us() + args.expires if args.expires else 0
 
 
 def _remote_row(info: api.TokenInfo) -> dict[str, Any]:
@@ -63,6 +93,7 @@ def _remote_row(info: api.TokenInfo) -> dict[str, Any]:
         "label": info.label,
         "created_us": info.created_us,
         "revoked_us": info.revoked_us,
+        "expires_us": info.expires_us,
         "live": info.revoked_us == 0,
     }
 
@@ -74,7 +105,10 @@ def _remote(args: argparse.Namespace, remote: Remote) -> int:
             return fail("sync tokens are made on the hub's ledger: use --ledger, not --server")
         role = f"TOKEN_ROLE_{args.role.upper()}"
         made = remote.call(
-            "CreateToken", api.CreateTokenRequest(tenant=tenant, role=role, label=args.label)
+            "CreateToken",
+            api.CreateTokenRequest(
+                tenant=tenant, role=role, label=args.label, expires_us=_expiry(args)
+            ),
         )
         return _print_created(args, made.secret, _remote_row(made.info))
     if args.token_action == "revoke":
@@ -94,6 +128,7 @@ def _row(info: Any) -> dict[str, Any]:
         "label": info.label,
         "created_us": info.created_us,
         "revoked_us": info.revoked_us,
+        "expires_us": info.expires_us,
         "live": info.live,
     }
 
@@ -109,7 +144,9 @@ def run(args: argparse.Namespace) -> int:
         with ledger.open_ledger(ledger_url(args)) as led:
             store = TokenStore(led)
             if args.token_action == "create":
-                secret, info = store.create(args.tenant, Role.parse(args.role), args.label)
+                secret, info = store.create(
+                    args.tenant, Role.parse(args.role), args.label, expires_us=_expiry(args)
+                )
                 return _print_created(args, secret, _row(info))
             if args.token_action == "revoke":
                 return _print_revoked(args, _row(store.revoke(args.tenant, args.token_id)))
@@ -147,7 +184,9 @@ def _print_list(args: argparse.Namespace, rows: list[dict[str, Any]], tenant: st
         print(f"tenant {tenant} has no tokens")
     else:
         print(f"{'TOKEN':<14}{'ROLE':<7}{'STATE':<9}LABEL")
+        now = ledger.wall_clock_us()
         for r in rows:
-            state = "live" if r["live"] else "revoked"
+            expired = r["expires_us"] and now >= r["expires_us"]
+            state = "revoked" if not r["live"] else "expired" if expired else "live"
             print(f"{r['token_id']:<14}{r['role']:<7}{state:<9}{r['label']}")
     return 0

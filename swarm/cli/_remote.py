@@ -3,12 +3,13 @@
 A command given ``--server HOST:PORT`` calls the daemon's ``swarm.v1.Swarm``
 API instead of opening a ledger::
 
-    add_server_options(parser)                  # --server, --token, --tls-ca, ...
+    add_server_options(parser)                  # --server, --token-file, --tls-ca, ...
     ...
     if args.server:
         return run_remote(args, body)           # body(remote) -> exit code
 
-``run_remote`` reads the bearer token (``--token`` or $SWARM_TOKEN), builds
+``run_remote`` reads the bearer token (``--token-file``, $SWARM_TOKEN, or
+``--token``, which warns: a secret on the command line shows in ``ps``), builds
 the channel (insecure unless ``--tls-ca``), checks that the daemon answers,
 runs ``body`` and turns a ``grpc.RpcError`` into ``swarm: error: STATUS:
 details`` with exit code 2. Every unary call carries ``--deadline``; every
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -69,9 +71,17 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         help="call the daemon's gRPC API there instead of opening a ledger",
     )
     group.add_argument(
+        "--token-file",
+        metavar="PATH",
+        type=Path,
+        help=f"read the bearer token from this file (or set ${TOKEN_ENV}); make one with "
+        "`swarm admin token create`",
+    )
+    group.add_argument(
         "--token",
         metavar="SECRET",
-        help=f"bearer token (default: ${TOKEN_ENV}); make one with `swarm admin token create`",
+        help="bearer token on the command line: discouraged, anyone who can list processes "
+        "sees it; prefer --token-file or $" + TOKEN_ENV,
     )
     group.add_argument(
         "--tls-ca",
@@ -92,6 +102,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         help=f"seconds each request may take (default {DEFAULT_DEADLINE_S:g}); "
         "following a running mission is not bounded by it",
     )
+    # No abbreviations: `replay --server … diff --to -1s` must never read as --token(-file).
+    parser.allow_abbrev = False
     tenant = parser.get_default("tenant")
     if isinstance(tenant, str):
         parser.set_defaults(tenant=Given(tenant))
@@ -160,15 +172,50 @@ class Remote:
 
 
 def _token(args: argparse.Namespace) -> str:
-    token = (args.token or os.environ.get(TOKEN_ENV) or "").strip()
+    """The bearer token: ``--token-file``, else ``--token`` (with a warning), else $SWARM_TOKEN."""
+    path: Path | None = getattr(args, "token_file", None)
+    if path is not None and args.token:
+        raise RemoteRefused("give --token-file or --token, not both")
+    if path is not None:
+        token = _read_token_file(path)
+    elif args.token:
+        print(
+            "swarm: warning: --token puts the secret where `ps` shows it to every user of "
+            f"this machine; prefer --token-file PATH or ${TOKEN_ENV}",
+            file=sys.stderr,
+        )
+        token = args.token.strip()
+    else:
+        token = (os.environ.get(TOKEN_ENV) or "").strip()
     if not token:
         raise RemoteRefused(
-            f"--server needs a bearer token: pass --token SECRET or set ${TOKEN_ENV} "
+            f"--server needs a bearer token: pass --token-file PATH or set ${TOKEN_ENV} "
             "(an admin makes one with `swarm admin token create --tenant T --role ide`)"
         )
     if not token.isascii() or not token.isprintable() or " " in token:
         raise RemoteRefused("the token is not a bearer token (printable ASCII, no spaces)")
     return token
+
+
+def _read_token_file(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(4097)
+            mode = os.fstat(fh.fileno()).st_mode
+    except OSError as exc:
+        raise RemoteRefused(f"--token-file {path}: {exc.strerror or exc}") from None
+    if len(raw) > 4096:
+        raise RemoteRefused(f"--token-file {path}: over 4 KB, not a token file")
+    if mode & 0o077:
+        print(
+            f"swarm: warning: --token-file {path} is readable by other users "
+            f"(mode {mode & 0o777:o}); chmod 600 it",
+            file=sys.stderr,
+        )
+    try:
+        return raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise RemoteRefused(f"--token-file {path}: not a bearer token (ASCII)") from None
 
 
 def _channel(args: argparse.Namespace) -> grpc.Channel:

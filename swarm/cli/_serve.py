@@ -47,7 +47,27 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate chain")
     parser.add_argument("--tls-key", type=Path, default=None, help="PEM private key")
-    parser.add_argument("--workers", type=int, default=64, help="RPC threads (default 64)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=64,
+        help="threads for blocking ledger work (default 64); open streams hold none",
+    )
+    parser.add_argument(
+        "--max-streams-per-tenant",
+        type=int,
+        default=256,
+        metavar="N",
+        help="open event streams one tenant may hold; more get RESOURCE_EXHAUSTED (default 256)",
+    )
+    parser.add_argument(
+        "--max-anonymous-streams-per-address",
+        type=int,
+        default=1024,
+        metavar="N",
+        help="streams one client address may hold on the services that need no token "
+        "(reflection, health watches); more get RESOURCE_EXHAUSTED (default 1024)",
+    )
     parser.add_argument(
         "--grace", type=float, default=10.0, help="seconds in-flight calls get at shutdown"
     )
@@ -64,6 +84,15 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"--workers must be at least 1, got {args.workers}")
     if args.max_workspace_files < 1:
         return fail(f"--max-workspace-files must be at least 1, got {args.max_workspace_files}")
+    if args.max_anonymous_streams_per_address < 1:
+        return fail(
+            "--max-anonymous-streams-per-address must be at least 1, "
+            f"got {args.max_anonymous_streams_per_address}"
+        )
+    if args.max_streams_per_tenant < 1:
+        return fail(
+            f"--max-streams-per-tenant must be at least 1, got {args.max_streams_per_tenant}"
+        )
     if args.workspaces is not None and not args.workspaces.is_dir():
         return fail(f"--workspaces: {args.workspaces} is not a folder")
     config = DaemonConfig(
@@ -74,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         max_workers=args.workers,
+        max_streams_per_tenant=args.max_streams_per_tenant,
+        max_anonymous_streams_per_address=args.max_anonymous_streams_per_address,
         grace_s=args.grace,
     )
     url = ledger_url(args)

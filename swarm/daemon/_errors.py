@@ -5,11 +5,12 @@
     DaemonError
     ├── ConfigError              a flag or setting the daemon cannot start with
     ├── AuthError                the caller is not who or what it needs to be
-    │   ├── Unauthenticated      no token, a malformed token, an unknown or revoked one
+    │   ├── Unauthenticated      no token, a malformed token, an unknown, revoked or expired one
     │   └── PermissionDenied     a live token asking for another tenant or a higher role
     └── TokenError               token administration refused
         ├── UnknownToken         no token with that id in that tenant
-        └── InvalidRole          a role that is not ops, ide or admin
+        ├── InvalidRole          a role that is not ops, ide or admin
+        └── InvalidExpiry        an expiry that is not in the future
 
 Ledger errors keep their own tree (``ledger.LedgerError``) and are mapped to
 statuses where they cross the wire (``swarm.daemon._service``).
@@ -36,7 +37,7 @@ class AuthError(DaemonError):
 
 
 class Unauthenticated(AuthError):
-    """No usable bearer token: missing, malformed, unknown or revoked."""
+    """No usable bearer token: missing, malformed, unknown, revoked or expired."""
 
 
 class PermissionDenied(AuthError):
@@ -63,3 +64,11 @@ class InvalidRole(TokenError):
     def __init__(self, role: object) -> None:
         super().__init__(f"role {role!r} is not one of ops, ide, admin")
         self.role = role
+
+
+class InvalidExpiry(TokenError):
+    def __init__(self, expires_us: int) -> None:
+        super().__init__(
+            f"expiry {expires_us} (µs since the epoch) is not in the future; 0 means never"
+        )
+        self.expires_us = expires_us

@@ -1,36 +1,44 @@
-"""The daemon: a grpcio server (thread pool) with the Swarm, health and reflection services.
+"""The daemon: a grpc.aio server with the Swarm, health and reflection services.
 
-Why the sync server with a thread pool, not grpc.aio: every ledger call is
-blocking (sqlite, fdb futures, watch waits), so under asyncio each would hop
-to an executor anyway; the thread pool runs them directly, and a stream's
-wait on a ledger watch is woken by the RPC's termination callback. The pool
-bounds concurrency: ``max_workers`` threads, and calls beyond
-``max_concurrent_rpcs`` are refused with RESOURCE_EXHAUSTED instead of queued.
+Why grpc.aio and not the sync server with a thread pool: the sync server
+gives every open stream a pool thread for its whole life, before any of our
+code runs, so 64 reflection streams that send nothing (no token needed)
+froze every call. On one event loop an idle stream is a few objects, so
+thousands of them (authenticated or not) leave health and unary calls
+answering. Blocking work (every ledger call) runs on a bounded thread pool
+(``--workers``) through ``run_in_executor``; the tails share one ledger watch
+per project (``ProjectWatchers``). The loop runs on its own thread, so
+``start``/``stop`` stay plain calls for the CLI and tests.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 import ledger
-from proto.swarm.v1 import service_pb2, service_pb2_grpc
+from proto.swarm.v1 import service_pb2
 from swarm.daemon._errors import ConfigError
 from swarm.daemon._logging import get_logger
 from swarm.daemon._metrics import Metrics
 from swarm.daemon._missions import MissionRunner
 from swarm.daemon._service import SwarmService
 from swarm.daemon._tokens import TokenStore
+from swarm.daemon._wire import AnonymousStreamCap, Edge
 from swarm.daemon._workspaces import DEFAULT_MAX_FILES
 
 SERVICE_NAME = "swarm.v1.Swarm"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +51,26 @@ class DaemonConfig:
     max_workspace_files: int = DEFAULT_MAX_FILES
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    max_workers: int = 64
-    max_concurrent_rpcs: int = 1024
+    max_workers: int = 64  # threads for blocking (ledger) work, not per call
+    max_concurrent_rpcs: int = 8192  # open calls of all kinds, idle streams included
+    max_streams_per_connection: int = 1024  # HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS
+    max_streams_per_tenant: int = 256
+    max_anonymous_streams_per_address: int = 1024  # reflection and health watches
     grace_s: float = 10.0
+
+
+def _return_large_buffers_to_the_os() -> None:
+    """Serve every allocation of 1 MB or more from its own mapping (glibc; elsewhere a no-op).
+
+    Why: glibc raises its mmap threshold as large blocks are freed, so after a
+    few multi-megabyte requests their buffers come from the heap and stay in
+    the process when freed. A fixed threshold hands them back at once.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+    except (OSError, AttributeError):
+        pass
 
 
 def _split(addr: str, setting: str) -> tuple[str, int]:
@@ -66,31 +91,49 @@ class Daemon:
         self.missions = MissionRunner(
             led, config.workspaces, self.metrics, config.max_workspace_files
         )
-        self.service = SwarmService(led, self.tokens, self.metrics, self.missions)
-        self._health = health.HealthServicer()
+        self._pool = ThreadPoolExecutor(
+            max_workers=config.max_workers, thread_name_prefix="swarm-rpc"
+        )
+        self.service = SwarmService(led, self.tokens, self.metrics, self.missions, pool=self._pool)
+        self.edge = Edge(self.service, self.metrics, config.max_streams_per_tenant)
+        self._health = health.aio.HealthServicer()
         self._stopped = threading.Event()
         self._log = get_logger()
         self.port = 0
         self.metrics_port: int | None = None
-        self._server = grpc.server(
-            ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="swarm-rpc"),
-            maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+        self._loop = asyncio.new_event_loop()
+        self._loop_thread = threading.Thread(
+            target=self._loop.run_forever, name="swarm-aio", daemon=True
+        )
+        self._server: grpc.aio.Server | None = None
+
+    def _build(self) -> grpc.aio.Server:
+        cfg = self.config
+        server = grpc.aio.server(
+            interceptors=(AnonymousStreamCap(cfg.max_anonymous_streams_per_address),),
+            maximum_concurrent_rpcs=cfg.max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_concurrent_streams", cfg.max_streams_per_connection),
                 ("grpc.so_reuseport", 0),
             ],
         )
-        service_pb2_grpc.add_SwarmServicer_to_server(self.service, self._server)  # type: ignore[no-untyped-call]
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        server.add_generic_rpc_handlers((self.edge.handler(),))
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (
                 service_pb2.DESCRIPTOR.services_by_name["Swarm"].full_name,
                 health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                 reflection.SERVICE_NAME,
             ),
-            self._server,
+            server,
         )
+        return server
+
+    def _run(self, coro: Any) -> Any:
+        """Run ``coro`` on the daemon's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     def start(self) -> None:
         """Bind, start serving and mark the services healthy."""
@@ -98,30 +141,20 @@ class Daemon:
         host, port = _split(cfg.listen, "--listen")
         if (cfg.tls_cert is None) != (cfg.tls_key is None):
             raise ConfigError("--tls-cert/--tls-key", "give both or neither")
-        address = f"{host}:{port}"
+        _return_large_buffers_to_the_os()
+        self._loop_thread.start()
         try:
-            if cfg.tls_cert is not None and cfg.tls_key is not None:
-                creds = grpc.ssl_server_credentials(
-                    [(cfg.tls_key.read_bytes(), cfg.tls_cert.read_bytes())]
-                )
-                self.port = self._server.add_secure_port(address, creds)
-            else:
-                self.port = self._server.add_insecure_port(address)
-        except OSError as exc:
-            raise ConfigError("--tls-cert/--tls-key", str(exc)) from exc
-        except RuntimeError as exc:
-            raise ConfigError("--listen", f"cannot bind {address}: {exc}") from exc
-        if self.port == 0:
-            raise ConfigError("--listen", f"cannot bind {address}")
+            self._run(self._start(f"{host}:{port}"))
+        except BaseException:
+            self._halt_loop()
+            raise
         if cfg.metrics_listen is not None:
             mhost, mport = _split(cfg.metrics_listen, "--metrics")
             try:
                 self.metrics_port = self.metrics.serve(mhost, mport)
             except OSError as exc:
+                self.stop()
                 raise ConfigError("--metrics", f"cannot bind {cfg.metrics_listen}: {exc}") from exc
-        self._server.start()
-        self._health.set("", health_pb2.HealthCheckResponse.SERVING)
-        self._health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
         resumed = self.missions.resume_all()
         self._log.info(
             "daemon started",
@@ -131,6 +164,28 @@ class Daemon:
             tls=cfg.tls_cert is not None,
         )
 
+    async def _start(self, address: str) -> None:
+        cfg = self.config
+        server = self._build()
+        try:
+            if cfg.tls_cert is not None and cfg.tls_key is not None:
+                creds = grpc.ssl_server_credentials(
+                    [(cfg.tls_key.read_bytes(), cfg.tls_cert.read_bytes())]
+                )
+                self.port = server.add_secure_port(address, creds)
+            else:
+                self.port = server.add_insecure_port(address)
+        except OSError as exc:
+            raise ConfigError("--tls-cert/--tls-key", str(exc)) from exc
+        except RuntimeError as exc:
+            raise ConfigError("--listen", f"cannot bind {address}: {exc}") from exc
+        if self.port == 0:
+            raise ConfigError("--listen", f"cannot bind {address}")
+        await server.start()
+        self._server = server
+        await self._health.set("", health_pb2.HealthCheckResponse.SERVING)
+        await self._health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+
     def stop(self) -> None:
         """Stop taking calls, end open streams, give unary calls and missions the grace period.
 
@@ -139,14 +194,25 @@ class Daemon:
         """
         if self._stopped.is_set():
             return
-        self._health.enter_graceful_shutdown()
         self._log.info("daemon stopping", open_streams=self.service.open_streams())
-        done = self._server.stop(self.config.grace_s)
-        ended = self.service.stop_streams()
-        done.wait()
+        ended = self._run(self._stop()) if self._server is not None else 0
         left = self.missions.stop(self.config.grace_s)
+        self._halt_loop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self._log.info("daemon stopped", streams_ended=ended, missions_left_to_resume=left)
         self._stopped.set()
+
+    async def _stop(self) -> int:
+        assert self._server is not None
+        await self._health.enter_graceful_shutdown()
+        stopping = asyncio.ensure_future(self._server.stop(self.config.grace_s))
+        ended = self.service.stop_streams()  # they end with UNAVAILABLE naming their cursor
+        await stopping
+        return ended
+
+    def _halt_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._loop_thread.join(10)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until ``stop`` has finished."""

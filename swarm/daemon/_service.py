@@ -1,20 +1,28 @@
 """The ``swarm.v1.Swarm`` service: each call authenticated, tenant-scoped, mapped to a status.
 
-Each method is wrapped once (``_unary``/``_stream``): it reads the bearer
-token, checks the tenant and role, runs, maps our errors to gRPC statuses,
-and records a metric and one JSON log line with tenant, project, mission and
-trace ids. Streams tail the ledger through its watches: the watch is set
-before the read, so an append in between fires it and nothing is missed; the
-RPC's termination callback cancels the watch, so a dropped client or a
-deadline frees its thread at once.
+The handlers here are thin adapters over the ledger, replay and missions:
+unary ones are plain blocking functions ``(call, request) -> response`` that
+the edge (``swarm.daemon._wire``) runs on the bounded thread pool after it
+has parsed the request and checked the bearer token; it also maps errors to
+statuses, caps the streams per tenant, clips what is echoed and writes the
+log line. Streams are async generators on the event loop: an idle stream
+holds no thread. They tail the ledger through one shared watch per project
+(``ProjectWatchers``): subscribe first, then read, so an append in between
+wakes the stream and nothing is missed. A stream re-checks its token on each
+wake and every few seconds, so a revoked or expired token ends it with
+UNAUTHENTICATED.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import random
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable
+from concurrent.futures import Executor
 from typing import Any, TypeVar
 
 import grpc
@@ -24,38 +32,24 @@ import replay
 from ledger import Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
-from proto.swarm.v1 import service_pb2_grpc as api_grpc
-from swarm.daemon._errors import (
-    PermissionDenied,
-    TokenError,
-    Unauthenticated,
-    UnknownToken,
-)
+from swarm.daemon._errors import PermissionDenied
+from swarm.daemon._locks import LockOwners
 from swarm.daemon._logging import get_logger
 from swarm.daemon._metrics import Metrics
-from swarm.daemon._missions import MissionRunner, mission_error_status
-from swarm.daemon._tokens import SYSTEM_TENANT, Role, TokenInfo, TokenStore
+from swarm.daemon._missions import MissionRunner
+from swarm.daemon._tokens import SYSTEM_TENANT, TOKENS_PROJECT, Role, TokenInfo, TokenStore
+from swarm.daemon._watchers import ProjectWatchers
 from swarm.daemon._workspaces import check_path
 
 HISTORY_DEFAULT = 1000
 HISTORY_MAX = 10_000
 STREAM_PAGE = 256
-IDLE_WAKE_S = 30.0  # longest a tailing stream sleeps between checks
+TOKEN_RECHECK_S = 3.0  # longest an idle stream goes without re-checking its token
+TOKEN_MEMO_S = 1.0  # streams of one token share a check this fresh
 HUMAN_PREFIX = "human:"
+MAX_TIME_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z, datetime's last instant
 
-Req = TypeVar("Req")
-Resp = TypeVar("Resp")
-
-_LEDGER_STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
-    (ledger.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
-    (ledger.LimitExceeded, grpc.StatusCode.INVALID_ARGUMENT),
-    (ledger.NotFound, grpc.StatusCode.NOT_FOUND),
-    (ledger.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
-    (ledger.LockError, grpc.StatusCode.FAILED_PRECONDITION),
-    (ledger.HashChainBroken, grpc.StatusCode.ABORTED),
-    (ledger.Conflict, grpc.StatusCode.ABORTED),
-    (ledger.StorageError, grpc.StatusCode.UNAVAILABLE),
-)
+T = TypeVar("T")
 
 
 class _Abort(Exception):
@@ -67,89 +61,41 @@ class _Abort(Exception):
         self.message = message
 
 
-def status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
-    """The gRPC status and message for one of our errors."""
-    if isinstance(exc, _Abort):
-        return exc.code, exc.message
-    if isinstance(exc, Unauthenticated):
-        return grpc.StatusCode.UNAUTHENTICATED, str(exc)
-    if isinstance(exc, PermissionDenied):
-        return grpc.StatusCode.PERMISSION_DENIED, str(exc)
-    if isinstance(exc, UnknownToken):
-        return grpc.StatusCode.NOT_FOUND, str(exc)
-    if isinstance(exc, TokenError):
-        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-    if isinstance(exc, replay.UnknownPoint):
-        return grpc.StatusCode.NOT_FOUND, str(exc)
-    if isinstance(exc, replay.BadPoint):
-        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-    if isinstance(exc, replay.ChainBroken):
-        return grpc.StatusCode.DATA_LOSS, str(exc)
-    if isinstance(exc, replay.ReplayError):
-        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
-    mission = mission_error_status(exc)
-    if mission is not None:
-        return getattr(grpc.StatusCode, mission[0]), mission[1]
-    for kind, code in _LEDGER_STATUS:
-        if isinstance(exc, kind):
-            return code, f"{type(exc).__name__}: {exc}"
-    return grpc.StatusCode.INTERNAL, f"internal error ({type(exc).__name__})"
-
-
 class _Call:
     """What one call knows about itself: who, where, and for the log line."""
 
-    __slots__ = ("facts", "principal")
+    __slots__ = ("bearer", "facts", "principal")
 
-    def __init__(self, trace_id: str) -> None:
+    def __init__(self, trace_id: str, bearer: str) -> None:
+        self.bearer = bearer  # the secret: checked, never logged
         self.principal: TokenInfo | None = None
         self.facts: dict[str, str] = {"trace_id": trace_id}
 
 
-def _trace_id(context: grpc.ServicerContext) -> str:
-    for key, value in context.invocation_metadata():
-        if key == "x-trace-id" and isinstance(value, str) and 0 < len(value) <= 64:
-            return value
-    return uuid.uuid4().hex
+class _Wake:
+    """An open stream's wake-up: set from watcher threads, awaited on the loop."""
+
+    __slots__ = ("event", "loop", "tokens_changed")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.event = asyncio.Event()
+        self.tokens_changed = False
+
+    def wake(self) -> None:
+        """Thread-safe: wake the stream (its project grew, or the daemon stops)."""
+        self.loop.call_soon_threadsafe(self.event.set)
+
+    def wake_tokens(self) -> None:
+        self.tokens_changed = True
+        self.wake()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.event.wait(), timeout)
 
 
-def _bearer(context: grpc.ServicerContext) -> str:
-    for key, value in context.invocation_metadata():
-        if key == "authorization" and isinstance(value, str):
-            scheme, _, token = value.partition(" ")
-            if scheme.lower() != "bearer":
-                raise Unauthenticated("authorization metadata must read 'Bearer <token>'")
-            return token.strip()
-    return ""
-
-
-class _StreamState:
-    """One open stream: its current watch, cancelled when the call ends or the daemon stops."""
-
-    __slots__ = ("closed", "lock", "watch")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.watch: ledger.Watch | None = None
-        self.closed = False
-
-    def close(self) -> None:
-        with self.lock:
-            self.closed = True
-            if self.watch is not None:
-                self.watch.cancel()
-
-    def arm(self, watch: ledger.Watch) -> bool:
-        """Hold ``watch`` as the one to cancel; False (and cancelled) if already closed."""
-        with self.lock:
-            self.watch = watch
-            if self.closed:
-                watch.cancel()
-                return False
-            return True
-
-
-class SwarmService(api_grpc.SwarmServicer):
+class SwarmService:
     """The API over one Ledger; missions go to ``missions`` when the orchestrator is wired."""
 
     def __init__(
@@ -158,14 +104,20 @@ class SwarmService(api_grpc.SwarmServicer):
         tokens: TokenStore,
         metrics: Metrics,
         missions: MissionRunner | None = None,
+        *,
+        pool: Executor | None = None,
     ) -> None:
         self._led = led
         self._missions = missions
         self._tokens = tokens
         self._metrics = metrics
-        self._streams: set[_StreamState] = set()
+        self._pool = pool
+        self._owners = LockOwners(led)
+        self._watchers = ProjectWatchers(led)
+        self._streams: set[_Wake] = set()
         self._streams_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._memo: dict[str, tuple[float, TokenInfo]] = {}
         self._log = get_logger()
 
     # lifecycle --------------------------------------------------------------------------
@@ -175,12 +127,18 @@ class SwarmService(api_grpc.SwarmServicer):
         with self._streams_lock:
             states = list(self._streams)
         for state in states:
-            state.close()
+            state.wake()
+        self._watchers.close()
         return len(states)
 
     def open_streams(self) -> int:
         with self._streams_lock:
             return len(self._streams)
+
+    async def blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` on the bounded thread pool: the event loop never blocks."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
     # auth -----------------------------------------------------------------------------
     def _scope(self, call: _Call, tenant: str, need: Role) -> str:
@@ -210,23 +168,10 @@ class SwarmService(api_grpc.SwarmServicer):
         call.facts["project"] = ref.project
         return tenant, ref.project
 
-    def _begin(self, context: grpc.ServicerContext) -> _Call:
-        call = _Call(_trace_id(context))
-        call.principal = self._tokens.check(_bearer(context))
-        return call
-
-    def _finish(
-        self, method: str, call: _Call | None, code: grpc.StatusCode, started: float, msg: str = ""
-    ) -> None:
-        self._metrics.requests.labels(method, code.name).inc()
-        self._metrics.latency.labels(method).observe(time.perf_counter() - started)
-        facts = call.facts if call else {}
-        ms = round((time.perf_counter() - started) * 1000, 2)
-        if code is grpc.StatusCode.OK:
-            self._log.info("rpc", method=method, code=code.name, ms=ms, **facts)
-        else:
-            self._metrics.errors.labels(method).inc()
-            self._log.warning("rpc", method=method, code=code.name, ms=ms, error=msg, **facts)
+    def authenticate(self, call: _Call) -> None:
+        """Check the call's bearer token (blocking: one ledger read)."""
+        call.principal = self._tokens.check(call.bearer)
+        call.facts["token_id"] = call.principal.token_id
 
     # projects -------------------------------------------------------------------------
     def _info(self, t: str, p: str) -> api.Project:
@@ -290,15 +235,16 @@ class SwarmService(api_grpc.SwarmServicer):
         runner.cancel(t, p, req.mission_id, req.reason, f"token {call.principal.token_id}")
         return runner.describe(t, p, req.mission_id)
 
-    def _follow_mission(
-        self, call: _Call, req: api.FollowMissionRequest, context: grpc.ServicerContext
-    ) -> Iterator[api.EventRecord]:
+    async def _follow_mission(
+        self, call: _Call, req: api.FollowMissionRequest
+    ) -> AsyncGenerator[api.EventRecord, None]:
         t, p = self._project(call, req.project, Role.OPS)
         call.facts["mission_id"] = req.mission_id
-        self._runner().describe(t, p, req.mission_id)  # NOT_FOUND for an unknown mission
-        yield from self._tail(
-            call, t, p, req.after, True, req.mission_id, 0, context, until_finished=True
-        )
+        await self.blocking(self._runner().describe, t, p, req.mission_id)  # NOT_FOUND if unknown
+        tail = self._tail(call, t, p, req.after, True, req.mission_id, 0, until_finished=True)
+        async with contextlib.aclosing(tail):  # closed with us, not whenever it is collected
+            async for rec in tail:
+                yield rec
 
     # events ---------------------------------------------------------------------------
     def _cursor(self, t: str, p: str, text: str, name: str = "cursor") -> Versionstamp | None:
@@ -316,15 +262,18 @@ class SwarmService(api_grpc.SwarmServicer):
             ) from None
         return vs
 
-    def _stream_events(
-        self, call: _Call, req: api.StreamEventsRequest, context: grpc.ServicerContext
-    ) -> Iterator[api.EventRecord]:
+    async def _stream_events(
+        self, call: _Call, req: api.StreamEventsRequest
+    ) -> AsyncGenerator[api.EventRecord, None]:
         t, p = self._project(call, req.project, Role.OPS)
         if req.mission_id:
             call.facts["mission_id"] = req.mission_id
-        yield from self._tail(call, t, p, req.after, req.follow, req.mission_id, req.limit, context)
+        tail = self._tail(call, t, p, req.after, req.follow, req.mission_id, req.limit)
+        async with contextlib.aclosing(tail):  # closed with us, not whenever it is collected
+            async for rec in tail:
+                yield rec
 
-    def _tail(
+    async def _tail(
         self,
         call: _Call,
         t: str,
@@ -333,18 +282,22 @@ class SwarmService(api_grpc.SwarmServicer):
         follow: bool,
         mission_id: str,
         limit: int,
-        context: grpc.ServicerContext,
         *,
         until_finished: bool = False,
-    ) -> Iterator[api.EventRecord]:
-        """The log after a cursor, then live: watch set before each read, so nothing is missed."""
-        after = self._cursor(t, p, after_text)
-        state = _StreamState()
-        context.add_callback(state.close)
+    ) -> AsyncGenerator[api.EventRecord, None]:
+        """The log after a cursor, then live: subscribed before each read, so nothing is missed.
+
+        A client that leaves or a deadline cancels the task at its ``await``; the
+        ``finally`` then drops the subscriptions, so an idle stream costs no thread.
+        """
+        after = await self.blocking(self._cursor, t, p, after_text)
+        wake = _Wake(asyncio.get_running_loop())
+        unsubscribe = await self.blocking(self._subscribe, t, p, wake) if follow else []
         with self._streams_lock:
-            self._streams.add(state)
+            self._streams.add(wake)
         self._metrics.active_streams.inc()
         sent = 0
+        checked = time.monotonic()
         try:
             while True:
                 if self._stopping.is_set():
@@ -352,13 +305,12 @@ class SwarmService(api_grpc.SwarmServicer):
                         grpc.StatusCode.UNAVAILABLE,
                         f"daemon is shutting down; resume after cursor {after or ''}",
                     )
-                if state.closed:  # the client went away or the deadline passed
-                    return
-                # Watch first, then read: an append after the read fires the watch.
-                watch = self._led.watch(t, p) if follow else None
-                if watch is not None and not state.arm(watch):
-                    continue  # closed meanwhile: the top of the loop says how the stream ends
-                batch = self._led.read(t, p, after=after, limit=STREAM_PAGE)
+                if wake.tokens_changed or time.monotonic() - checked >= TOKEN_RECHECK_S:
+                    await self._recheck(call, fresh=wake.tokens_changed)
+                    wake.tokens_changed = False
+                    checked = time.monotonic()
+                wake.event.clear()  # before the read: an append after it sets it again
+                batch = await self.blocking(self._led.read, t, p, after=after, limit=STREAM_PAGE)
                 for rec in batch:
                     after = rec.versionstamp
                     if mission_id and rec.event.mission_id != mission_id:
@@ -373,20 +325,45 @@ class SwarmService(api_grpc.SwarmServicer):
                     if until_finished and _finishes(rec, mission_id):
                         return
                 if batch:
-                    if watch is not None:
-                        watch.cancel()
                     continue
-                if watch is None:
+                if not follow:
                     return
-                # A call without a deadline has an endless time_remaining(); wake now and
-                # then anyway to see a shutdown or a client that left.
-                watch.wait(min(context.time_remaining(), IDLE_WAKE_S))
+                # Jittered, so a thousand streams opened together do not re-check together.
+                await wake.wait(TOKEN_RECHECK_S * random.uniform(0.5, 1.0))
         finally:
-            state.close()
+            for drop in unsubscribe:
+                drop()
             with self._streams_lock:
-                self._streams.discard(state)
+                self._streams.discard(wake)
             self._metrics.active_streams.dec()
             call.facts["sent"] = str(sent)
+
+    def _subscribe(self, t: str, p: str, wake: _Wake) -> list[Callable[[], None]]:
+        """Wake on the project's appends and on any token change (a revocation, blocking)."""
+        drops = [self._watchers.subscribe(SYSTEM_TENANT, TOKENS_PROJECT, wake.wake_tokens)]
+        try:
+            drops.append(self._watchers.subscribe(t, p, wake.wake))
+        except BaseException:
+            drops[0]()
+            raise
+        return drops
+
+    async def _recheck(self, call: _Call, *, fresh: bool) -> None:
+        """Raise Unauthenticated if the stream's token was revoked or has expired.
+
+        Streams of one token share a check for ``TOKEN_MEMO_S``, so a thousand idle
+        streams do not each read the ledger every few seconds; a token change
+        (``fresh``) skips the memo.
+        """
+        now = time.monotonic()
+        memo = self._memo.get(call.bearer)
+        if fresh or memo is None or now - memo[0] > TOKEN_MEMO_S:
+            info = await self.blocking(self._tokens.check, call.bearer)
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            self._memo[call.bearer] = (time.monotonic(), info)
+        else:
+            self._tokens.check_expiry(memo[1])
 
     def _history(self, call: _Call, req: api.HistoryRequest) -> api.HistoryResponse:
         t, p = self._project(call, req.project, Role.OPS)
@@ -433,6 +410,11 @@ class SwarmService(api_grpc.SwarmServicer):
         if which is None or which == "head":
             return None
         if which == "time_us":
+            if not 0 <= at.time_us <= MAX_TIME_US:
+                raise _Abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"time_us {at.time_us} is not a time from 1970 to 9999 (µs since the epoch)",
+                )
             vs = self._led.versionstamp_at(t, p, at.time_us)
             if vs is None:
                 when = replay.format_time(at.time_us)
@@ -508,10 +490,15 @@ class SwarmService(api_grpc.SwarmServicer):
         )
 
     # locks ----------------------------------------------------------------------------
-    @staticmethod
-    def _lock_info(lock: ledger.Lock) -> api.LockInfo:
+    def _lock_info(self, call: _Call, t: str, p: str, lock: ledger.Lock) -> api.LockInfo:
+        """A lock on the wire; its fencing token only for the token that took it, or an admin."""
+        assert call.principal is not None
+        shown = self._owners.may_see_token(call.principal, t, p, lock)
         return api.LockInfo(
-            path=lock.path, holder=lock.holder, token=lock.token, expires_us=lock.expires_us
+            path=lock.path,
+            holder=lock.holder,
+            token=lock.token if shown else b"",
+            expires_us=lock.expires_us,
         )
 
     @staticmethod
@@ -534,27 +521,40 @@ class SwarmService(api_grpc.SwarmServicer):
 
     def _acquire_lock(self, call: _Call, req: api.AcquireLockRequest) -> api.LockInfo:
         t, p = self._project(call, req.project, Role.IDE)
-        lock = self._led.acquire_lock(t, p, req.path, self._human(req.holder), self._ttl(req.ttl_s))
+        holder, ttl = self._human(req.holder), self._ttl(req.ttl_s)
+        assert call.principal is not None
+        held = self._led.get_lock(t, p, req.path)
+        if held is not None and held.holder == holder:  # the ledger would extend it for anyone
+            self._owners.check(call.principal, t, p, req.path, "renew")
+        lock = self._led.acquire_lock(t, p, req.path, holder, ttl)
+        self._owners.record(t, p, lock, call.principal.token_id)
         self._metrics.ledger_commits.inc()
-        return self._lock_info(lock)
+        return self._lock_info(call, t, p, lock)
 
     def _renew_lock(self, call: _Call, req: api.RenewLockRequest) -> api.LockInfo:
         t, p = self._project(call, req.project, Role.IDE)
-        lock = self._led.renew_lock(
-            t, p, req.path, self._human(req.holder), req.token, self._ttl(req.ttl_s)
-        )
+        holder, ttl = self._human(req.holder), self._ttl(req.ttl_s)
+        assert call.principal is not None
+        self._owners.check(call.principal, t, p, req.path, "renew")
+        lock = self._led.renew_lock(t, p, req.path, holder, req.token, ttl)
         self._metrics.ledger_commits.inc()
-        return self._lock_info(lock)
+        return self._lock_info(call, t, p, lock)
 
     def _release_lock(self, call: _Call, req: api.ReleaseLockRequest) -> api.ReleaseLockResponse:
         t, p = self._project(call, req.project, Role.IDE)
-        self._led.release_lock(t, p, req.path, self._human(req.holder), req.token)
+        holder = self._human(req.holder)
+        assert call.principal is not None
+        self._owners.check(call.principal, t, p, req.path, "release")
+        self._led.release_lock(t, p, req.path, holder, req.token)
+        self._owners.forget(t, p, req.path)
         self._metrics.ledger_commits.inc()
         return api.ReleaseLockResponse()
 
     def _list_locks(self, call: _Call, req: api.ListLocksRequest) -> api.ListLocksResponse:
         t, p = self._project(call, req.project, Role.OPS)
-        return api.ListLocksResponse(locks=[self._lock_info(lk) for lk in self._led.locks(t, p)])
+        return api.ListLocksResponse(
+            locks=[self._lock_info(call, t, p, lk) for lk in self._led.locks(t, p)]
+        )
 
     # tokens ---------------------------------------------------------------------------
     @staticmethod
@@ -566,6 +566,7 @@ class SwarmService(api_grpc.SwarmServicer):
             label=info.label,
             created_us=info.created_us,
             revoked_us=info.revoked_us,
+            expires_us=info.expires_us,
         )
 
     def _create_token(self, call: _Call, req: api.CreateTokenRequest) -> api.CreateTokenResponse:
@@ -576,7 +577,7 @@ class SwarmService(api_grpc.SwarmServicer):
             )
         if len(req.label) > 200:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, "label is over 200 characters")
-        secret, info = self._tokens.create(t, Role(req.role), req.label)
+        secret, info = self._tokens.create(t, Role(req.role), req.label, expires_us=req.expires_us)
         return api.CreateTokenResponse(info=self._token_info(info), secret=secret)
 
     def _revoke_token(self, call: _Call, req: api.RevokeTokenRequest) -> api.TokenInfo:
@@ -587,54 +588,6 @@ class SwarmService(api_grpc.SwarmServicer):
         t = self._scope(call, req.tenant, Role.ADMIN)
         return api.ListTokensResponse(tokens=[self._token_info(i) for i in self._tokens.tokens(t)])
 
-    # the wire -------------------------------------------------------------------------
-    def _run_unary(
-        self,
-        method: str,
-        impl: Callable[[_Call, Any], Any],
-        request: Any,
-        context: grpc.ServicerContext,
-    ) -> Any:
-        started = time.perf_counter()
-        call: _Call | None = None
-        try:
-            call = self._begin(context)
-            response = impl(call, request)
-        except Exception as exc:
-            code, msg = status_of(exc)
-            if code is grpc.StatusCode.INTERNAL:
-                self._log.exception("rpc failed", method=method)
-            self._finish(method, call, code, started, msg)
-            context.abort(code, msg)
-        self._finish(method, call, grpc.StatusCode.OK, started)
-        return response
-
-    def _run_stream(
-        self,
-        method: str,
-        impl: Callable[[_Call, Any, grpc.ServicerContext], Iterator[Any]],
-        request: Any,
-        context: grpc.ServicerContext,
-    ) -> Iterator[Any]:
-        started = time.perf_counter()
-        call: _Call | None = None
-        code = grpc.StatusCode.OK
-        try:
-            call = self._begin(context)
-            yield from impl(call, request, context)
-            if not context.is_active():
-                code = grpc.StatusCode.CANCELLED
-        except Exception as exc:
-            code, msg = status_of(exc)
-            if code is grpc.StatusCode.INTERNAL:
-                self._log.exception("rpc failed", method=method)
-            self._finish(method, call, code, started, msg)
-            context.abort(code, msg)
-        except GeneratorExit:  # the client went away mid-stream
-            self._finish(method, call, grpc.StatusCode.CANCELLED, started)
-            raise
-        self._finish(method, call, code, started)
-
 
 def _finishes(rec: ledger.RecordedEvent, mission_id: str) -> bool:
     return (
@@ -642,50 +595,3 @@ def _finishes(rec: ledger.RecordedEvent, mission_id: str) -> bool:
         and rec.event.mission_id == mission_id
         and rec.event.signal.kind == pb.SIGNAL_KIND_MISSION_FINISHED
     )
-
-
-def _unary(name: str) -> Callable[..., Any]:
-    impl_name = "_" + "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-
-    def method(self: SwarmService, request: Any, context: grpc.ServicerContext) -> Any:
-        return self._run_unary(name, getattr(self, impl_name), request, context)
-
-    method.__name__ = name
-    return method
-
-
-def _stream(name: str) -> Callable[..., Any]:
-    impl_name = "_" + "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-
-    def method(self: SwarmService, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        return self._run_stream(name, getattr(self, impl_name), request, context)
-
-    method.__name__ = name
-    return method
-
-
-UNARY_METHODS = (
-    "ListProjects",
-    "CreateProject",
-    "SubmitMission",
-    "GetMission",
-    "ListMissions",
-    "CancelMission",
-    "History",
-    "ListFiles",
-    "ReadFile",
-    "Fork",
-    "AcquireLock",
-    "RenewLock",
-    "ReleaseLock",
-    "ListLocks",
-    "CreateToken",
-    "RevokeToken",
-    "ListTokens",
-)
-STREAM_METHODS = ("FollowMission", "StreamEvents")
-
-for _name in UNARY_METHODS:
-    setattr(SwarmService, _name, _unary(_name))
-for _name in STREAM_METHODS:
-    setattr(SwarmService, _name, _stream(_name))

@@ -14,11 +14,12 @@ import enum
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import ledger
 from proto.swarm.v1 import events_pb2 as pb
-from swarm.daemon._errors import InvalidRole, Unauthenticated, UnknownToken
+from swarm.daemon._errors import InvalidExpiry, InvalidRole, Unauthenticated, UnknownToken
 
 SYSTEM_TENANT = "swarm-system"
 TOKENS_PROJECT = "tokens"
@@ -56,10 +57,15 @@ class TokenInfo:
     label: str
     created_us: int
     revoked_us: int = 0
+    expires_us: int = 0  # 0 = never
 
     @property
     def live(self) -> bool:
+        """Not revoked (an expired token is still live, and refused by ``check``)."""
         return self.revoked_us == 0
+
+    def expired(self, now_us: int) -> bool:
+        return self.expires_us != 0 and now_us >= self.expires_us
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -70,6 +76,7 @@ class TokenInfo:
                 "label": self.label,
                 "created_us": self.created_us,
                 "revoked_us": self.revoked_us,
+                "expires_us": self.expires_us,
             },
             sort_keys=True,
         ).encode()
@@ -84,6 +91,7 @@ class TokenInfo:
             label=d["label"],
             created_us=int(d["created_us"]),
             revoked_us=int(d["revoked_us"]),
+            expires_us=int(d.get("expires_us", 0)),  # records from before expiries: never
         )
 
 
@@ -99,14 +107,23 @@ class TokenStore:
         led.create_tenant(SYSTEM_TENANT)
         led.create_project(SYSTEM_TENANT, TOKENS_PROJECT, exist_ok=True)
 
-    def create(self, tenant: str, role: Role, label: str = "") -> tuple[str, TokenInfo]:
-        """A new token for ``tenant`` (created if absent); returns the secret once, and its info."""
+    def create(
+        self, tenant: str, role: Role, label: str = "", *, expires_us: int = 0
+    ) -> tuple[str, TokenInfo]:
+        """A new token for ``tenant`` (created if absent); returns the secret once, and its info.
+
+        ``expires_us`` (a wall-clock time, 0 = never) must lie in the future.
+        """
+        if expires_us < 0 or (expires_us and expires_us <= ledger.wall_clock_us()):
+            raise InvalidExpiry(expires_us)
         self._led.create_tenant(tenant)  # validates the id, idempotent
         token_id = secrets.token_hex(6)
         secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
         digest = token_hash(secret)
-        (stamp,) = self._record("token.create", tenant, token_id, role, label)
-        info = TokenInfo(token_id, tenant, role, label, created_us=self._time_of(stamp))
+        (stamp,) = self._record("token.create", tenant, token_id, role, label, expires_us)
+        info = TokenInfo(
+            token_id, tenant, role, label, created_us=self._time_of(stamp), expires_us=expires_us
+        )
         self._led.set_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"h.{digest}", info.to_json())
         self._led.set_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"i.{token_id}", digest.encode())
         return secret, info
@@ -128,15 +145,10 @@ class TokenStore:
             raise UnknownToken(tenant, token_id)
         if not info.live:
             return info
-        (stamp,) = self._record("token.revoke", tenant, token_id, info.role, info.label)
-        revoked = TokenInfo(
-            info.token_id,
-            info.tenant,
-            info.role,
-            info.label,
-            info.created_us,
-            revoked_us=self._time_of(stamp),
+        (stamp,) = self._record(
+            "token.revoke", tenant, token_id, info.role, info.label, info.expires_us
         )
+        revoked = replace(info, revoked_us=self._time_of(stamp))
         # The map first would be safer against a crash in between, but the event needs to
         # exist to stamp the time; a crash here leaves the token live and the revoke retried.
         self._led.set_cursor(
@@ -176,10 +188,18 @@ class TokenStore:
         info = TokenInfo.from_json(raw)
         if not info.live:
             raise Unauthenticated(f"token {info.token_id} was revoked")
+        return self.check_expiry(info)
+
+    @staticmethod
+    def check_expiry(info: TokenInfo) -> TokenInfo:
+        """``info`` unless the token has expired by now (``Unauthenticated`` saying so)."""
+        if info.expired(ledger.wall_clock_us()):
+            when = datetime.fromtimestamp(info.expires_us / 1e6, tz=UTC).isoformat()
+            raise Unauthenticated(f"token {info.token_id} expired at {when}")
         return info
 
     def _record(
-        self, kind: str, tenant: str, token_id: str, role: Role, label: str
+        self, kind: str, tenant: str, token_id: str, role: Role, label: str, expires_us: int
     ) -> tuple[ledger.Versionstamp]:
         event = pb.SwarmEvent(
             event_id=ledger.new_event_id(),
@@ -193,6 +213,7 @@ class TokenStore:
                     "token_id": token_id,
                     "role": role.label,
                     "label": label,
+                    "expires_us": str(expires_us),
                 },
             ),
         )

@@ -297,14 +297,38 @@ def test_no_token_is_refused_before_any_call(world: World) -> None:
     assert "needs a bearer token" in got.stderr and "SWARM_TOKEN" in got.stderr
 
 
-def test_a_bad_token_gets_unauthenticated(world: World) -> None:
+def test_a_bad_token_gets_unauthenticated(world: World, tmp_path: Path) -> None:
+    secret = tmp_path / "token"
     for token in ("nonsense", "swt_000000000000_" + "x" * 43):
+        secret.write_text(token + "\n")
+        secret.chmod(0o600)
         got = swarm_cli(
             "audit", "events", "--project", "app", "--server", world.daemon.target,
-            "--token", token, check=False,
+            "--token-file", str(secret), check=False,
         )  # fmt: skip
         assert got.returncode == 2
         assert got.stderr.startswith("swarm: error: UNAUTHENTICATED: "), got.stderr
+
+
+def test_the_token_file_is_preferred_and_a_token_on_the_command_line_warns(
+    world: World, tmp_path: Path
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text(world.tokens["a-ops"] + "\n")
+    secret.chmod(0o600)
+    base = ("mission", "list", "--project", "app", "--server", world.daemon.target)
+    quiet = swarm_cli(*base, "--token-file", str(secret), env={"SWARM_TOKEN": ""}, check=False)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+    loud = swarm_cli(*base, "--token", world.tokens["a-ops"], check=False)
+    assert loud.returncode == 0
+    assert "warning: --token" in loud.stderr and "--token-file" in loud.stderr
+    both = swarm_cli(*base, "--token", "x", "--token-file", str(secret), check=False)
+    assert both.returncode == 2 and "not both" in both.stderr
+    secret.chmod(0o644)
+    shared = swarm_cli(*base, "--token-file", str(secret), check=False)
+    assert shared.returncode == 0 and "readable by other users" in shared.stderr
+    gone = swarm_cli(*base, "--token-file", str(tmp_path / "none"), check=False)
+    assert gone.returncode == 2 and "--token-file" in gone.stderr
 
 
 def test_an_ops_token_cannot_submit_a_mission(world: World) -> None:

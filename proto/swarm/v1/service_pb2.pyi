@@ -388,30 +388,34 @@ class FollowMissionRequest(_message.Message):
     def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., mission_id: _Optional[str] = ..., after: _Optional[str] = ...) -> None: ...
 
 class TokenInfo(_message.Message):
-    __slots__ = ("token_id", "tenant", "role", "label", "created_us", "revoked_us")
+    __slots__ = ("token_id", "tenant", "role", "label", "created_us", "revoked_us", "expires_us")
     TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     CREATED_US_FIELD_NUMBER: _ClassVar[int]
     REVOKED_US_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_US_FIELD_NUMBER: _ClassVar[int]
     token_id: str
     tenant: str
     role: TokenRole
     label: str
     created_us: int
     revoked_us: int
-    def __init__(self, token_id: _Optional[str] = ..., tenant: _Optional[str] = ..., role: _Optional[_Union[TokenRole, str]] = ..., label: _Optional[str] = ..., created_us: _Optional[int] = ..., revoked_us: _Optional[int] = ...) -> None: ...
+    expires_us: int
+    def __init__(self, token_id: _Optional[str] = ..., tenant: _Optional[str] = ..., role: _Optional[_Union[TokenRole, str]] = ..., label: _Optional[str] = ..., created_us: _Optional[int] = ..., revoked_us: _Optional[int] = ..., expires_us: _Optional[int] = ...) -> None: ...
 
 class CreateTokenRequest(_message.Message):
-    __slots__ = ("tenant", "role", "label")
+    __slots__ = ("tenant", "role", "label", "expires_us")
     TENANT_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_US_FIELD_NUMBER: _ClassVar[int]
     tenant: str
     role: TokenRole
     label: str
-    def __init__(self, tenant: _Optional[str] = ..., role: _Optional[_Union[TokenRole, str]] = ..., label: _Optional[str] = ...) -> None: ...
+    expires_us: int
+    def __init__(self, tenant: _Optional[str] = ..., role: _Optional[_Union[TokenRole, str]] = ..., label: _Optional[str] = ..., expires_us: _Optional[int] = ...) -> None: ...
 
 class CreateTokenResponse(_message.Message):
     __slots__ = ("info", "secret")
