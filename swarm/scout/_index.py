@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from swarm.scout._errors import NotInRepository, UnknownFile, UnsupportedLanguage
 from swarm.scout._python import PythonIndexer, Scan, materialise, module_name
+from swarm.scout._symbols import Symbols
 from swarm.scout._types import FileIndex, IndexStats, Occurrence
 
 # Directories never worth indexing: VCS data, caches, virtual environments, vendored JS.
@@ -69,6 +70,7 @@ class RepoIndex:
         self._scans: dict[bytes, Scan] = {}
         self._by_name: dict[str, dict[str, list[Occurrence]]] = {}
         self._graph: dict[str, set[str]] | None = None
+        self._symbols: Symbols | None = None
         self._parsed = 0
         self._cached = 0
 
@@ -122,6 +124,7 @@ class RepoIndex:
         if old is not None:
             self._unlink_names(old)
             self._graph = None
+            self._symbols = None
 
     def normalise(self, path: str) -> str:
         """The repo-relative POSIX form of ``path``; refuses anything outside the repository."""
@@ -173,6 +176,12 @@ class RepoIndex:
     def defines(self, name: str) -> list[Occurrence]:
         """The definitions of ``name`` at module level or in a class body (not locals)."""
         return [o for o in self.find(name, ("definition",)) if o.scope in ("module", "class")]
+
+    def symbols(self) -> Symbols:
+        """Symbol resolution over the index as it stands (rebuilt after any change)."""
+        if self._symbols is None:
+            self._symbols = Symbols(dict(self._files))
+        return self._symbols
 
     def module_path(self, dotted: str) -> str | None:
         """The repo path of module ``dotted`` (see :meth:`import_graph` for how it resolves)."""
@@ -275,6 +284,7 @@ class RepoIndex:
         for occ in fi.occurrences:
             self._by_name.setdefault(occ.name, {}).setdefault(path, []).append(occ)
         self._graph = None
+        self._symbols = None
         self._modules_cache = None
         return fi
 
