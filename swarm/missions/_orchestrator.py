@@ -31,7 +31,7 @@ from swarm.brain import Brain, EditRequest, make_brain
 from swarm.brain._rules import validate as validate_request
 from swarm.missions._agents import agent_loop, coder, critic, scout
 from swarm.missions._errors import InvalidMission, UnknownMission
-from swarm.missions._plan import Plan, Ticket, validate_plan
+from swarm.missions._plan import Plan, Ticket, check_target, validate_plan
 from swarm.missions._runtime import MissionOptions, Progress, Runtime, signal_event
 from swarm.missions._view import STATE_NAMES, MissionView, path_key, planned_event
 from swarm.missions._workspace import (
@@ -107,6 +107,7 @@ def start_mission(
     opts = options or MissionOptions()
     root = check_repo(repo)
     validate_request(request)
+    check_target(request, root)  # an unknown or ambiguous symbol is refused before anything runs
     settings = dict(brain_settings or {})
     make_brain(brain, **settings)  # refuse bad settings before anything is written
     mid = mission_id or new_mission_id()

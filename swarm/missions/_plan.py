@@ -1,13 +1,17 @@
-"""Plans: a mission's ticket DAG, and its validation (every problem listed at once)."""
+"""Plans: a mission's ticket DAG, its validation (every problem listed at once), and the
+check that the request's symbol exists before any ticket is planned."""
 
 from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
+from swarm.brain import EditRequest, resolve_target
 from swarm.missions._errors import InvalidMission, InvalidPlan
+from swarm.scout import RepoIndex
 
 #: Agent kinds a ticket may name.
 AGENT_KINDS = ("scout", "coder", "critic")
@@ -180,6 +184,25 @@ def parse_policy(spec: str) -> Policy:
     raise InvalidMission(
         f"unknown or empty policy {spec!r}; expected allow:GLOB, deny:GLOB or max-files:N"
     )
+
+
+def check_target(request: EditRequest, repo: Path) -> str | None:
+    """The qualified symbol (``pkg.mod:Class.attr``) a rename/add_param names in ``repo`` as
+    it is now; None for other kinds.
+
+    The one place both the CLI and the daemon refuse a mistyped or ambiguous symbol
+    (``UnknownSymbol`` with the closest names, ``AmbiguousSymbol`` with the
+    candidates, both ``BrainError``), before the workspace is imported, any ticket
+    is planned or any test runs. The scout's cache in ``.swarm/`` is used, and
+    warmed for the mission, only when that folder already exists.
+    """
+    if request.kind not in ("rename", "add_param"):
+        return None
+    cache = repo / ".swarm" / "scout-cache"
+    index = RepoIndex(repo, cache_dir=cache if cache.parent.is_dir() else None)
+    index.refresh()
+    symbol = resolve_target(request, index)
+    return str(symbol) if symbol is not None else None
 
 
 def validate_plan(plan: Plan, policies: Iterable[Policy] = ()) -> None:

@@ -93,7 +93,8 @@ class Scan:
     facts: tuples of strings, the first naming the fact (see ``Occurrence``'s module):
     ``("from", spec, name, asname, owner)`` (name ``*`` for a star import),
     ``("import", dotted, asname, owner)``, ``("all", *names)``,
-    ``("class", qualname, *base_texts)``, ``("inst", owner, var, type_text)``.
+    ``("class", qualname, *base_texts)``, ``("inst", owner, var, type_text)`` (type_text
+    ``module:pkg.mod`` for ``var = importlib.import_module("pkg.mod")``).
     """
 
     rows: tuple[Row, ...]
@@ -241,7 +242,10 @@ class _Walk:
             if type_node is None and right is not None and right.type == "call":
                 callee = right.child_by_field_name("function")
                 if callee is not None and callee.type in ("identifier", "attribute"):
-                    self.facts.append(("inst", self.owner(ident), _text(ident), _text(callee)))
+                    held = _text(callee)
+                    if held.rsplit(".", 1)[-1] == "import_module":
+                        held = _imported_module(right) or held
+                    self.facts.append(("inst", self.owner(ident), _text(ident), held))
                 return
         elif parent.type in ("typed_parameter", "typed_default_parameter"):
             type_node = parent.child_by_field_name("type")
@@ -420,6 +424,15 @@ def _plain_content(string: Node, *, multiline: bool = False) -> Node | None:
     if not multiline and content.start_point[0] != content.end_point[0]:
         return None
     return content
+
+
+def _imported_module(call: Node) -> str | None:
+    """``module:pkg.mod`` for ``importlib.import_module("pkg.mod")``, else None."""
+    args = call.child_by_field_name("arguments")
+    first = args.named_children[0] if args is not None and args.named_children else None
+    content = _plain_content(first) if first is not None else None
+    text = _text(content) if content is not None else ""
+    return f"module:{text}" if _CHAIN.fullmatch(text) else None
 
 
 def _attr_call_receiver(string: Node) -> str | None:

@@ -331,12 +331,18 @@ class Symbols:
         types = ff.inst.get((scope, name), [])
         if not types or len(types) < bindings:
             return _UNKNOWN
-        values = {self.instance_of(self.expr_value(ff.path, scope, t)) for t in types}
+        values = {self._held(ff.path, scope, t) for t in types}
         if len(values) == 1:
             (value,) = values
-            if value.kind == "instance":
+            if value.kind in ("instance", "module"):
                 return value
         return _UNKNOWN
+
+    def _held(self, path: str, scope: str, type_text: str) -> _Value:
+        if type_text.startswith("module:"):
+            stem = self.module_stem(type_text[len("module:") :])
+            return _Value("module", stem) if stem is not None else _EXTERNAL
+        return self.instance_of(self.expr_value(path, scope, type_text))
 
     def instance_of(self, value: _Value) -> _Value:
         """The instance a call of ``value`` makes, when ``value`` is a repo class."""
@@ -394,9 +400,9 @@ class Symbols:
             if kind == "variable" and "." not in value.qualname:
                 ff = self._primary(value.stem)
                 if ff is not None:
-                    inst = self._typed(ff, "", value.qualname, 1)
-                    if inst.kind == "instance":
-                        return self._member(inst.stem, inst.qualname, name)
+                    held = self._typed(ff, "", value.qualname, 1)
+                    if held.kind in ("instance", "module"):
+                        return self.attr_value(held, name)
             return _UNKNOWN
         return value  # external stays external, unknown stays unknown
 
@@ -404,7 +410,7 @@ class Symbols:
         self, stem: str, cls: str, name: str, *, skip_self: bool = False, depth: int = 0
     ) -> _Value:
         """``name`` looked up on class ``cls`` and its repo bases (depth-first, like the MRO
-        for single inheritance); external when the class chain leaves the repo without it."""
+        for single inheritance); unknown when no class on the chain defines it."""
         if depth > 20:
             return _UNKNOWN
         for path in self._stems.get(stem, ()):
@@ -424,7 +430,9 @@ class Symbols:
                     return found
             elif bv.kind == "unknown":
                 return _UNKNOWN
-        return _EXTERNAL
+        # Not a class member anywhere on the chain: an instance attribute set in a method,
+        # or something an external base provides. Either way the type is not known.
+        return _UNKNOWN
 
     def dotted_value(self, dotted: str) -> _Value:
         """What a dotted path (``pkg.mod.Class``) names: its longest module prefix, then
