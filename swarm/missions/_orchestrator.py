@@ -107,12 +107,12 @@ def start_mission(
     opts = options or MissionOptions()
     root = check_repo(repo)
     validate_request(request)
-    check_target(request, root)  # an unknown or ambiguous symbol is refused before anything runs
     settings = dict(brain_settings or {})
     make_brain(brain, **settings)  # refuse bad settings before anything is written
     mid = mission_id or new_mission_id()
     if not _MISSION_ID.fullmatch(mid):
         raise InvalidMission(f"mission id {mid!r} must look like m + 6..24 hex digits")
+    check_target(request, root)  # an unknown or ambiguous symbol: refused before anything runs
     with contextlib.suppress(ledger.AlreadyExists):
         led.create_tenant(tenant)
     led.create_project(tenant, project, exist_ok=True)
