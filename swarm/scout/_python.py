@@ -181,7 +181,7 @@ class _Walk:
         self.best: dict[tuple[int, int], tuple[int, Node, str, str, str]] = {}
         self.extra: list[Row] = []
         self.facts: list[tuple[str, ...]] = []
-        self._owners: dict[tuple[int, int], str] = {}
+        self._owners: dict[tuple[int, int, str], str] = {}
 
     def put(self, node: Node, kind: str, qualifier: str = "", scope: str = "") -> None:
         rank = _RANK[kind]
@@ -212,23 +212,34 @@ class _Walk:
         return self._scope_name(parent)
 
     def _scope_name(self, node: Node | None) -> str:
-        while node is not None and not _is_scope(node):
+        # Every node passed on the way up shares the answer: remember it for each of them.
+        passed: list[tuple[int, int, str]] = []
+        name = ""
+        while node is not None:
+            key = (node.start_byte, node.end_byte, node.type)
+            known = self._owners.get(key)
+            if known is not None:
+                name = known
+                break
+            passed.append(key)
+            if _is_scope(node):
+                name = self._own_name(node)
+                break
             node = node.parent
-        if node is None or node.type == "module":
+        for key in passed:
+            self._owners[key] = name
+        return name
+
+    def _own_name(self, node: Node) -> str:
+        if node.type == "module":
             return ""
-        key = (node.start_byte, node.end_byte)
-        known = self._owners.get(key)
-        if known is not None:
-            return known
         outer = self._scope_name(node.parent)
         if node.type in ("function_definition", "class_definition"):
             own = _text(node.child_by_field_name("name"))
         else:
             row, col = node.start_point
             own = f"<{'lambda' if node.type == 'lambda' else 'comp'}@{row + 1}:{col}>"
-        name = f"{outer}.{own}" if outer else own
-        self._owners[key] = name
-        return name
+        return f"{outer}.{own}" if outer else own
 
     def _inst_fact(self, ident: Node) -> None:
         """``var = Callee(...)``, ``var: T = ...`` and ``param: T``: what ``var`` may hold."""
@@ -375,10 +386,13 @@ class _Walk:
         )
 
 
+_SCOPES = frozenset({"module", "function_definition", "class_definition", "lambda"}) | (
+    _COMPREHENSIONS
+)
+
+
 def _is_scope(node: Node) -> bool:
-    return node.type in ("module", "function_definition", "class_definition", "lambda") or (
-        node.type in _COMPREHENSIONS
-    )
+    return node.type in _SCOPES
 
 
 def _walk_defs(body: Node) -> list[Node]:
