@@ -65,7 +65,9 @@ def test_a_patch_changes_only_what_it_says(case: tuple[list[tuple[str, str]], li
     if len(kinds) == 1:  # a CRLF (or CR, or LF) file stays one
         assert {e for _, e in got[:-1]} <= kinds
     # Lines before the first change keep their exact bytes, ending included.
-    same = next(i for i, (a, b) in enumerate(zip(old + [None], new + [None])) if a != b)
+    same = next(
+        i for i, (a, b) in enumerate(zip([*old, None], [*new, None], strict=False)) if a != b
+    )
     assert got[:same] == pairs[:same]
 
 

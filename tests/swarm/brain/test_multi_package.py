@@ -90,9 +90,9 @@ def _definition(index: RepoIndex, target: str) -> tuple[str, int, int]:
     symbol = index.symbols().resolve_target(target)
     for o in index.find(symbol.name, ["definition"]):
         qual = f"{o.owner}.{o.name}" if o.owner else o.name
-        if o.path.endswith(".py") and qual == symbol.qualname and o.scope != "local":
-            if index.symbols().stem_of(o.path) == symbol.stem:
-                return o.path, o.line, o.column
+        home = index.symbols().stem_of(o.path) == symbol.stem
+        if home and o.path.endswith(".py") and qual == symbol.qualname and o.scope != "local":
+            return o.path, o.line, o.column
     raise AssertionError(f"no definition of {target}")
 
 

@@ -36,7 +36,7 @@ _names = st.from_regex(r"[a-z_][a-z0-9_]{0,7}", fullmatch=True).filter(
 def python_files(draw: st.DrawFn) -> bytes:
     """Modules with a long ``__all__``, imports, classes, methods, strings and docstrings."""
     names = draw(st.lists(_names, min_size=1, max_size=40, unique=True))
-    lines = ['"""A module mentioning `%s` and pkg.mod.%s()."""' % (names[0], names[-1])]
+    lines = [f'"""A module mentioning `{names[0]}` and pkg.mod.{names[-1]}()."""']
     lines.append("__all__ = [" + ", ".join(f'"{n}"' for n in names) + "]")
     lines.append("__all__ += [" + ", ".join(f"'{n}'" for n in names[::2]) + "]")
     for n in draw(st.lists(st.sampled_from(names), max_size=5)):
