@@ -141,6 +141,37 @@ class RulesBrain:
 
     name = "rules"
 
+    def __init__(self) -> None:
+        # The last plan, for the index state it was made on: a mission's coders ask for
+        # one file each, and resolving the symbol again per file would be O(files²).
+        self._plan: tuple[object, tuple[str, ...], _RenamePlan | _AddParamPlan] | None = None
+
+    def _cached(self, request: EditRequest, index: RepoIndex) -> _RenamePlan | _AddParamPlan | None:
+        key = (request.kind, *sorted(f"{k}={v}" for k, v in request.params.items()))
+        if self._plan is not None and self._plan[0] is index.symbols() and self._plan[1] == key:
+            return self._plan[2]
+        return None
+
+    def _remember(
+        self, request: EditRequest, index: RepoIndex, plan: _RenamePlan | _AddParamPlan
+    ) -> None:
+        key = (request.kind, *sorted(f"{k}={v}" for k, v in request.params.items()))
+        self._plan = (index.symbols(), key, plan)
+
+    def _rename_plan(self, request: EditRequest, index: RepoIndex) -> _RenamePlan:
+        plan = self._cached(request, index)
+        if not isinstance(plan, _RenamePlan):
+            plan = _RenamePlan.of(request, index)
+            self._remember(request, index, plan)
+        return plan
+
+    def _add_param_plan(self, request: EditRequest, index: RepoIndex) -> _AddParamPlan:
+        plan = self._cached(request, index)
+        if not isinstance(plan, _AddParamPlan):
+            plan = _AddParamPlan(index, request.params)
+            self._remember(request, index, plan)
+        return plan
+
     def targets(self, request: EditRequest, index: RepoIndex) -> list[str]:
         """The repo paths this request changes, sorted."""
         validate(request)
@@ -149,9 +180,9 @@ class RulesBrain:
                 {_normalise(index, fp.path) for fp in parse_unified_diff(request.params["diff"])}
             )
         if request.kind == "rename":
-            return _RenamePlan.of(request, index).targets()
+            return self._rename_plan(request, index).targets()
         if request.kind == "add_param":
-            return _AddParamPlan(index, request.params).targets()
+            return self._add_param_plan(request, index).targets()
         raise InvalidRequest("the rules brain cannot answer free-form 'ask' requests; use openai")
 
     def edit(self, request: EditRequest, path: str, source: str, index: RepoIndex) -> FileEdit:
@@ -170,9 +201,9 @@ class RulesBrain:
                 new = apply_patch(fp, new if fp.old_path is not None else None)
             return FileEdit(path, new, f"applied {sum(len(fp.hunks) for fp in patches)} hunk(s)")
         if request.kind == "rename":
-            return _RenamePlan.of(request, index).edit(path, source)
+            return self._rename_plan(request, index).edit(path, source)
         if request.kind == "add_param":
-            plan_a = _AddParamPlan(index, p)
+            plan_a = self._add_param_plan(request, index)
             fresh = PythonIndexer().index(path, source.encode())
             text, defs, calls = plan_a.apply(path, source, fresh.occurrences)
             return FileEdit(

@@ -143,6 +143,7 @@ class Symbols:
         self._index = files
         self._facts: dict[str, _FileFacts] = {}
         self._bindings: dict[tuple[str, str], _Value] = {}
+        self._definitions: list[Symbol] | None = None
         self._stems: dict[str, list[str]] = {}
         for path in sorted(files):
             if path.endswith((".py", ".pyi")):
@@ -501,6 +502,11 @@ class Symbols:
 
     def definitions(self) -> list[Symbol]:
         """Every module-level and class-level definition in the repository, sorted."""
+        if self._definitions is None:
+            self._definitions = self._all_definitions()
+        return list(self._definitions)
+
+    def _all_definitions(self) -> list[Symbol]:
         out: set[Symbol] = set()
         for stem, paths in self._stems.items():
             module = self.module_of(stem)
