@@ -15,6 +15,7 @@ symbol resolver needs: imports with their aliases and the scope they sit in,
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,12 @@ _QUERY_SOURCE = """
 (future_import_statement) @import_stmt
 (class_definition) @class
 (string) @string
+(function_definition) @scope
+(lambda) @scope
+(list_comprehension) @scope
+(set_comprehension) @scope
+(dictionary_comprehension) @scope
+(generator_expression) @scope
 """
 _QUERY = Query(_LANGUAGE, _QUERY_SOURCE)
 _RANK = {"reference": 0, "definition": 1, "keyword": 2, "attribute": 3, "import": 4, "module": 5}
@@ -152,6 +159,7 @@ class PythonIndexer:
         root = self._parser.parse(source).root_node
         walk = _Walk(source.split(b"\n"))
         captures = QueryCursor(_QUERY).captures(root)
+        walk.set_scopes([n for kind in ("class", "scope") for n in captures.get(kind, ())])
         for kind in ("reference", "definition", "keyword"):
             for node in captures.get(kind, ()):
                 walk.put(node, kind)
@@ -181,7 +189,8 @@ class _Walk:
         self.best: dict[tuple[int, int], tuple[int, Node, str, str, str]] = {}
         self.extra: list[Row] = []
         self.facts: list[tuple[str, ...]] = []
-        self._owners: dict[tuple[int, int, str], str] = {}
+        self._scopes: list[tuple[int, int, str, int]] = []  # start, end, qualname, parent index
+        self._starts: list[int] = []
 
     def put(self, node: Node, kind: str, qualifier: str = "", scope: str = "") -> None:
         rank = _RANK[kind]
@@ -201,45 +210,48 @@ class _Walk:
         return out
 
     def owner(self, node: Node) -> str:
-        """The qualified name of the scope ``node`` sits in ("" = module level)."""
-        parent = node.parent
-        if (
-            parent is not None
-            and parent.type in ("function_definition", "class_definition")
-            and parent.child_by_field_name("name") == node
-        ):
-            parent = parent.parent  # a def's own name binds in the enclosing scope
-        return self._scope_name(parent)
+        """The qualified name of the scope ``node`` sits in ("" = module level).
 
-    def _scope_name(self, node: Node | None) -> str:
-        # Every node passed on the way up shares the answer: remember it for each of them.
-        passed: list[tuple[int, int, str]] = []
-        name = ""
-        while node is not None:
-            key = (node.start_byte, node.end_byte, node.type)
-            known = self._owners.get(key)
-            if known is not None:
-                name = known
-                break
-            passed.append(key)
-            if _is_scope(node):
-                name = self._own_name(node)
-                break
-            node = node.parent
-        for key in passed:
-            self._owners[key] = name
-        return name
+        A def's or class's own name sits before the scope's interval (which starts
+        at the parameters or the body), so it belongs to the enclosing scope.
+        """
+        pos = node.start_byte
+        i = bisect.bisect_right(self._starts, pos) - 1
+        while i >= 0:
+            start, end, name, parent = self._scopes[i]
+            if start <= pos < end:
+                return name
+            i = parent
+        return ""
 
-    def _own_name(self, node: Node) -> str:
-        if node.type == "module":
-            return ""
-        outer = self._scope_name(node.parent)
-        if node.type in ("function_definition", "class_definition"):
-            own = _text(node.child_by_field_name("name"))
-        else:
-            row, col = node.start_point
-            own = f"<{'lambda' if node.type == 'lambda' else 'comp'}@{row + 1}:{col}>"
-        return f"{outer}.{own}" if outer else own
+    def set_scopes(self, nodes: list[Node]) -> None:
+        """Scope intervals from the def/class/lambda/comprehension nodes, nested by position."""
+        intervals: list[tuple[int, int, Node]] = []
+        for node in nodes:
+            inner = (
+                node.child_by_field_name("parameters")
+                if node.type == "function_definition"
+                else node.child_by_field_name("body")
+                if node.type == "class_definition"
+                else node
+            )
+            if inner is not None:
+                intervals.append((inner.start_byte, node.end_byte, node))
+        intervals.sort(key=lambda t: (t[0], -t[1]))
+        stack: list[int] = []
+        for start, end, node in intervals:
+            while stack and self._scopes[stack[-1]][1] <= start:
+                stack.pop()
+            parent = stack[-1] if stack else -1
+            outer = self._scopes[parent][2] if parent >= 0 else ""
+            if node.type in ("function_definition", "class_definition"):
+                own = _text(node.child_by_field_name("name"))
+            else:
+                row, col = node.start_point
+                own = f"<{'lambda' if node.type == 'lambda' else 'comp'}@{row + 1}:{col}>"
+            self._scopes.append((start, end, f"{outer}.{own}" if outer else own, parent))
+            stack.append(len(self._scopes) - 1)
+        self._starts = [sc[0] for sc in self._scopes]
 
     def _inst_fact(self, ident: Node) -> None:
         """``var = Callee(...)``, ``var: T = ...`` and ``param: T``: what ``var`` may hold."""
@@ -384,15 +396,6 @@ class _Walk:
             scope,
             self.owner(content),
         )
-
-
-_SCOPES = frozenset({"module", "function_definition", "class_definition", "lambda"}) | (
-    _COMPREHENSIONS
-)
-
-
-def _is_scope(node: Node) -> bool:
-    return node.type in _SCOPES
 
 
 def _walk_defs(body: Node) -> list[Node]:
