@@ -4,12 +4,13 @@ check that the request's symbol exists before any ticket is planned."""
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from swarm.brain import EditRequest, resolve_target
+from swarm.brain import EditRequest, UnknownSymbol, resolve_target
 from swarm.missions._errors import InvalidMission, InvalidPlan
 from swarm.scout import RepoIndex
 
@@ -193,16 +194,29 @@ def check_target(request: EditRequest, repo: Path) -> str | None:
     The one place both the CLI and the daemon refuse a mistyped or ambiguous symbol
     (``UnknownSymbol`` with the closest names, ``AmbiguousSymbol`` with the
     candidates, both ``BrainError``), before the workspace is imported, any ticket
-    is planned or any test runs. The scout's cache in ``.swarm/`` is used, and
-    warmed for the mission, only when that folder already exists.
+    is planned or any test runs. Nothing is written (no scout cache either).
     """
     if request.kind not in ("rename", "add_param"):
         return None
-    cache = repo / ".swarm" / "scout-cache"
-    index = RepoIndex(repo, cache_dir=cache if cache.parent.is_dir() else None)
-    index.refresh()
-    symbol = resolve_target(request, index)
+    target = request.params.get("old" if request.kind == "rename" else "function", "")
+    name = re.split("[.:]", target)[-1].encode()
+    # Every definition of the name holds its bytes, and re-exports go through package
+    # __init__ files: those few files answer a found or ambiguous target exactly. Only a
+    # target they cannot place needs the whole repository (to be sure, and for the
+    # closest names), so a rename of a rare name in a big repository costs little here.
+    few = RepoIndex(repo, only=lambda path, data: name in data or _is_init(path))
+    few.refresh()
+    try:
+        symbol = resolve_target(request, few)
+    except UnknownSymbol:
+        whole = RepoIndex(repo)
+        whole.refresh()
+        symbol = resolve_target(request, whole)
     return str(symbol) if symbol is not None else None
+
+
+def _is_init(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in ("__init__.py", "__init__.pyi")
 
 
 def validate_plan(plan: Plan, policies: Iterable[Policy] = ()) -> None:

@@ -8,7 +8,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 from swarm.scout._errors import NotInRepository, UnknownFile, UnsupportedLanguage
@@ -56,11 +56,20 @@ class RepoIndex:
     Parsing is cached by (indexer version, content sha256): in memory for this
     instance and, when ``cache_dir`` is given, on disk as one JSON file per
     entry written atomically, so processes sharing the directory never parse an
-    unchanged file twice. Not thread-safe: one agent owns one index.
+    unchanged file twice. ``only`` restricts the index to the files it accepts
+    (a quick look-up that needs a few files, not the repository). Not thread-safe:
+    one agent owns one index.
     """
 
-    def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        cache_dir: Path | None = None,
+        only: Callable[[str, bytes], bool] | None = None,
+    ) -> None:
         self.root = Path(root).resolve()
+        self._only = only  # index just the files this accepts (path, bytes); None = all
         if not self.root.is_dir():
             raise NotInRepository(str(root), "(not a directory)")
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -96,7 +105,11 @@ class RepoIndex:
             if self._stat.get(path) == fingerprint and path in self._files:
                 self._cached += 1
                 continue
-            self._index_bytes(path, full.read_bytes())
+            source = full.read_bytes()
+            if self._only is not None and not self._only(path, source):
+                seen.discard(path)
+                continue
+            self._index_bytes(path, source)
             self._stat[path] = fingerprint
         gone = [p for p in self._files if p not in seen]
         for path in gone:

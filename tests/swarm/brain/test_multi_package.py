@@ -201,3 +201,21 @@ def test_an_ambiguous_or_unknown_target_is_refused_with_candidates_or_closest_na
     for spelled in ("peekable.prepend", "shelf.more.peekable.prepend", "shelf:peekable.prepend"):
         symbol = index.symbols().resolve_target(spelled)
         assert str(symbol) == "shelf.more:peekable.prepend"
+
+
+def test_the_planners_check_finds_targets_a_quick_look_cannot_place(tmp_path: Path) -> None:
+    from swarm.missions import check_target
+
+    assert check_target(EditRequest("rename", {"old": "shelf:take", "new": "x"}), SAMPLE) == (
+        "shelf.recipes:take"
+    )
+    repo = tmp_path / "repo"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "__init__.py").write_text("")
+    (repo / "pkg" / "core.py").write_text("def run():\n    pass\n")
+    (repo / "pkg" / "api.py").write_text("from .core import *\n")  # never spells "run"
+    request = EditRequest("rename", {"old": "pkg.api:run", "new": "go"})
+    assert check_target(request, repo) == "pkg.core:run"
+    with pytest.raises(UnknownSymbol, match="did you mean"):
+        check_target(EditRequest("rename", {"old": "pkg.api:rn", "new": "go"}), repo)
+    assert not (repo / ".swarm").exists()  # the check writes nothing
