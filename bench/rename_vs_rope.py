@@ -13,6 +13,11 @@ both pay interpreter start-up and their own analysis:
 * rope 1.15 (``Rename(...).get_changes(new)`` with rope's defaults, then
   ``project.do``), invoked at the symbol's definition.
 
+The swarm row also shows "brain s": the scout and rules brain alone, in this
+process (cold index of the whole tree, symbol resolution, every file's edit,
+nothing written), i.e. the rename's own work inside the mission's time. It runs
+in this process, so unlike the other two figures it pays no interpreter start-up.
+
 Occurrences are counted by comparing each tree before and after, identifier by
 identifier (tests/swarm/brain/rope_ref.py). The reference set of right edits
 is rope's, plus the uses rope does not rename by design and that are uses of
@@ -62,6 +67,7 @@ class Row:
     missed: int
     wrong: int
     seconds: float
+    brain_seconds: float = 0.0  # swarm only: index + resolve + every file's edit, in-process
 
 
 def _env() -> dict[str, str]:
@@ -135,6 +141,19 @@ def _rope(root: Path, path: str, line: int, column: int, new: str) -> float:
     return time.perf_counter() - started
 
 
+def _brain_only(source: Path, target: str, new: str) -> float:
+    """The scout and rules brain alone on ``source`` (cold index, no cache, nothing written):
+    how much of the mission's time is the rename itself."""
+    from swarm.brain import EditRequest, RulesBrain
+
+    started = time.perf_counter()
+    index = RepoIndex(source)
+    index.refresh()
+    request = EditRequest("rename", {"old": target, "new": new})
+    RulesBrain().propose(request, index, lambda p: (source / p).read_text("utf-8"))
+    return time.perf_counter() - started
+
+
 def _definition(root: Path, target: str) -> tuple[str, str, int, int]:
     """(name, path, line, column) of the symbol's definition in its ``.py`` file."""
     index = RepoIndex(root)
@@ -164,6 +183,7 @@ def run_case(
         shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", ".swarm"))
     before = snapshot(ours)
     name, path, line, column = _definition(ours, target)
+    brain_s = _brain_only(theirs, target, new)
     swarm_s = _swarm(ours, target, new)
     rope_s = _rope(theirs, path, line, column, new)
     swarm_sites = renamed_sites(before, snapshot(ours), name, new)
@@ -173,7 +193,8 @@ def run_case(
     rows = []
     for tool, sites, seconds in (("swarm", swarm_sites, swarm_s), ("rope", rope_sites, rope_s)):
         changed, missed, wrong = _score(sites, truth)
-        rows.append(Row(tree, target, tool, changed, missed, wrong, seconds))
+        brain = brain_s if tool == "swarm" else 0.0
+        rows.append(Row(tree, target, tool, changed, missed, wrong, seconds, brain))
     return rows
 
 
@@ -216,19 +237,21 @@ def main() -> int:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return 0
     print(
-        f"{'tree':<15} {'target':<30} {'tool':<6} {'changed':>7} {'missed':>6} {'wrong':>5} {'seconds':>8}"
+        f"{'tree':<15} {'target':<30} {'tool':<6} {'changed':>7} {'missed':>6} {'wrong':>5} {'seconds':>8} {'brain s':>8}"
     )
     for r in rows:
         print(
             f"{r.tree:<15} {r.target:<30} {r.tool:<6} {r.changed:>7} {r.missed:>6} {r.wrong:>5} "
-            f"{r.seconds:>8.2f}"
+            f"{r.seconds:>8.2f} {(f'{r.brain_seconds:.2f}' if r.tool == 'swarm' else ''):>8}"
         )
     for tree in dict.fromkeys(r.tree for r in rows):
         mine = [r for r in rows if r.tree == tree and r.tool == "swarm"]
         theirs = [r for r in rows if r.tree == tree and r.tool == "rope"]
         s, t = sum(r.seconds for r in mine), sum(r.seconds for r in theirs)
+        b = sum(r.brain_seconds for r in mine)
         print(
-            f"{tree}: swarm {s:.2f}s, rope {t:.2f}s, rope/swarm time {t / s:.2f}x "
+            f"{tree}: swarm {s:.2f}s, rope {t:.2f}s, rope/swarm time {t / s:.2f}x; "
+            f"rope/brain-alone {t / b:.2f}x "
             f"(>1: swarm faster); missed swarm {sum(r.missed for r in mine)} / rope "
             f"{sum(r.missed for r in theirs)}, wrong swarm {sum(r.wrong for r in mine)} / rope "
             f"{sum(r.wrong for r in theirs)}"
