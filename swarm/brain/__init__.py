@@ -13,6 +13,7 @@ from typing import Any
 
 from swarm.brain._diff import FilePatch, Hunk, apply_patch, parse_unified_diff
 from swarm.brain._errors import (
+    AmbiguousSymbol,
     BrainError,
     InvalidRequest,
     ModelError,
@@ -21,11 +22,12 @@ from swarm.brain._errors import (
     UnknownSymbol,
 )
 from swarm.brain._openai import OpenAIBrain, replay_proposal
-from swarm.brain._rules import RulesBrain
+from swarm.brain._rules import RulesBrain, resolve_target
 from swarm.brain._types import REQUEST_KINDS, Brain, EditRequest, Exchange, FileEdit, Proposal
 
 __all__ = [
     "REQUEST_KINDS",
+    "AmbiguousSymbol",
     "Brain",
     "BrainError",
     "EditRequest",
@@ -45,6 +47,7 @@ __all__ = [
     "make_brain",
     "parse_unified_diff",
     "replay_proposal",
+    "resolve_target",
 ]
 
 

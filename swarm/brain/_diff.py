@@ -1,9 +1,15 @@
-"""Unified diffs: a strict parser and applier shared by every provider.
+r"""Unified diffs: a strict parser and applier shared by every provider.
 
 Strict means: every hunk's context and removed lines must match the file
 exactly (line endings aside). A hunk may sit at a different line than its
 header says (as ``patch`` allows for offsets) only if its old text occurs
 exactly once from where the previous hunk ended; there is no fuzz.
+
+Bytes the diff does not change stay as they were: a line ends with whatever
+it ended with (``\n``, ``\r\n`` or ``\r``), a form feed is a character in a
+line and not a line break, and a missing final newline stays missing unless a
+hunk says otherwise (``\ No newline at end of file``). A line a hunk adds takes
+the ending of the line it replaces, else the file's most common one.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ from dataclasses import dataclass
 
 from swarm.brain._errors import InvalidRequest, PatchDoesNotApply
 
+# A line and its ending; only \n, \r\n and \r end a line (str.splitlines also breaks
+# at \f, \v, \x1c.. and \u2028, which are characters of a line to Python and to patch).
+_LINE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|)")
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _NO_NEWLINE = "\\ No newline at end of file"
 
@@ -54,7 +63,7 @@ def _strip_path(raw: str) -> str | None:
 
 def parse_unified_diff(diff: str) -> list[FilePatch]:
     """Parse a unified diff into per-file patches; a malformed one raises InvalidRequest."""
-    lines = diff.splitlines()
+    lines = [content for content, _end in split_lines(diff)]
     patches: list[FilePatch] = []
     i = 0
     while i < len(lines):
@@ -116,6 +125,18 @@ def parse_unified_diff(diff: str) -> list[FilePatch]:
     return patches
 
 
+def split_lines(text: str) -> list[tuple[str, str]]:
+    """``text`` as (content, ending) pairs; the last ending is "" without a final newline."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        m = _LINE.match(text, pos)
+        assert m is not None  # the pattern matches at every position
+        out.append((m.group(1), m.group(2)))
+        pos = m.end()
+    return out
+
+
 def apply_patch(patch: FilePatch, source: str | None) -> str | None:
     """Apply one file's hunks to ``source`` (``None``: the file is absent); ``None`` = deleted."""
     path = patch.path
@@ -127,14 +148,14 @@ def apply_patch(patch: FilePatch, source: str | None) -> str | None:
     if patch.old_path is not None and source is None:
         first = patch.hunks[0]
         raise PatchDoesNotApply(path, 1, first.header, "the file does not exist")
-    text = source or ""
-    lines = text.splitlines()
-    ends_with_newline = text.endswith(("\n", "\r")) or not text
-    out: list[str] = []
+    pairs = split_lines(source or "")
+    lines = [content for content, _ in pairs]
+    endings = [end for _, end in pairs if end]
+    usual = max(sorted(set(endings)), key=endings.count) if endings else "\n"
+    out: list[tuple[str, str]] = []
     pos = 0
     for number, hunk in enumerate(patch.hunks, start=1):
         old = [ln[1:] for ln in hunk.lines if ln[:1] in (" ", "-")]
-        new = [ln[1:] for ln in hunk.lines if ln[:1] in (" ", "+")]
         want = hunk.old_start - 1 if hunk.old_len else hunk.old_start
         at = _locate(lines, old, max(want, 0), pos)
         if at is None:
@@ -148,17 +169,10 @@ def apply_patch(patch: FilePatch, source: str | None) -> str | None:
                 f"the hunk's {len(old)} old line(s) are not in the file from line {pos + 1}",
             )
             raise PatchDoesNotApply(path, number, hunk.header, detail)
-        out.extend(lines[pos:at])
-        out.extend(new)
+        out.extend(pairs[pos:at])
+        out.extend(_hunk_lines(hunk, pairs[at : at + len(old)], usual))
         pos = at + len(old)
-        marks = [ln[:1] for ln in hunk.lines]
-        for k, mark in enumerate(marks):
-            if mark == "\\" and k > 0:
-                if marks[k - 1] in ("+", " "):
-                    ends_with_newline = False
-                elif marks[k - 1] == "-" and "+" in marks:
-                    ends_with_newline = True
-    out.extend(lines[pos:])
+    out.extend(pairs[pos:])
     if patch.new_path is None:
         if out:
             last = patch.hunks[-1]
@@ -166,9 +180,38 @@ def apply_patch(patch: FilePatch, source: str | None) -> str | None:
                 path, len(patch.hunks), last.header, "a deletion leaves lines behind"
             )
         return None
-    if not out:
-        return ""
-    return "\n".join(out) + ("\n" if ends_with_newline else "")
+    # Only the last line may lack an ending; one that no longer is last gets the usual one.
+    fixed = [(c, e or usual) for c, e in out[:-1]] + out[-1:]
+    return "".join(c + e for c, e in fixed)
+
+
+def _hunk_lines(hunk: Hunk, matched: list[tuple[str, str]], usual: str) -> list[tuple[str, str]]:
+    """The new lines of one hunk with their endings: context keeps its own, an added line
+    takes the ending of the removed line it stands in for, else ``usual``."""
+    out: list[tuple[str, str]] = []
+    removed: list[str] = []  # endings of the current change block's "-" lines
+    added = 0
+    k = 0  # index into matched
+    for i, line in enumerate(hunk.lines):
+        mark, content = line[:1], line[1:]
+        if mark == " ":
+            out.append(matched[k])
+            k += 1
+            removed, added = [], 0
+        elif mark == "-":
+            if added:
+                removed, added = [], 0
+            removed.append(matched[k][1])
+            k += 1
+        elif mark == "+":
+            ending = removed[added] if added < len(removed) else usual
+            out.append((content, ending or usual))
+            added += 1
+        elif mark == "\\" and i > 0:
+            prev = hunk.lines[i - 1][:1]
+            if prev in ("+", " ") and out:
+                out[-1] = (out[-1][0], "")
+    return out
 
 
 def _locate(lines: list[str], old: list[str], want: int, floor: int) -> int | None:

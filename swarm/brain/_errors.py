@@ -5,6 +5,7 @@
     BrainError                  anything a brain provider refuses or fails at
     ├── InvalidRequest          a request that is malformed (unknown kind, missing or bad param)
     ├── UnknownSymbol           a rename/add_param naming a symbol the repository does not define
+    ├── AmbiguousSymbol         a bare rename/add_param target that names several definitions
     ├── PatchDoesNotApply       a diff hunk that does not match its file (names file, hunk)
     ├── ModelUnreachable        the model endpoint could not be reached (refused, DNS, timeout)
     └── ModelError              the endpoint answered uselessly (HTTP error, bad JSON, no diff)
@@ -31,11 +32,27 @@ class InvalidRequest(BrainError):
 
 
 class UnknownSymbol(BrainError):
-    """The symbol the request names is not defined anywhere in the repository."""
+    """The symbol the request names is not defined anywhere in the repository;
+    ``suggestions`` are the closest names that are."""
 
-    def __init__(self, symbol: str) -> None:
-        super().__init__(f"symbol {symbol!r} is not defined anywhere in the repository")
+    def __init__(self, symbol: str, suggestions: tuple[str, ...] = ()) -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"symbol {symbol!r} is not defined anywhere in the repository{hint}")
         self.symbol = symbol
+        self.suggestions = suggestions
+
+
+class AmbiguousSymbol(BrainError):
+    """A bare target naming several definitions; ``candidates`` are their qualified names,
+    each of which is a valid target."""
+
+    def __init__(self, symbol: str, candidates: tuple[str, ...]) -> None:
+        super().__init__(
+            f"symbol {symbol!r} is ambiguous: it names {len(candidates)} definitions: "
+            f"{', '.join(candidates)}; name one, e.g. {candidates[0]}"
+        )
+        self.symbol = symbol
+        self.candidates = candidates
 
 
 class PatchDoesNotApply(BrainError):

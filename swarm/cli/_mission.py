@@ -99,12 +99,19 @@ def register(sub: Any) -> None:
     msub.required = True
 
     rename = msub.add_parser("rename", help="rename a symbol everywhere it is defined and used")
-    rename.add_argument("old")
+    rename.add_argument(
+        "old", help="the symbol: name, Class.attr, pkg.mod.name or pkg.mod:Class.attr"
+    )
     rename.add_argument("new")
+    rename.add_argument(
+        "--in-docs",
+        action="store_true",
+        help="also rename code-like mentions in docstrings (Sphinx roles, doctests, `name`)",
+    )
     _run_options(rename, remote=True)
 
     add = msub.add_parser("add-param", help="add a parameter with a default; update call sites")
-    add.add_argument("function")
+    add.add_argument("function", help="the function: name, pkg.mod:func or pkg.mod.Class.method")
     add.add_argument("param")
     add.add_argument("default", help="the default, a Python expression")
     add.add_argument("--value", help="an expression passed at every call site (optional)")
@@ -246,7 +253,10 @@ def _ledger_url(args: argparse.Namespace) -> str:
 def _request(args: argparse.Namespace) -> EditRequest:
     cmd = args.mission_command
     if cmd == "rename":
-        return EditRequest("rename", {"old": args.old, "new": args.new})
+        params = {"old": args.old, "new": args.new}
+        if args.in_docs:
+            params["in_docs"] = "1"
+        return EditRequest("rename", params)
     if cmd == "add-param":
         params = {"function": args.function, "param": args.param, "default": args.default}
         if args.value is not None:

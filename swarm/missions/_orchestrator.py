@@ -32,7 +32,7 @@ from swarm.brain._rules import validate as validate_request
 from swarm.missions._agents import agent_loop, coder, scout
 from swarm.missions._critic import critic
 from swarm.missions._errors import InvalidMission, UnknownMission
-from swarm.missions._plan import Plan, Ticket, validate_plan
+from swarm.missions._plan import Plan, Ticket, check_target, validate_plan
 from swarm.missions._runtime import MissionOptions, Progress, Runtime, signal_event
 from swarm.missions._view import STATE_NAMES, MissionView, path_key, planned_event, ticket_event
 from swarm.missions._workspace import (
@@ -122,6 +122,7 @@ def start_mission(
     mid = mission_id or new_mission_id()
     if not _MISSION_ID.fullmatch(mid):
         raise InvalidMission(f"mission id {mid!r} must look like m + 6..24 hex digits")
+    check_target(request, root)  # an unknown or ambiguous symbol: refused before anything runs
     with contextlib.suppress(ledger.AlreadyExists):
         led.create_tenant(tenant)
     led.create_project(tenant, project, exist_ok=True)

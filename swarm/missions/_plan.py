@@ -1,13 +1,18 @@
-"""Plans: a mission's ticket DAG, and its validation (every problem listed at once)."""
+"""Plans: a mission's ticket DAG, its validation (every problem listed at once), and the
+check that the request's symbol exists before any ticket is planned."""
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
+from swarm.brain import EditRequest, UnknownSymbol, resolve_target
 from swarm.missions._errors import InvalidMission, InvalidPlan
+from swarm.scout import RepoIndex
 
 #: Agent kinds a ticket may name.
 AGENT_KINDS = ("scout", "coder", "critic")
@@ -180,6 +185,38 @@ def parse_policy(spec: str) -> Policy:
     raise InvalidMission(
         f"unknown or empty policy {spec!r}; expected allow:GLOB, deny:GLOB or max-files:N"
     )
+
+
+def check_target(request: EditRequest, repo: Path) -> str | None:
+    """The qualified symbol (``pkg.mod:Class.attr``) a rename/add_param names in ``repo`` as
+    it is now; None for other kinds.
+
+    The one place both the CLI and the daemon refuse a mistyped or ambiguous symbol
+    (``UnknownSymbol`` with the closest names, ``AmbiguousSymbol`` with the
+    candidates, both ``BrainError``), before the workspace is imported, any ticket
+    is planned or any test runs. Nothing is written (no scout cache either).
+    """
+    if request.kind not in ("rename", "add_param"):
+        return None
+    target = request.params.get("old" if request.kind == "rename" else "function", "")
+    name = re.split("[.:]", target)[-1].encode()
+    # Every definition of the name holds its bytes, and re-exports go through package
+    # __init__ files: those few files answer a found or ambiguous target exactly. Only a
+    # target they cannot place needs the whole repository (to be sure, and for the
+    # closest names), so a rename of a rare name in a big repository costs little here.
+    few = RepoIndex(repo, only=lambda path, data: name in data or _is_init(path))
+    few.refresh()
+    try:
+        symbol = resolve_target(request, few)
+    except UnknownSymbol:
+        whole = RepoIndex(repo)
+        whole.refresh()
+        symbol = resolve_target(request, whole)
+    return str(symbol) if symbol is not None else None
+
+
+def _is_init(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in ("__init__.py", "__init__.pyi")
 
 
 def validate_plan(plan: Plan, policies: Iterable[Policy] = ()) -> None:

@@ -4,18 +4,28 @@ Python first, behind a per-language interface (:class:`LanguageIndexer`) so
 JavaScript/TypeScript can follow. :class:`RepoIndex` walks a repository,
 parses only new or changed files (a cache keyed by content hash and indexer
 version, shared across processes through ``cache_dir``), and answers usage
-queries, the import graph, and which tests a change touches.
+queries, the import graph, and which tests a change touches; :class:`Symbols`
+resolves what a name, attribute or dotted string means (through re-exports).
 """
 
 from __future__ import annotations
 
-from swarm.scout._errors import NotInRepository, ScoutError, UnknownFile, UnsupportedLanguage
+from swarm.scout._errors import (
+    AmbiguousSymbol,
+    NotInRepository,
+    ScoutError,
+    SymbolNotFound,
+    UnknownFile,
+    UnsupportedLanguage,
+)
 from swarm.scout._index import RepoIndex, check_syntax, is_test_file
 from swarm.scout._python import PythonIndexer
+from swarm.scout._symbols import Symbol, Symbols
 from swarm.scout._types import KINDS, FileIndex, IndexStats, LanguageIndexer, Occurrence
 
 __all__ = [
     "KINDS",
+    "AmbiguousSymbol",
     "FileIndex",
     "IndexStats",
     "LanguageIndexer",
@@ -24,6 +34,9 @@ __all__ = [
     "PythonIndexer",
     "RepoIndex",
     "ScoutError",
+    "Symbol",
+    "SymbolNotFound",
+    "Symbols",
     "UnknownFile",
     "UnsupportedLanguage",
     "check_syntax",

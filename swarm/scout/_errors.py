@@ -5,7 +5,9 @@
     ScoutError                  anything the scout refuses
     ├── NotInRepository         a path outside the indexed repository (``..``, absolute, symlink)
     ├── UnknownFile             a path the index does not hold
-    └── UnsupportedLanguage     no indexer for the file's suffix
+    ├── UnsupportedLanguage     no indexer for the file's suffix
+    ├── SymbolNotFound          a target that names no definition in the repository
+    └── AmbiguousSymbol         a bare target that names several definitions
 """
 
 from __future__ import annotations
@@ -38,3 +40,25 @@ class UnsupportedLanguage(ScoutError):
     def __init__(self, path: str) -> None:
         super().__init__(f"no language indexer for {path!r}")
         self.path = path
+
+
+class SymbolNotFound(ScoutError):
+    """A target (``name``, ``pkg.mod:Class.attr``) that resolves to no repository definition."""
+
+    def __init__(self, target: str, suggestions: tuple[str, ...] = ()) -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"symbol {target!r} is not defined anywhere in the repository{hint}")
+        self.target = target
+        self.suggestions = suggestions
+
+
+class AmbiguousSymbol(ScoutError):
+    """A target that names several definitions; ``candidates`` are their qualified names."""
+
+    def __init__(self, target: str, candidates: tuple[str, ...]) -> None:
+        super().__init__(
+            f"symbol {target!r} is ambiguous: it names {len(candidates)} definitions "
+            f"({', '.join(candidates)}); say which one, e.g. {candidates[0]!r}"
+        )
+        self.target = target
+        self.candidates = candidates

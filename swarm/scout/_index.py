@@ -9,12 +9,13 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 import replay
 from swarm.scout._errors import NotInRepository, UnknownFile, UnsupportedLanguage
 from swarm.scout._python import PythonIndexer, Scan, materialise, module_name
+from swarm.scout._symbols import Symbols
 from swarm.scout._types import FileIndex, IndexStats, Occurrence
 
 # Directories never worth indexing: VCS data, caches, virtual environments, vendored JS.
@@ -57,7 +58,9 @@ class RepoIndex:
     Parsing is cached by (indexer version, content sha256): in memory for this
     instance and, when ``cache_dir`` is given, on disk as one JSON file per
     entry written atomically, so processes sharing the directory never parse an
-    unchanged file twice. Not thread-safe: one agent owns one index.
+    unchanged file twice. ``only`` restricts the index to the files it accepts
+    (a quick look-up that needs a few files, not the repository). Not thread-safe:
+    one agent owns one index.
 
     With ``cache_root`` (a workspace holding ``cache_dir``), every cache read and
     write goes through the path guard ``replay.GuardedTree(cache_root)``, so a
@@ -65,9 +68,15 @@ class RepoIndex:
     """
 
     def __init__(
-        self, root: Path, *, cache_dir: Path | None = None, cache_root: Path | None = None
+        self,
+        root: Path,
+        *,
+        cache_dir: Path | None = None,
+        cache_root: Path | None = None,
+        only: Callable[[str, bytes], bool] | None = None,
     ) -> None:
         self.root = Path(root).resolve()
+        self._only = only  # index just the files this accepts (path, bytes); None = all
         if not self.root.is_dir():
             raise NotInRepository(str(root), "(not a directory)")
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -81,6 +90,7 @@ class RepoIndex:
         self._scans: dict[bytes, Scan] = {}
         self._by_name: dict[str, dict[str, list[Occurrence]]] = {}
         self._graph: dict[str, set[str]] | None = None
+        self._symbols: Symbols | None = None
         self._parsed = 0
         self._cached = 0
 
@@ -106,7 +116,11 @@ class RepoIndex:
             if self._stat.get(path) == fingerprint and path in self._files:
                 self._cached += 1
                 continue
-            self._index_bytes(path, full.read_bytes())
+            source = full.read_bytes()
+            if self._only is not None and not self._only(path, source):
+                seen.discard(path)
+                continue
+            self._index_bytes(path, source)
             self._stat[path] = fingerprint
         gone = [p for p in self._files if p not in seen]
         for path in gone:
@@ -134,6 +148,7 @@ class RepoIndex:
         if old is not None:
             self._unlink_names(old)
             self._graph = None
+            self._symbols = None
 
     def normalise(self, path: str) -> str:
         """The repo-relative POSIX form of ``path``; refuses anything outside the repository."""
@@ -185,6 +200,12 @@ class RepoIndex:
     def defines(self, name: str) -> list[Occurrence]:
         """The definitions of ``name`` at module level or in a class body (not locals)."""
         return [o for o in self.find(name, ("definition",)) if o.scope in ("module", "class")]
+
+    def symbols(self) -> Symbols:
+        """Symbol resolution over the index as it stands (rebuilt after any change)."""
+        if self._symbols is None:
+            self._symbols = Symbols(dict(self._files))
+        return self._symbols
 
     def module_path(self, dotted: str) -> str | None:
         """The repo path of module ``dotted`` (see :meth:`import_graph` for how it resolves)."""
@@ -287,6 +308,7 @@ class RepoIndex:
         for occ in fi.occurrences:
             self._by_name.setdefault(occ.name, {}).setdefault(path, []).append(occ)
         self._graph = None
+        self._symbols = None
         self._modules_cache = None
         return fi
 

@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 #: Occurrence kinds, in the order a reader meets them.
-KINDS = ("definition", "reference", "import", "attribute", "all_entry", "keyword", "module")
+KINDS = (
+    "definition",
+    "reference",
+    "import",
+    "attribute",
+    "all_entry",
+    "keyword",
+    "module",
+    "string",
+    "doc",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +29,15 @@ class Occurrence:
     holds ``obj``'s text), ``all_entry`` (a string in a module's ``__all__``)
     ``keyword`` (the ``x`` of a call's ``f(x=1)``, a parameter name) or
     ``module`` (a component of a module path in an import: ``a``/``b`` of
-    ``import a.b``), kept apart so renaming a function never renames a module.
+    ``import a.b``), kept apart so renaming a function never renames a module,
+    ``string`` (one identifier of a dotted-path string such as ``"pkg.mod:name"``;
+    ``qualifier`` holds the dotted text before it; with ``scope`` "getattr" it is
+    the ``"x"`` of ``getattr(obj, "x")`` and ``qualifier`` holds ``obj``'s text) or
+    ``doc`` (a code-like mention in a docstring; ``qualifier`` is the dotted
+    text before it). An ``import`` whose ``scope`` is "alias" is the ``y`` of
+    ``... as y``. ``owner`` is the qualified name of the enclosing scope
+    (``"Class.method"``; "" at module level; comprehensions and lambdas are
+    ``<comp@line:col>`` / ``<lambda@line:col>`` scopes of their own).
     """
 
     path: str  # repo-relative POSIX path
@@ -31,6 +49,7 @@ class Occurrence:
     context: str  # the source line, stripped
     qualifier: str = ""  # attribute: the receiver's source text; import: the module it comes from
     scope: str = ""  # definition: where it binds, "module" | "class" | "local"
+    owner: str = ""  # the enclosing scope's qualified name ("" = module level)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +64,9 @@ class FileIndex:
     # (``c`` may be a submodule); the import graph keeps those that are repo files.
     imports: tuple[str, ...]
     syntax_errors: tuple[str, ...]  # empty when the file parses cleanly ("line:col message")
+    # What the symbol resolver reads: imports with aliases, __all__, class bases,
+    # instance bindings (see swarm.scout._python.Scan for the shapes).
+    facts: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from swarm.brain import (
+    AmbiguousSymbol,
     BrainError,
     EditRequest,
     InvalidRequest,
@@ -16,7 +17,8 @@ from swarm.brain import (
 from swarm.scout import RepoIndex, check_syntax
 from tests.swarm.brain.conftest import reader
 
-RENAME = EditRequest("rename", {"old": "calculate_total", "new": "compute_order_total"})
+# The sample defines both a function and a method Cart.calculate_total: the target says which.
+RENAME = EditRequest("rename", {"old": "shop.orders:calculate_total", "new": "compute_order_total"})
 
 
 def test_rename_targets_every_file_that_defines_imports_or_uses_the_symbol(
@@ -85,6 +87,14 @@ def test_rename_refusals(index: RepoIndex) -> None:
     with pytest.raises(UnknownSymbol) as err:
         brain.targets(EditRequest("rename", {"old": "no_such", "new": "x"}), index)
     assert err.value.symbol == "no_such"
+    with pytest.raises(UnknownSymbol, match="did you mean calculate_total") as err:
+        brain.targets(EditRequest("rename", {"old": "calculate_totl", "new": "x"}), index)
+    with pytest.raises(AmbiguousSymbol) as amb:
+        brain.targets(EditRequest("rename", {"old": "calculate_total", "new": "x"}), index)
+    assert amb.value.candidates == (
+        "shop.orders:Cart.calculate_total",
+        "shop.orders:calculate_total",
+    )
     for params in (
         {"old": "calculate_total"},
         {"old": "calculate_total", "new": "not valid"},
@@ -94,7 +104,9 @@ def test_rename_refusals(index: RepoIndex) -> None:
         with pytest.raises(InvalidRequest):
             brain.targets(EditRequest("rename", params), index)
     with pytest.raises(InvalidRequest, match="already defined"):
-        brain.targets(EditRequest("rename", {"old": "calculate_total", "new": "Cart"}), index)
+        brain.targets(
+            EditRequest("rename", {"old": "shop.orders.calculate_total", "new": "Cart"}), index
+        )
     with pytest.raises(InvalidRequest, match="unknown request kind"):
         brain.targets(EditRequest("explode", {}), index)
     with pytest.raises(InvalidRequest, match="openai"):

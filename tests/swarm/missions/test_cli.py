@@ -36,12 +36,29 @@ def test_rename_prints_a_summary_and_show_prints_the_dag_and_story(
 
 
 def test_json_report_and_exit_code_one_when_the_mission_fails(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["mission", "rename", "--repo", str(repo), "nothing_here", "x", "--json"])
+    diff = tmp_path / "stale.diff"
+    diff.write_text(
+        "--- a/shop/discounts.py\n+++ b/shop/discounts.py\n@@ -1,1 +1,1 @@\n"
+        "-a line the file does not hold\n+x = 1\n"
+    )
+    code = main(["mission", "patch", "--repo", str(repo), str(diff), "--json", "--no-tests"])
     report = json.loads(capsys.readouterr().out)
     assert code == 1
-    assert report["outcome"] == "failed" and "UnknownSymbol" in report["failed_tickets"]["scout"]
+    assert report["outcome"] == "failed" and report["failed_tickets"]
+
+
+def test_an_unknown_symbol_is_refused_before_anything_runs_with_the_closest_names(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["mission", "rename", "--repo", str(repo), "unit_prise", "x"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "'unit_prise' is not defined" in err and "did you mean unit_price" in err
+    # Nothing was written: not even the tenant exists in the repository's ledger.
+    assert main(["mission", "list", "--repo", str(repo), "--json"]) == 2
+    assert "unknown tenant 'local'" in capsys.readouterr().err
 
 
 def test_refusals_exit_two_with_a_readable_error(

@@ -10,7 +10,7 @@ import pytest
 
 import ledger
 from proto.swarm.v1 import events_pb2 as pb
-from swarm.brain import EditRequest
+from swarm.brain import EditRequest, UnknownSymbol
 from swarm.missions import (
     InvalidMission,
     UnknownMission,
@@ -149,7 +149,6 @@ def test_a_syntax_error_is_rejected_at_once_and_nothing_is_written(
 @pytest.mark.parametrize(
     ("request_", "expected"),
     [
-        (EditRequest("rename", {"old": "no_such_thing", "new": "other"}), "UnknownSymbol"),
         (
             EditRequest(
                 "patch", {"diff": "--- a/../outside.py\n+++ b/../outside.py\n@@ -1 +1 @@\n-a\n+b\n"}
@@ -157,7 +156,7 @@ def test_a_syntax_error_is_rejected_at_once_and_nothing_is_written(
             "outside the repository",
         ),
     ],
-    ids=["unknown-symbol", "path-outside-repo"],
+    ids=["path-outside-repo"],
 )
 def test_bad_requests_fail_the_scout_ticket_with_the_reason_and_change_nothing(
     mission: Mission, repo: Path, request_: EditRequest, expected: str
@@ -169,6 +168,25 @@ def test_bad_requests_fail_the_scout_ticket_with_the_reason_and_change_nothing(
     assert report.files_changed == ()
     assert snapshot(repo) == before
     assert not (repo.parent / "outside.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "error"),
+    [("no_such_thing", UnknownSymbol), ("unit_prise", UnknownSymbol)],
+    ids=["unknown", "mistyped"],
+)
+def test_an_unknown_symbol_is_refused_before_anything_is_written(
+    mled: ledger.Ledger, repo: Path, old: str, error: type[Exception]
+) -> None:
+    before = snapshot(repo)
+    with pytest.raises(error) as refused:
+        start_mission(mled, TENANT, PROJECT, repo, EditRequest("rename", {"old": old, "new": "x"}))
+    assert old in str(refused.value)
+    if old == "unit_prise":
+        assert "did you mean unit_price" in str(refused.value)
+    with pytest.raises(ledger.UnknownTenant):  # not even the tenant was created
+        mled.projects(TENANT)
+    assert snapshot(repo) == before
 
 
 def test_a_diff_that_does_not_apply_fails_its_ticket_and_rolls_back_the_rest(
