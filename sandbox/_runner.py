@@ -7,18 +7,18 @@ import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import wasmtime
 
 from . import _host
-from ._engine import LoadInfo, Runtime, default_cache_dir, load_module, new_engine
+from ._engine import CompileHook, LoadInfo, Runtime, default_cache_dir, load_module, new_engine
 from ._errors import HostError, SandboxInputError
 from ._types import Limits, RunResult, Status, TestReport
 
 GUEST_DIR = "/work"  # where the caller's folder appears in the guest ("." maps there too)
 _TICK = 0.01  # seconds per epoch tick
-_NO_FUEL_LIMIT = 2**63 - 1
 _DEFAULT_LIMITS = Limits()
 
 
@@ -56,33 +56,70 @@ class _Ticker:
             self._engine.increment_epoch()
 
 
+@dataclass(frozen=True, slots=True)
+class _Linked:
+    """One engine flavour (fuel-metered or not), compiled and linked, ready to instantiate."""
+
+    metered: bool
+    engine: wasmtime.Engine
+    pre: wasmtime.InstancePre
+    trampoline: wasmtime.Module
+    native: wasmtime.Linker
+    ticker: _Ticker
+    load_info: LoadInfo
+
+
 class Sandbox:
     """A compiled CPython-for-WASI, ready to run untrusted code under limits.
 
     Build one per process and share it: construction compiles the interpreter
     or loads it from ``cache_dir``; each ``run`` then gets its own store,
     instance and WASI context, so runs in parallel threads share no lock.
+    Runs that set ``Limits.fuel`` use a second, fuel-metered build of the
+    interpreter, compiled (or loaded) on first use. ``on_compile`` is called
+    with a one-line message before any compile starts (10-40 s); the same line
+    goes to the ``sandbox`` logger at INFO.
     """
 
     def __init__(
-        self, *, runtime: Runtime | None = None, cache_dir: Path | str | None = None
+        self,
+        *,
+        runtime: Runtime | None = None,
+        cache_dir: Path | str | None = None,
+        on_compile: CompileHook | None = None,
     ) -> None:
         self.runtime = runtime or Runtime.bundled()
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        self._engine = new_engine()
-        module, self.load_info = load_module(self._engine, self.runtime, self.cache_dir)
+        self._on_compile = on_compile
+        self._flavours: dict[bool, _Linked] = {}
+        self._flavour_lock = threading.Lock()  # only guards a first build; runs never take it
+        self.load_info = self._flavour(False).load_info
+
+    def _flavour(self, metered: bool) -> _Linked:
+        linked = self._flavours.get(metered)
+        if linked is not None:
+            return linked
+        with self._flavour_lock:
+            if metered not in self._flavours:
+                self._flavours[metered] = self._link(metered)
+            return self._flavours[metered]
+
+    def _link(self, metered: bool) -> _Linked:
+        engine = new_engine(metered)
+        module, info = load_module(
+            engine, self.runtime, self.cache_dir, metered=metered, on_compile=self._on_compile
+        )
         try:
-            native = wasmtime.Linker(self._engine)
+            native = wasmtime.Linker(engine)
             native.define_wasi()
-            shimmed = wasmtime.Linker(self._engine)
+            shimmed = wasmtime.Linker(engine)
             shimmed.define_wasi()
             _host.define_shims(shimmed)
-            self._pre = shimmed.instantiate_pre(module)
-            self._trampoline = wasmtime.Module(self._engine, _host.trampoline_wat())
+            pre = shimmed.instantiate_pre(module)
+            trampoline = wasmtime.Module(engine, _host.trampoline_wat())
         except wasmtime.WasmtimeError as exc:
             raise HostError("linking the interpreter", str(exc)) from exc
-        self._native = native
-        self._ticker = _Ticker(self._engine)
+        return _Linked(metered, engine, pre, trampoline, native, _Ticker(engine), info)
 
     @property
     def loaded(self) -> LoadInfo:
@@ -112,10 +149,12 @@ class Sandbox:
         if not isinstance(stdin, bytes | bytearray):
             raise SandboxInputError("stdin", f"must be bytes, got {type(stdin).__name__}")
 
-        store = wasmtime.Store(self._engine)
-        fuel = limits.fuel if limits.fuel is not None else _NO_FUEL_LIMIT
+        linked = self._flavour(limits.fuel is not None)
+        store = wasmtime.Store(linked.engine)
+        fuel = limits.fuel or 0
         try:
-            store.set_fuel(fuel)
+            if linked.metered:
+                store.set_fuel(fuel)
             store.set_limits(memory_size=limits.memory)
             wasi = wasmtime.WasiConfig()
             wasi.argv = [self.runtime.name, *args]
@@ -137,11 +176,11 @@ class Sandbox:
                 memory = instance.exports(store)["memory"]
                 imports: list[wasmtime.Func | wasmtime.Memory] = []
                 for wasi_name in _host.DELEGATED:
-                    fn = self._native.get(store, _host.WASI, wasi_name)
+                    fn = linked.native.get(store, _host.WASI, wasi_name)
                     assert isinstance(fn, wasmtime.Func)
                     imports.append(fn)
                 assert isinstance(memory, wasmtime.Memory)
-                forwarder = wasmtime.Instance(store, self._trampoline, [memory, *imports])
+                forwarder = wasmtime.Instance(store, linked.trampoline, [memory, *imports])
                 for wasi_name in _host.DELEGATED:
                     fn = forwarder.exports(store)[wasi_name]
                     assert isinstance(fn, wasmtime.Func)
@@ -164,9 +203,9 @@ class Sandbox:
         trap: wasmtime.Trap | wasmtime.WasmtimeError | None = None
         _host.bind(state)
         try:
-            with self._ticker:
+            with linked.ticker:
                 try:
-                    instance = self._pre.instantiate(store)
+                    instance = linked.pre.instantiate(store)
                     start_fn = instance.exports(store)["_start"]
                     assert isinstance(start_fn, wasmtime.Func)
                     start_fn(store)
@@ -178,10 +217,12 @@ class Sandbox:
         finally:
             _host.bind(None)
         wall = time.monotonic() - start
-        try:
-            used = fuel - store.get_fuel()
-        except wasmtime.WasmtimeError:
-            used = fuel
+        used = 0  # an unmetered run counts no fuel
+        if linked.metered:
+            try:
+                used = fuel - store.get_fuel()
+            except wasmtime.WasmtimeError:
+                used = fuel
         status, detail = _classify(state, exit_code, trap, limits, wall)
         return RunResult(
             status=status,
