@@ -39,12 +39,16 @@ def _show_sandbox_notices() -> None:
     ``swarm serve`` replaces this handler with one that writes structured logs.
     """
     logger = logging.getLogger("sandbox")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
         logger.setLevel(logging.INFO)
-        logger.propagate = False
+
+
+class _Stderr(logging.Handler):
+    """Writes a record's message to whatever ``sys.stderr`` is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(record.getMessage(), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
