@@ -1,0 +1,274 @@
+"""The critic's test runs on real packages: a full suite in the sandbox beside host CPython,
+and the share of a real mission's wall time that goes to test runs. One run.
+
+Packages, downloaded by this script as sdists from PyPI
+(``pip download --no-binary :all: --no-deps NAME==VER`` into ``--cache``), whose
+unittest suites run under WASI CPython (no threads, subprocesses or sockets):
+
+* more-itertools 10.5.0: 817 tests (``tests/``, unittest, plus the package's doctests);
+* idna 3.10: 6,256 tests (``tests/``, unittest; one generated test per UTS #46 vector).
+
+For each package it prints:
+
+* the full suite on host CPython (``python -m unittest discover -s tests -t .``, a
+  subprocess, bytecode writing off as in the sandbox) and in the sandbox
+  (``Sandbox.run_tests`` with the default, unmetered limits; the same tests are
+  counted), best of ``--rounds`` interleaved rounds, with the ratio (target <= 2x);
+  and, for comparison, one run with a fuel budget (the fuel-metered build the old
+  default used);
+* one mission with the critic's tests on: a rename of an internal function
+  (``start_mission`` + ``run_mission`` on a fresh copy and a fresh sqlite ledger), its
+  wall time, and how much of it the sandbox's test runs took. The test runs are timed
+  around ``Sandbox.run`` for runs of the test driver (tagged by its report nonce), so
+  the figure holds whatever the critic decides to run.
+
+Host and sandbox run in turn, never together; the machine's other load shows in both.
+
+    python bench/critic.py [--rounds 3] [--cache DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Run as a script, this file's folder comes first on sys.path and bench/sandbox.py
+# would shadow the package it measures.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import ledger  # noqa: E402
+import sandbox  # noqa: E402
+from swarm.brain import EditRequest  # noqa: E402
+from swarm.missions import MissionOptions, run_mission, start_mission  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    rename: tuple[str, str]  # the mission: an internal function, renamed
+
+    @property
+    def folder(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+PACKAGES = (
+    Package("more-itertools", "10.5.0", ("_sample_unweighted", "_sample_plain")),
+    Package("idna", "3.10", ("_combining_class", "_combining_class_of")),
+)
+_RAN = re.compile(rb"^Ran (\d+) tests? in", re.MULTILINE)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def fetch(pkg: Package, cache: Path) -> Path:
+    """The sdist in ``cache``, downloaded from PyPI the first time."""
+    cache.mkdir(parents=True, exist_ok=True)
+    found = sorted(cache.glob(f"{pkg.folder}.tar.gz")) + sorted(
+        cache.glob(f"{pkg.name.replace('-', '_')}-{pkg.version}.tar.gz")
+    )
+    if found:
+        return found[0]
+    log(f"downloading {pkg.name}=={pkg.version} (sdist) into {cache}")
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "download", "--quiet"),
+            *("--no-binary", ":all:", "--no-deps", "-d", str(cache)),
+            f"{pkg.name}=={pkg.version}",
+        ],
+        check=True,
+    )
+    return fetch(pkg, cache)
+
+
+def unpack(sdist: Path, into: Path) -> Path:
+    """A fresh copy of the sdist's tree under ``into``."""
+    with tarfile.open(sdist) as tar:
+        tar.extractall(into, filter="data")
+    (root,) = [p for p in into.iterdir() if p.is_dir()]
+    return root
+
+
+def host_suite(root: Path) -> tuple[float, int]:
+    """Wall seconds and tests run of the suite on host CPython, as a subprocess."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)  # the package under test comes from its own folder
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-t", "."],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    ran = _RAN.search(done.stderr)
+    if ran is None:
+        raise SystemExit(f"host suite in {root} did not run:\n{done.stderr.decode()[-2000:]}")
+    return seconds, int(ran.group(1))
+
+
+def sandbox_suite(box: sandbox.Sandbox, root: Path, fuel: int | None) -> tuple[float, int]:
+    """Wall seconds and tests counted of the suite in the sandbox."""
+    start = time.perf_counter()
+    report = box.run_tests(root, limits=sandbox.Limits(timeout=900, fuel=fuel))
+    seconds = time.perf_counter() - start
+    if not report.complete:
+        raise SystemExit(f"sandbox suite in {root} incomplete: {report.run.detail}")
+    return seconds, report.total
+
+
+@contextmanager
+def timed_test_runs() -> Iterator[list[float]]:
+    """Wall seconds of every test-driver run through ``Sandbox.run`` while inside."""
+    runs: list[float] = []
+    lock = threading.Lock()
+    original: Callable[..., sandbox.RunResult] = sandbox.Sandbox.run
+
+    def run(self: sandbox.Sandbox, *args: Any, **kwargs: Any) -> sandbox.RunResult:
+        start = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            if "SANDBOX_REPORT_TAG" in (kwargs.get("env") or {}):
+                with lock:
+                    runs.append(time.perf_counter() - start)
+
+    sandbox.Sandbox.run = run  # type: ignore[method-assign]
+    try:
+        yield runs
+    finally:
+        sandbox.Sandbox.run = original  # type: ignore[method-assign]
+
+
+def mission(pkg: Package, root: Path, db: Path) -> dict[str, Any]:
+    old, new = pkg.rename
+    with timed_test_runs() as runs, ledger.open_ledger(f"sqlite://{db}") as led:
+        start = time.perf_counter()
+        mid = start_mission(
+            led,
+            "bench",
+            pkg.name,
+            root,
+            EditRequest("rename", {"old": old, "new": new}),
+            options=MissionOptions(coders=2, run_tests=True, test_timeout_s=900),
+        )
+        report = run_mission(led, "bench", pkg.name, mid)
+        seconds = time.perf_counter() - start
+    return {
+        "rename": f"{old} -> {new}",
+        "outcome": report.outcome,
+        "reason": report.reason,
+        "files_changed": len(report.files_changed),
+        "seconds": seconds,
+        "test_runs": runs,
+        "test_seconds": sum(runs),
+        "test_share": sum(runs) / seconds,
+    }
+
+
+def measure(pkg: Package, box: sandbox.Sandbox, cache: Path, rounds: int) -> dict[str, Any]:
+    sdist = fetch(pkg, cache)
+    host: list[float] = []
+    inbox: list[float] = []
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="swarm-bench-critic-") as tmp:
+        for i in range(rounds):
+            log(f"{pkg.folder}: round {i + 1}/{rounds}")
+            seconds, counts["host"] = host_suite(unpack(sdist, Path(tmp) / f"h{i}"))
+            host.append(seconds)
+            seconds, counts["sandbox"] = sandbox_suite(
+                box, unpack(sdist, Path(tmp) / f"s{i}"), None
+            )
+            inbox.append(seconds)
+        log(f"{pkg.folder}: one fuel-metered run")
+        metered, _ = sandbox_suite(box, unpack(sdist, Path(tmp) / "fuel"), 10**13)
+        log(f"{pkg.folder}: mission (rename {pkg.rename[0]}, tests on)")
+        run = mission(pkg, unpack(sdist, Path(tmp) / "mission"), Path(tmp) / "ledger.sqlite")
+    return {
+        "package": f"{pkg.name}=={pkg.version}",
+        "tests_host": counts["host"],
+        "tests_sandbox": counts["sandbox"],
+        "host_s": min(host),
+        "sandbox_s": min(inbox),
+        "ratio": min(inbox) / min(host),
+        "metered_s": metered,
+        "metered_ratio": metered / min(host),
+        "mission": run,
+    }
+
+
+def show(results: list[dict[str, Any]], compile_note: str) -> None:
+    print(compile_note)
+    print(
+        f"{'package':24} {'tests host/sbx':>15} {'host':>8} {'sandbox':>8} {'ratio':>6}"
+        f"   {'fuel-metered':>12} {'ratio':>6}"
+    )
+    for r in results:
+        print(
+            f"{r['package']:24} {r['tests_host']:>7}/{r['tests_sandbox']:<7} "
+            f"{r['host_s']:7.2f}s {r['sandbox_s']:7.2f}s {r['ratio']:5.2f}x"
+            f"   {r['metered_s']:11.2f}s {r['metered_ratio']:5.2f}x"
+        )
+    print("target: sandbox/host <= 2x (best of the rounds; fuel-metered: one run)")
+    print("missions (tests on):")
+    for r in results:
+        m = r["mission"]
+        runs = ", ".join(f"{s:.1f}s" for s in m["test_runs"]) or "none"
+        print(
+            f"  {r['package']:22} rename {m['rename']}: {m['outcome']}, "
+            f"{m['files_changed']} files, {m['seconds']:.1f}s; test runs [{runs}] = "
+            f"{m['test_seconds']:.1f}s = {m['test_share']:.0%} of the mission"
+        )
+        if m["outcome"] != "succeeded":
+            print(f"    ({m['reason']})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "swarm" / "bench-critic",
+        help="where the sdists are kept between runs",
+    )
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    box = sandbox.default_sandbox()  # the one the critic uses (missions go through it too)
+    box.run("pass", limits=sandbox.Limits(fuel=10**10))  # load the metered flavour up front
+    info = box.load_info
+    note = (
+        f"sandbox: {'cached' if info.from_cache else 'compiled'} interpreter, "
+        f"ready in {time.perf_counter() - start:.1f}s"
+    )
+    results = [measure(pkg, box, args.cache, args.rounds) for pkg in PACKAGES]
+    if args.json:
+        print(json.dumps({"results": results}, indent=2))
+    else:
+        show(results, note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
