@@ -55,12 +55,19 @@ class Runtime:
     """A CPython-for-WASI build: the ``.wasm`` file and the SHA-256 it must have.
 
     The interpreter is a setting: pass another ``Runtime`` to drop in another
-    WASI build (it must be WASI preview 1 and accept CPython's command line).
+    WASI build (it must be WASI preview 1 and accept CPython's command line),
+    such as an optimised one (docs/adr/0010-sandbox-speed.md).
     """
 
     path: Path
     sha256: str
     name: str = "python"
+    # Read-only host folders the interpreter needs at fixed guest paths (a build
+    # whose stdlib is not embedded: ("/lib/python3.11", Path(".../Lib"))), and
+    # environment variables it needs (("PYTHONPATH", "/build")). The bundled
+    # build needs neither. These folders are the operator's, not hash-checked.
+    mounts: tuple[tuple[str, Path], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def bundled(cls) -> Runtime:

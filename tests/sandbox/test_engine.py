@@ -16,6 +16,7 @@ from sandbox import (
     RuntimeIntegrityError,
     Sandbox,
     SandboxInputError,
+    Status,
     parse_duration,
     parse_size,
 )
@@ -111,3 +112,27 @@ def test_parse_duration(text: str, seconds: float) -> None:
 def test_bad_size_is_named(text: str) -> None:
     with pytest.raises(SandboxInputError, match="--memory"):
         parse_size(text, setting="--memory")
+
+
+def test_a_runtime_brings_its_own_read_only_folders_and_env(box: Sandbox, tmp_path: Path) -> None:
+    # A build whose stdlib is not embedded needs it mounted; same module, so a cache hit.
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "extra_mod.py").write_text("VALUE = 42\n")
+    bundled = Runtime.bundled()
+    runtime = Runtime(
+        path=bundled.path,
+        sha256=bundled.sha256,
+        name=bundled.name,
+        mounts=(("/opt/extra", lib),),
+        env=(("PYTHONPATH", "/opt/extra"),),
+    )
+    other = Sandbox(runtime=runtime, cache_dir=box.cache_dir, on_compile=pytest.fail)
+    result = other.run(
+        "import extra_mod, os\n"
+        "print(extra_mod.VALUE, os.environ['PYTHONPATH'])\n"
+        "open('/opt/extra/new.py', 'w')\n"
+    )
+    assert result.stdout == b"42 /opt/extra\n"
+    assert result.status is Status.EXIT and b"Error" in result.stderr  # read-only mount
+    assert sorted(p.name for p in lib.iterdir()) == ["extra_mod.py"]
