@@ -158,7 +158,9 @@ class Sandbox:
             store.set_limits(memory_size=limits.memory)
             wasi = wasmtime.WasiConfig()
             wasi.argv = [self.runtime.name, *args]
-            wasi.env = list(environment.items())
+            wasi.env = [*self.runtime.env, *environment.items()]
+            for guest_path, stdlib in self.runtime.mounts:  # the runtime's own files, read-only
+                wasi.preopen_dir(str(stdlib), guest_path, False)
             if host_dir is not None:
                 wasi.preopen_dir(str(host_dir), GUEST_DIR, writable)
                 wasi.preopen_dir(str(host_dir), ".", writable)
