@@ -24,6 +24,9 @@ For each package it prints:
   the figure holds whatever the critic decides to run.
 
 Host and sandbox run in turn, never together; the machine's other load shows in both.
+``--runtime python.wasm --mount /lib/python3.11=Lib ...`` adds a row per package for
+another interpreter build (the -O3 one of docs/adr/0010-sandbox-speed.md) on the
+same sandbox and limits.
 
     python bench/critic.py [--rounds 3] [--cache DIR] [--json]
 """
@@ -31,6 +34,7 @@ Host and sandbox run in turn, never together; the machine's other load shows in 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -198,15 +202,37 @@ def mission(pkg: Package, root: Path, db: Path) -> dict[str, Any]:
     }
 
 
-def measure(pkg: Package, box: sandbox.Sandbox, cache: Path, rounds: int) -> dict[str, Any]:
+def alt_sandbox(wasm: Path, mounts: list[str]) -> sandbox.Sandbox:
+    """A sandbox on another interpreter build; its hash is taken as given (the operator's)."""
+    pairs = []
+    for item in mounts:
+        guest, sep, host = item.partition("=")
+        if not sep or not guest.startswith("/"):
+            raise SystemExit(f"--mount expects /GUEST=HOST, got {item!r}")
+        pairs.append((guest, Path(host).resolve()))
+    runtime = sandbox.Runtime(
+        path=wasm,
+        sha256=hashlib.sha256(wasm.read_bytes()).hexdigest(),
+        name=wasm.stem,
+        mounts=tuple(pairs),
+    )
+    return sandbox.Sandbox(runtime=runtime, on_compile=log)
+
+
+def measure(
+    pkg: Package, box: sandbox.Sandbox, alt: sandbox.Sandbox | None, cache: Path, rounds: int
+) -> dict[str, Any]:
     sdist = fetch(pkg, cache)
     host: list[Timing] = []
     inbox: list[Timing] = []
+    other: list[Timing] = []
     with tempfile.TemporaryDirectory(prefix="swarm-bench-critic-") as tmp:
         for i in range(rounds):
             log(f"{pkg.folder}: round {i + 1}/{rounds}")
             host.append(host_suite(unpack(sdist, Path(tmp) / f"h{i}")))
             inbox.append(sandbox_suite(box, unpack(sdist, Path(tmp) / f"s{i}"), None))
+            if alt is not None:
+                other.append(sandbox_suite(alt, unpack(sdist, Path(tmp) / f"a{i}"), None))
         log(f"{pkg.folder}: one fuel-metered run")
         metered = sandbox_suite(box, unpack(sdist, Path(tmp) / "fuel"), 10**13)
         log(f"{pkg.folder}: mission (rename {pkg.rename[0]}, tests on)")
@@ -226,6 +252,16 @@ def measure(pkg: Package, box: sandbox.Sandbox, cache: Path, rounds: int) -> dic
         "metered_s": metered.wall,
         "metered_ratio": metered.wall / h_wall,
         "mission": run,
+        "alt": None
+        if not other
+        else {
+            "runtime": alt.runtime.name if alt else "",
+            "tests": other[0].tests,
+            "sandbox_s": min(t.wall for t in other),
+            "ratio": min(t.wall for t in other) / h_wall,
+            "sandbox_cpu_s": min(t.cpu for t in other),
+            "cpu_ratio": min(t.cpu for t in other) / h_cpu,
+        },
     }
 
 
@@ -242,6 +278,14 @@ def show(results: list[dict[str, Any]], compile_note: str) -> None:
             f"   {r['host_cpu_s']:7.2f}s {r['sandbox_cpu_s']:7.2f}s {r['cpu_ratio']:5.2f}x"
             f"   {r['metered_s']:16.2f}s {r['metered_ratio']:5.2f}x"
         )
+    for r in results:
+        a = r["alt"]
+        if a:
+            print(
+                f"{'  on ' + a['runtime']:24} {r['tests_host']:>7}/{a['tests']:<7} "
+                f"{r['host_s']:8.2f}s {a['sandbox_s']:7.2f}s {a['ratio']:5.2f}x"
+                f"   {r['host_cpu_s']:7.2f}s {a['sandbox_cpu_s']:7.2f}s {a['cpu_ratio']:5.2f}x"
+            )
     print(
         "target: sandbox/host wall <= 2x (best of the rounds; CPU beside it, steadier on a "
         "shared machine; fuel-metered: one run)"
@@ -270,8 +314,21 @@ def main() -> int:
         default=Path.home() / ".cache" / "swarm" / "bench-critic",
         help="where the sdists are kept between runs",
     )
+    parser.add_argument(
+        "--runtime",
+        type=Path,
+        help="also run each suite on this WASI CPython (e.g. an -O3 build, ADR 0010)",
+    )
+    parser.add_argument(
+        "--mount",
+        action="append",
+        default=[],
+        metavar="GUEST=HOST",
+        help="a read-only folder that --runtime needs (its stdlib), repeatable",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    alt = alt_sandbox(args.runtime, args.mount) if args.runtime else None
     start = time.perf_counter()
     box = sandbox.default_sandbox()  # the one the critic uses (missions go through it too)
     box.run("pass", limits=sandbox.Limits(fuel=10**10))  # load the metered flavour up front
@@ -280,7 +337,7 @@ def main() -> int:
         f"sandbox: {'cached' if info.from_cache else 'compiled'} interpreter, "
         f"ready in {time.perf_counter() - start:.1f}s"
     )
-    results = [measure(pkg, box, args.cache, args.rounds) for pkg in PACKAGES]
+    results = [measure(pkg, box, alt, args.cache, args.rounds) for pkg in PACKAGES]
     if args.json:
         print(json.dumps({"results": results}, indent=2))
     else:
