@@ -282,7 +282,8 @@ def show(results: list[dict[str, Any]], compile_note: str) -> None:
         a = r["alt"]
         if a:
             print(
-                f"{'  on ' + a['runtime']:24} {r['tests_host']:>7}/{a['tests']:<7} "
+                f"{r['package'].split('==')[0] + ' on ' + a['runtime']:24} "
+                f"{r['tests_host']:>7}/{a['tests']:<7} "
                 f"{r['host_s']:8.2f}s {a['sandbox_s']:7.2f}s {a['ratio']:5.2f}x"
                 f"   {r['host_cpu_s']:7.2f}s {a['sandbox_cpu_s']:7.2f}s {a['cpu_ratio']:5.2f}x"
             )
