@@ -3,6 +3,9 @@
 One run prints: cold compile time (into a fresh cache dir), cached load time,
 the warm cost of a trivial script over 50 runs (median, p95) beside the
 subprocess peer with the ratio, and four runs in parallel threads against one.
+Runs are unmetered (the default: the deadline is the CPU limit); one more line
+gives the same script with a fuel budget, on the fuel-metered build, whose
+compile is not counted above. Suite-sized figures are in bench/critic.py.
 
     python bench/sandbox.py [--runs 50]
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 # would shadow the package it measures.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from sandbox import Sandbox  # noqa: E402
+from sandbox import Limits, Sandbox  # noqa: E402
 
 
 def _timed(fn: Callable[[], object], runs: int) -> list[float]:
@@ -66,6 +69,9 @@ def main() -> None:
 
         assert box.run("pass").ok  # warm-up
         sandbox_runs = _timed(lambda: box.run("pass"), args.runs)
+        fuel = Limits(fuel=10**10)
+        assert box.run("pass", limits=fuel).ok  # compiles the metered flavour, then warm-up
+        metered_runs = _timed(lambda: box.run("pass", limits=fuel), args.runs)
         peer_runs = _timed(
             lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.runs
         )
@@ -83,6 +89,11 @@ def main() -> None:
         f"  python3 -c pass (subproc)  median {pe_med * 1000:6.1f} ms   p95 {_p95(peer_runs) * 1000:6.1f} ms"
     )
     print(f"  ratio sandbox/subprocess   {sb_med / pe_med:.2f}x   (target <= 3x)")
+    me_med = statistics.median(metered_runs)
+    print(
+        f"  with fuel (metered build)  median {me_med * 1000:6.1f} ms   "
+        f"p95 {_p95(metered_runs) * 1000:6.1f} ms   {me_med / pe_med:.2f}x"
+    )
     print(
         f"parallel: 1 run {one * 1000:.1f} ms, 4 runs in 4 threads {four * 1000:.1f} ms "
         f"= {four / one:.2f}x one   (target well under 4x)"

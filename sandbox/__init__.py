@@ -1,9 +1,9 @@
 """Run untrusted Python in a Wasmtime sandbox with hard limits.
 
 A CPython interpreter compiled to WASI runs under Wasmtime with one host folder
-preopened, an empty environment, no network, and limits on CPU (fuel and a
-wall-clock deadline that also ends ``sleep``/``select``), memory, output, and
-the files and bytes the guest may create in its folder::
+preopened, an empty environment, no network, and limits on CPU (a wall-clock
+deadline that also ends ``sleep``/``select``, and optional fuel), memory,
+output, and the files and bytes the guest may create in its folder::
 
     from sandbox import Limits, Sandbox
 
@@ -14,7 +14,9 @@ the files and bytes the guest may create in its folder::
     report.passed, report.failed, report.names(TestOutcome.FAILED)
 
 Errors are ``SandboxError`` subclasses (see ``sandbox._errors``); a guest that
-misbehaves is not an error but a ``RunResult`` status.
+misbehaves is not an error but a ``RunResult`` status. The first use on a
+machine compiles the interpreter (10-40 s); it says so first on the standard
+``logging`` logger ``sandbox`` (INFO) and to ``Sandbox(on_compile=...)``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,16 @@ written to a cache directory and memory-mapped on later loads. A cache entry
 is trusted only when its sidecar names the exact key it was built for
 (wasmtime version, host machine, interpreter hash, engine settings) and the
 artefact's own SHA-256 still matches; anything else is rebuilt in place.
+
+There are two engine flavours, compiled and cached apart: *epoch-only* (the
+default: a wall-clock deadline through epoch interruption) and *metered*
+(fuel on top, for runs that set ``Limits.fuel``). Fuel metering makes the
+generated code count every block, which costs ~20-25% of a test suite's time
+(docs/adr/0010-sandbox-speed.md), so only runs that ask for it pay for it.
+
+A compile is announced before it starts, on the ``sandbox`` logger (INFO) and
+to an optional ``on_compile`` callback, because it takes 10-40 s and a user
+would otherwise see a silent hang.
 """
 
 from __future__ import annotations
@@ -12,10 +22,12 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,14 +36,18 @@ import wasmtime
 from ._errors import CacheError, CompileError, RuntimeIntegrityError
 
 # Engine settings are part of the cache key: a compiled artefact is only valid
-# for the configuration it was compiled under. Change one, and the key changes.
+# for the configuration it was compiled under. Every Config setting new_engine
+# makes comes from here, so a change here changes the key. consume_fuel is
+# added per flavour (engine_settings).
 _ENGINE_SETTINGS: tuple[tuple[str, str], ...] = (
-    ("consume_fuel", "1"),
     ("epoch_interruption", "1"),
     ("cranelift_opt_level", "speed"),
     ("max_wasm_stack", str(1024 * 1024)),
 )
-_CACHE_FORMAT = "swarm-sandbox-cache/1"
+_CACHE_FORMAT = "swarm-sandbox-cache/2"
+
+log = logging.getLogger("sandbox")
+CompileHook = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +55,19 @@ class Runtime:
     """A CPython-for-WASI build: the ``.wasm`` file and the SHA-256 it must have.
 
     The interpreter is a setting: pass another ``Runtime`` to drop in another
-    WASI build (it must be WASI preview 1 and accept CPython's command line).
+    WASI build (it must be WASI preview 1 and accept CPython's command line),
+    such as an optimised one (docs/adr/0010-sandbox-speed.md).
     """
 
     path: Path
     sha256: str
     name: str = "python"
+    # Read-only host folders the interpreter needs at fixed guest paths (a build
+    # whose stdlib is not embedded: ("/lib/python3.11", Path(".../Lib"))), and
+    # environment variables it needs (("PYTHONPATH", "/build")). The bundled
+    # build needs neither. These folders are the operator's, not hash-checked.
+    mounts: tuple[tuple[str, Path], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def bundled(cls) -> Runtime:
@@ -90,9 +113,14 @@ def default_cache_dir() -> Path:
     return Path(base) / "swarm" / "sandbox"
 
 
-def new_engine() -> wasmtime.Engine:
-    """An engine configured exactly as ``_ENGINE_SETTINGS`` says."""
-    settings = dict(_ENGINE_SETTINGS)
+def engine_settings(metered: bool) -> tuple[tuple[str, str], ...]:
+    """The settings of one engine flavour: fuel metering on (``metered``) or off."""
+    return (("consume_fuel", "1" if metered else "0"), *_ENGINE_SETTINGS)
+
+
+def new_engine(metered: bool = False) -> wasmtime.Engine:
+    """An engine configured exactly as ``engine_settings(metered)`` says."""
+    settings = dict(engine_settings(metered))
     config = wasmtime.Config()
     config.consume_fuel = settings["consume_fuel"] == "1"
     config.epoch_interruption = settings["epoch_interruption"] == "1"
@@ -101,25 +129,39 @@ def new_engine() -> wasmtime.Engine:
     return wasmtime.Engine(config)
 
 
-def cache_key(module_sha256: str) -> str:
-    """The identity a compiled artefact must match to be reused."""
+def cache_key(module_sha256: str, metered: bool = False) -> str:
+    """The identity a compiled artefact must match to be reused.
+
+    The wasmtime package's version is the bundled wasmtime's (wasmtime-py
+    releases track it); wasmtime also refuses, at load, an artefact compiled
+    for other CPU features, which rebuilds the entry.
+    """
     parts = [
         _CACHE_FORMAT,
         f"wasmtime={importlib.metadata.version('wasmtime')}",
         f"machine={platform.system()}-{platform.machine()}",
         f"module={module_sha256}",
-        *(f"{k}={v}" for k, v in _ENGINE_SETTINGS),
+        *(f"{k}={v}" for k, v in engine_settings(metered)),
     ]
     return ";".join(parts)
 
 
 def load_module(
-    engine: wasmtime.Engine, runtime: Runtime, cache_dir: Path
+    engine: wasmtime.Engine,
+    runtime: Runtime,
+    cache_dir: Path,
+    *,
+    metered: bool = False,
+    on_compile: CompileHook | None = None,
 ) -> tuple[wasmtime.Module, LoadInfo]:
-    """The compiled interpreter for ``engine``: cached if valid, else compiled and cached."""
+    """The compiled interpreter for ``engine``: cached if valid, else compiled and cached.
+
+    ``engine`` must come from ``new_engine(metered)``. Before a compile starts,
+    a line saying so goes to the ``sandbox`` logger and to ``on_compile``.
+    """
     start = time.perf_counter()
     wasm = runtime.read_verified()
-    key = cache_key(runtime.sha256.lower())
+    key = cache_key(runtime.sha256.lower(), metered)
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     artefact = cache_dir / f"{runtime.name}-{digest}.cwasm"
     sidecar = artefact.with_suffix(".json")
@@ -133,15 +175,31 @@ def load_module(
         else:
             return module, LoadInfo(artefact, True, time.perf_counter() - start)
 
+    _announce(runtime, artefact, metered, reason, on_compile)
     try:
         module = wasmtime.Module(engine, wasm)
     except wasmtime.WasmtimeError as exc:
         raise CompileError(runtime.path, str(exc)) from exc
     _write_entry(cache_dir, artefact, sidecar, key, bytes(module.serialize()))
+    log.info("sandbox: compiled in %.1f s, cached at %s", time.perf_counter() - start, artefact)
     missing = reason == "no cache entry"
     return module, LoadInfo(
         artefact, False, time.perf_counter() - start, rebuilt_reason="" if missing else reason
     )
+
+
+def _announce(
+    runtime: Runtime, artefact: Path, metered: bool, reason: str, on_compile: CompileHook | None
+) -> None:
+    flavour = "fuel-metered" if metered else "epoch-only"
+    why = "" if reason == "no cache entry" else f" (cache entry not used: {reason})"
+    message = (
+        f"sandbox: compiling the {runtime.name} interpreter ({flavour}) for this machine, "
+        f"once; this takes 10-40 s{why}; cache: {artefact.parent}"
+    )
+    log.info("%s", message)
+    if on_compile is not None:
+        on_compile(message)
 
 
 def _check_entry(artefact: Path, sidecar: Path, key: str) -> str:

@@ -7,12 +7,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import wasmtime
 
 from . import _host
-from ._engine import LoadInfo, Runtime, default_cache_dir, load_module, new_engine
+from ._engine import CompileHook, LoadInfo, Runtime, default_cache_dir, load_module, new_engine
 from ._errors import HostError, SandboxInputError
 from ._types import Limits, RunResult, Status, TestReport
 
@@ -20,7 +21,6 @@ GUEST_DIR = "/work"  # where the caller's folder appears in the guest ("." maps 
 REPORT_DIR = "/.sandbox-report"  # the report channel's folder in the guest
 REPORT_PATH = REPORT_DIR + "/channel"  # equal to _guest_runner.REPORT_PATH (a test checks)
 _TICK = 0.01  # seconds per epoch tick
-_NO_FUEL_LIMIT = 2**63 - 1
 _DEFAULT_LIMITS = Limits()
 
 
@@ -105,8 +105,8 @@ class _Natives:
     Most runs never touch a file and never build them.
     """
 
-    def __init__(self, box: Sandbox, store: wasmtime.Store) -> None:
-        self._box = box
+    def __init__(self, linked: _Linked, store: wasmtime.Store) -> None:
+        self._linked = linked
         self._store = store
         self.instance: wasmtime.Instance | None = None  # the interpreter, once instantiated
         self._funcs: dict[str, wasmtime.Func] = {}
@@ -118,7 +118,7 @@ class _Natives:
     ) -> wasmtime.Instance:
         imports: list[wasmtime.Func | wasmtime.Memory] = [] if memory is None else [memory]
         for name in names:
-            fn = self._box._native.get(self._store, _host.WASI, name)
+            fn = self._linked.native.get(self._store, _host.WASI, name)
             assert isinstance(fn, wasmtime.Func)
             imports.append(fn)
         return wasmtime.Instance(self._store, module, imports)
@@ -140,19 +140,33 @@ class _Natives:
             memory = self.instance.exports(self._store)["memory"]
             assert isinstance(memory, wasmtime.Memory)
             names = list(_host.DELEGATED)
-            forwarder = self._forwarder(self._box._trampoline, names, memory)
+            forwarder = self._forwarder(self._linked.trampoline, names, memory)
             self._funcs = self._exports(forwarder, self._store, names)
         return self._funcs[name]
 
     def scratch(self, name: str) -> tuple[wasmtime.Func, wasmtime.Memory]:
         if self._scratch_memory is None:
             names = list(_host.SCRATCH)
-            forwarder = self._forwarder(self._box._scratch, names, None)
+            forwarder = self._forwarder(self._linked.scratch, names, None)
             self._scratch = self._exports(forwarder, self._store, names)
             memory = forwarder.exports(self._store)["memory"]
             assert isinstance(memory, wasmtime.Memory)
             self._scratch_memory = memory
         return self._scratch[name], self._scratch_memory
+
+
+@dataclass(frozen=True, slots=True)
+class _Linked:
+    """One engine flavour (fuel-metered or not), compiled and linked, ready to instantiate."""
+
+    metered: bool
+    engine: wasmtime.Engine
+    pre: wasmtime.InstancePre
+    trampoline: wasmtime.Module
+    scratch: wasmtime.Module
+    native: wasmtime.Linker
+    ticker: _Ticker
+    load_info: LoadInfo
 
 
 class Sandbox:
@@ -161,28 +175,52 @@ class Sandbox:
     Build one per process and share it: construction compiles the interpreter
     or loads it from ``cache_dir``; each ``run`` then gets its own store,
     instance and WASI context, so runs in parallel threads share no lock.
+    Runs that set ``Limits.fuel`` use a second, fuel-metered build of the
+    interpreter, compiled (or loaded) on first use. ``on_compile`` is called
+    with a one-line message before any compile starts (10-40 s); the same line
+    goes to the ``sandbox`` logger at INFO.
     """
 
     def __init__(
-        self, *, runtime: Runtime | None = None, cache_dir: Path | str | None = None
+        self,
+        *,
+        runtime: Runtime | None = None,
+        cache_dir: Path | str | None = None,
+        on_compile: CompileHook | None = None,
     ) -> None:
         self.runtime = runtime or Runtime.bundled()
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        self._engine = new_engine()
-        module, self.load_info = load_module(self._engine, self.runtime, self.cache_dir)
+        self._on_compile = on_compile
+        self._flavours: dict[bool, _Linked] = {}
+        self._flavour_lock = threading.Lock()  # only guards a first build; runs never take it
+        self.load_info = self._flavour(False).load_info
+
+    def _flavour(self, metered: bool) -> _Linked:
+        linked = self._flavours.get(metered)
+        if linked is not None:
+            return linked
+        with self._flavour_lock:
+            if metered not in self._flavours:
+                self._flavours[metered] = self._link(metered)
+            return self._flavours[metered]
+
+    def _link(self, metered: bool) -> _Linked:
+        engine = new_engine(metered)
+        module, info = load_module(
+            engine, self.runtime, self.cache_dir, metered=metered, on_compile=self._on_compile
+        )
         try:
-            native = wasmtime.Linker(self._engine)
+            native = wasmtime.Linker(engine)
             native.define_wasi()
-            shimmed = wasmtime.Linker(self._engine)
+            shimmed = wasmtime.Linker(engine)
             shimmed.define_wasi()
             _host.define_shims(shimmed)
-            self._pre = shimmed.instantiate_pre(module)
-            self._trampoline = wasmtime.Module(self._engine, _host.trampoline_wat())
-            self._scratch = wasmtime.Module(self._engine, _host.scratch_wat())
+            pre = shimmed.instantiate_pre(module)
+            trampoline = wasmtime.Module(engine, _host.trampoline_wat())
+            scratch = wasmtime.Module(engine, _host.scratch_wat())
         except wasmtime.WasmtimeError as exc:
             raise HostError("linking the interpreter", str(exc)) from exc
-        self._native = native
-        self._ticker = _Ticker(self._engine)
+        return _Linked(metered, engine, pre, trampoline, scratch, native, _Ticker(engine), info)
 
     def _channel_dir(self) -> Path:
         """An empty read-only folder holding the file the report channel opens."""
@@ -229,28 +267,35 @@ class Sandbox:
         if not isinstance(stdin, bytes | bytearray):
             raise SandboxInputError("stdin", f"must be bytes, got {type(stdin).__name__}")
 
-        store = wasmtime.Store(self._engine)
-        fuel = limits.fuel if limits.fuel is not None else _NO_FUEL_LIMIT
+        linked = self._flavour(limits.fuel is not None)
+        store = wasmtime.Store(linked.engine)
+        fuel = limits.fuel or 0
         try:
-            store.set_fuel(fuel)
+            if linked.metered:
+                store.set_fuel(fuel)
             store.set_limits(memory_size=limits.memory)
             wasi = wasmtime.WasiConfig()
             wasi.argv = [self.runtime.name, *args]
-            wasi.env = list(environment.items())
+            wasi.env = [*self.runtime.env, *environment.items()]
+            for guest_path, stdlib in self.runtime.mounts:  # the runtime's own files, read-only
+                wasi.preopen_dir(str(stdlib), guest_path, False)
             if host_dir is not None:
                 wasi.preopen_dir(str(host_dir), GUEST_DIR, writable)
                 wasi.preopen_dir(str(host_dir), ".", writable)
             for guest_path, mount in mounts.items():
                 wasi.preopen_dir(str(mount), guest_path, False)
             if report_channel is not None:
-                # Preopens are numbered from 3 in the order given; this one comes last.
-                report_channel.dir_fd = 3 + (2 if host_dir is not None else 0) + len(mounts)
+                # Preopens are numbered from 3 in the order given (the runtime's mounts
+                # first); this one comes last.
+                report_channel.dir_fd = (
+                    3 + len(self.runtime.mounts) + (2 if host_dir is not None else 0) + len(mounts)
+                )
                 wasi.preopen_dir(str(self._channel_dir()), REPORT_DIR, False)
             store.set_wasi(wasi)
         except wasmtime.WasmtimeError as exc:
             raise HostError("configuring the run", str(exc)) from exc
 
-        natives = _Natives(self, store)
+        natives = _Natives(linked, store)
         start = time.monotonic()
         state = _host.RunState(
             natives=natives,
@@ -266,10 +311,10 @@ class Sandbox:
         trap: wasmtime.Trap | wasmtime.WasmtimeError | None = None
         _host.bind(state)
         try:
-            with self._ticker:
-                self._ticker.arm(store, state.deadline)
+            with linked.ticker:
+                linked.ticker.arm(store, state.deadline)
                 try:
-                    instance = self._pre.instantiate(store)
+                    instance = linked.pre.instantiate(store)
                     natives.instance = instance
                     start_fn = instance.exports(store)["_start"]
                     assert isinstance(start_fn, wasmtime.Func)
@@ -282,10 +327,12 @@ class Sandbox:
         finally:
             _host.bind(None)
         wall = time.monotonic() - start
-        try:
-            used = fuel - store.get_fuel()
-        except wasmtime.WasmtimeError:
-            used = fuel
+        used = 0  # an unmetered run counts no fuel
+        if linked.metered:
+            try:
+                used = fuel - store.get_fuel()
+            except wasmtime.WasmtimeError:
+                used = fuel
         status, detail = _classify(state, exit_code, trap, limits, wall)
         return RunResult(
             status=status,

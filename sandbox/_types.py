@@ -31,6 +31,11 @@ class Status(StrEnum):
 class Limits:
     """What one run may consume. ``None`` lifts a limit (the deadline is never lifted).
 
+    The CPU limit is the wall-clock ``timeout``, enforced by epoch interruption.
+    ``fuel`` is an optional guard against runaway code on top of it, off by
+    default: a run that sets it uses a fuel-metered build of the interpreter,
+    which runs ~20-25% slower (docs/adr/0010-sandbox-speed.md).
+
     ``max_files`` counts entries the guest *creates* in its folder (files,
     directories, hard links); ``max_write_bytes`` is a budget on the growth of
     files' apparent size there (a seek far out and one byte is charged the
@@ -38,7 +43,7 @@ class Limits:
     """
 
     timeout: float = 30.0  # wall-clock seconds, including time blocked in sleep/select
-    fuel: int | None = 40_000_000_000  # wasm instructions, roughly; startup takes ~0.25e9
+    fuel: int | None = None  # wasm instructions, roughly (startup takes ~0.25e9); None: unmetered
     memory: int = 512 * MIB  # linear-memory bytes
     output: int = 4 * MIB  # bytes kept per stream (stdout, stderr); more stops the run
     max_files: int = 1_000
@@ -70,7 +75,7 @@ class RunResult:
     exit_code: int | None  # the guest's exit code when it exited on its own
     stdout: bytes
     stderr: bytes
-    fuel_used: int
+    fuel_used: int  # 0 when the run was not metered (Limits.fuel is None)
     wall_time: float  # seconds, instantiation to exit
     detail: str = ""  # a human sentence on why the run stopped when status is not OK/EXIT
     files_created: int = 0

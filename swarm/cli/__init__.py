@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -32,10 +33,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_sandbox_notices() -> None:
+    """Let the sandbox's one-off compile notice (a 10-40 s wait) reach stderr, whatever the command.
+
+    ``swarm serve`` replaces this handler with one that writes structured logs.
+    """
+    logger = logging.getLogger("sandbox")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
+        logger.setLevel(logging.INFO)
+
+
+class _Stderr(logging.Handler):
+    """Writes a record's message to whatever ``sys.stderr`` is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(record.getMessage(), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (``sys.exit`` is the caller's)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _show_sandbox_notices()
     try:
         code: int = args.handler(args)
     except BrokenPipeError:  # `swarm ... | head`: the reader left; that is not an error

@@ -69,6 +69,19 @@ def configure_logging(level: str = "info") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+    # The sandbox (which imports nothing of ours) logs its compile notice on the
+    # stdlib "sandbox" logger; carry it into the same JSON lines.
+    bridge = logging.getLogger("sandbox")
+    bridge.handlers = [_ToStructlog()]
+    bridge.setLevel(logging.INFO)
+    bridge.propagate = False
+
+
+class _ToStructlog(logging.Handler):
+    """Re-emits stdlib log records as structlog events (logger name kept)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        structlog.get_logger(record.name).log(record.levelno, record.getMessage())
 
 
 def get_logger(**bound: Any) -> Any:

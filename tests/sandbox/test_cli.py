@@ -66,3 +66,31 @@ def test_test_command_runs_on_a_copy(tmp_path: Path, capsys: pytest.CaptureFixtu
     payload = json.loads(capsys.readouterr().out)
     assert (payload["passed"], payload["failed"], payload["complete"]) == (1, 0, True)
     assert not (tmp_path / "made.txt").exists()
+
+
+def test_first_compile_says_so_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An empty cache dir: this run compiles the interpreter (the one slow test here).
+    script = tmp_path / "x.py"
+    script.write_text("print('after the compile')\n")
+    cold = tmp_path / "cold-cache"
+    assert main(["sandbox", "run", str(script), "--cache-dir", str(cold)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "after the compile\n"
+    first = err.splitlines()[0]
+    assert "sandbox: compiling the python-3.12.0 interpreter (epoch-only)" in first
+    assert str(cold) in first
+    assert main(["sandbox", "run", str(script), "--cache-dir", str(cold)]) == 0
+    assert "compiling" not in capsys.readouterr().err  # cached now: nothing to announce
+
+
+def test_fuel_is_off_unless_asked_and_counted_when_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "x.py"
+    script.write_text("pass\n")
+    assert main(["sandbox", "run", str(script), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fuel_used"] == 0
+    assert main(["sandbox", "run", str(script), "--json", "--fuel", "40e9"]) == 0
+    assert json.loads(capsys.readouterr().out)["fuel_used"] > 0
