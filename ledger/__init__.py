@@ -8,9 +8,12 @@ port (``Engine``/``Transaction``): ``memory`` (reference), ``sqlite``
 
 from __future__ import annotations
 
+from ledger._chain import GENESIS, ChainHead, follow, link, stored_records, verify_chain
 from ledger._errors import (
     AlreadyExists,
+    ChainMismatch,
     Conflict,
+    CorruptRecord,
     CorruptStore,
     EngineUnavailable,
     ForeignStore,
@@ -26,6 +29,7 @@ from ledger._errors import (
     LockError,
     LockHeld,
     LockNotHeld,
+    LostTransactions,
     NotFound,
     StaleFencingToken,
     StorageError,
@@ -63,6 +67,7 @@ from ledger._url import open_engine, open_ledger
 
 __all__ = [
     "BLOB_CHUNK",
+    "GENESIS",
     "KEY_LIMIT",
     "MAX_BATCH",
     "TRANSACTION_LIMIT",
@@ -71,7 +76,10 @@ __all__ = [
     "AlreadyExists",
     "Appended",
     "BlobRef",
+    "ChainHead",
+    "ChainMismatch",
     "Conflict",
+    "CorruptRecord",
     "CorruptStore",
     "Engine",
     "EngineUnavailable",
@@ -91,6 +99,7 @@ __all__ = [
     "LockError",
     "LockHeld",
     "LockNotHeld",
+    "LostTransactions",
     "NotFound",
     "ProjectInfo",
     "RecordedEvent",
@@ -107,12 +116,16 @@ __all__ = [
     "Versionstamp",
     "VersionstampFuture",
     "Watch",
+    "follow",
     "get_blobs",
+    "link",
     "new_event_id",
     "open_engine",
     "open_ledger",
     "put_snapshot",
     "snapshot_at_or_before",
     "snapshots",
+    "stored_records",
+    "verify_chain",
     "wall_clock_us",
 ]
