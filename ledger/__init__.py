@@ -8,7 +8,17 @@ port (``Engine``/``Transaction``): ``memory`` (reference), ``sqlite``
 
 from __future__ import annotations
 
-from ledger._chain import GENESIS, ChainHead, follow, link, stored_records, verify_chain
+from ledger._chain import (
+    GENESIS,
+    ChainHead,
+    check_storage,
+    clock_head,
+    follow,
+    link,
+    stored_chain,
+    stored_records,
+    verify_chain,
+)
 from ledger._errors import (
     AlreadyExists,
     ChainMismatch,
@@ -53,7 +63,15 @@ from ledger._port import (
     VersionstampFuture,
     Watch,
 )
-from ledger._snapshots import get_blobs, put_snapshot, snapshot_at_or_before, snapshots
+from ledger._snapshots import (
+    Snapshot,
+    blob_names,
+    find_snapshot,
+    get_blobs,
+    put_snapshot,
+    snapshot_at_or_before,
+    snapshots,
+)
 from ledger._types import (
     Appended,
     BlobRef,
@@ -103,6 +121,7 @@ __all__ = [
     "NotFound",
     "ProjectInfo",
     "RecordedEvent",
+    "Snapshot",
     "StaleFencingToken",
     "StorageError",
     "Transaction",
@@ -116,6 +135,10 @@ __all__ = [
     "Versionstamp",
     "VersionstampFuture",
     "Watch",
+    "blob_names",
+    "check_storage",
+    "clock_head",
+    "find_snapshot",
     "follow",
     "get_blobs",
     "link",
@@ -125,6 +148,7 @@ __all__ = [
     "put_snapshot",
     "snapshot_at_or_before",
     "snapshots",
+    "stored_chain",
     "stored_records",
     "verify_chain",
     "wall_clock_us",

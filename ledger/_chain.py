@@ -135,3 +135,18 @@ def verify_chain(led: Ledger, tenant: str, project: str) -> ChainHead:
             record="project clock",
         )
     return head
+
+
+def check_storage(led: Ledger) -> tuple[list[str], list[str]]:
+    """Problems of the store itself, and notes on what it cannot check.
+
+    On sqlite: commits lost since the seal was written (a cut or deleted WAL, an
+    older copy of the file) and pages ``PRAGMA quick_check`` finds damaged.
+    Engines with nothing to check (memory, FoundationDB, which keeps its own
+    durability) return nothing.
+    """
+    check = getattr(led.engine, "check_storage", None)
+    if check is None:
+        return [], []
+    problems, notes = check()
+    return list(problems), list(notes)

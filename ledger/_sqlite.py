@@ -279,31 +279,33 @@ class SqliteEngine:
 
     # the seal ---------------------------------------------------------------
     def _open_seal(self, created: bool, version: int) -> None:
-        """Open the seal file and compare it with the commit version the file holds."""
+        """Compare the seal with the commit version the file holds (a read: the seal file
+        is made at the first commit, so a missing one stays visible to check_storage)."""
         try:
-            fd = os.open(self.seal_path, os.O_RDWR | os.O_CREAT, 0o644)
+            sealed = decode_seal(self.seal_path.read_bytes()[: _SEAL.size + 1])
         except OSError:
-            return  # a read-only folder: no seal to keep, and check_storage says so
-        self._seal_fd = fd
-        sealed = decode_seal(os.pread(fd, _SEAL.size + 1, 0))
-        if created or sealed is None:
-            # A new file has nothing to be behind; an unreadable seal is reported by
-            # check_storage until the first commit replaces it.
-            self._sealed = version
-            if created:
-                os.pwrite(fd, encode_seal(version), 0)
-            return
-        self._sealed = max(sealed, version)
-        if sealed > version:
+            sealed = None
+        self._sealed = version
+        if created:  # a new file has nothing to be behind: start its seal now
+            self._sealed = -1
+            self._seal(version)
+        elif sealed is not None and sealed > version:
+            self._sealed = sealed
             self._lost = LostTransactions(self._location, sealed, version)
 
     def _seal(self, version: int) -> None:
         # After COMMIT: the seal is never ahead of what the file durably holds, and
         # threads that commit out of order never move it back.
         with self._seal_lock:
-            if version > self._sealed and self._seal_fd >= 0:
-                os.pwrite(self._seal_fd, encode_seal(version), 0)
-                self._sealed = version
+            if version <= self._sealed:
+                return
+            if self._seal_fd < 0:
+                try:
+                    self._seal_fd = os.open(self.seal_path, os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError:
+                    return  # a read-only folder: check_storage says the seal is missing
+            os.pwrite(self._seal_fd, encode_seal(version), 0)
+            self._sealed = version
 
     def check_storage(self) -> tuple[list[str], list[str]]:
         """What is wrong with the file itself, and notes: lost commits (the seal), damaged
