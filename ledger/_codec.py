@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import struct
+from hashlib import sha256
 
 from google.protobuf.message import DecodeError
 
-from ledger._errors import CorruptRecord
+from ledger._errors import ChainMismatch, CorruptRecord
 from ledger._keys import INCOMPLETE
 from ledger._types import TR_VERSION_BYTES, FileState, Lock, RecordedEvent, Versionstamp
 from proto.swarm.v1 import events_pb2
@@ -58,6 +59,23 @@ def decode_record(vs: Versionstamp, value: bytes) -> RecordedEvent:
     if not 0 <= event.time_us <= _MAX_TIME_US:
         raise CorruptRecord("event", str(vs), f"time_us {event.time_us} is no time it was given")
     return RecordedEvent(vs, event, value[1 : 1 + CHAIN_BYTES])
+
+
+def decode_linked(
+    vs: Versionstamp, value: bytes, previous: bytes, previous_vs: Versionstamp | None
+) -> RecordedEvent:
+    """``decode_record`` of a record checked to follow ``previous``, the chain hash of the
+    record before it (``previous_vs``; None: it opens the log), so damaged event bytes are
+    refused before anything reads what they say."""
+    if sha256(previous + value[1 + CHAIN_BYTES :]).digest() != value[1 : 1 + CHAIN_BYTES]:
+        before = f"event {previous_vs}" if previous_vs is not None else "the log's start"
+        raise ChainMismatch(
+            str(vs),
+            -1,
+            f"it does not follow {before} in the hash chain: one of them was altered "
+            "(`swarm audit verify` names which)",
+        )
+    return decode_record(vs, value)
 
 
 def record_payload(value: bytes) -> tuple[bytes, bytes]:
