@@ -150,3 +150,23 @@ def check_storage(led: Ledger) -> tuple[list[str], list[str]]:
         return [], []
     problems, notes = check()
     return list(problems), list(notes)
+
+
+def landed_at(
+    led: Ledger, tenant: str, event_ids: list[str]
+) -> list[tuple[str, Versionstamp] | None]:
+    """Where the idempotency records say each event id landed (project, versionstamp), in
+    batched reads: the versionstamp is the event's key, which the chain does not cover."""
+    tk = led._tenant(tenant)
+    out: list[tuple[str, Versionstamp] | None] = []
+    step = 500
+    for start in range(0, len(event_ids), step):
+        group = event_ids[start : start + step]
+        keys = [tk.event_id(eid) for eid in group]
+
+        def fn(tr: Transaction, keys: list[bytes] = keys) -> list[bytes | None]:
+            return tr.get_many(keys)
+
+        for eid, value in zip(group, led.engine.read(fn), strict=True):
+            out.append(None if value is None else codec.decode_event_id(eid, value))
+    return out

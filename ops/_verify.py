@@ -26,6 +26,7 @@ HEAD = "head"  # a file head (path -> content hash) the log's StateChanges do no
 SNAPSHOT = "snapshot"  # a snapshot whose manifest or anchor disagrees with the log
 BLOB = "blob"  # a blob missing, or whose bytes do not match its hash
 STORAGE = "storage"  # the store itself: lost commits (seal), damaged pages
+MOVED = "moved"  # an event whose key (versionstamp) is not where its id says it landed
 _PAGE = 1000
 # Signal attributes that name a blob by its hex sha256 (a mission's start manifest).
 _BLOB_ATTRIBUTES = ("manifest",)
@@ -112,12 +113,14 @@ def verify(
         problems += _clock_problems(led, tenant, project, records)
     fold = _Fold(records, set(ledger.snapshots(led, tenant, project)))
     problems += fold.problems
+    problems += _moved_problems(led, tenant, project, fold.ids)
     problems += _head_problems(led, tenant, project, fold.files)
     problems += _snapshot_problems(led, tenant, project, fold, records, notes)
     problems += _blob_problems(led, tenant, fold.blobs)
     problems += _storage_problems(led, notes)
     checked = {
         "events": len(records),
+        "ids": len(fold.ids),
         "heads": len(fold.files),
         "snapshots": len(fold.at_snapshot),
         "blobs": len(fold.blobs),
@@ -222,6 +225,7 @@ class _Fold:
         self.files: dict[str, tuple[Versionstamp, bytes, int]] = {}
         self.at_snapshot: dict[Versionstamp, bytes] = {}  # vs -> the manifest it should hold
         self.blobs: dict[bytes, str] = {}  # sha256 -> what names it (for messages)
+        self.ids: list[tuple[int, Versionstamp, str]] = []  # position, vs, event id
         self.problems: list[Problem] = []
         for i, (vs, _, data) in enumerate(records):
             try:
@@ -231,6 +235,7 @@ class _Fold:
                     Problem(UNDECODABLE, i, vs, f"event {vs} does not parse: {exc}")
                 )
                 continue
+            self.ids.append((i, vs, event.event_id))
             self._fold(vs, event)
             if vs in snapshots:
                 self.at_snapshot[vs] = self.manifest()
@@ -257,6 +262,24 @@ class _Fold:
         return replay.encode_manifest(
             {p: replay.Entry(sha, size) for p, (_, sha, size) in self.files.items()}
         )
+
+
+def _moved_problems(
+    led: Ledger, tenant: str, project: str, ids: list[tuple[int, Versionstamp, str]]
+) -> list[Problem]:
+    """Each event must sit at the versionstamp its id's idempotency record names: the chain
+    covers an event's bytes, not its key."""
+    try:
+        landed = ledger.landed_at(led, tenant, [eid for _, _, eid in ids])
+    except ledger.LedgerError as exc:
+        return [Problem(MOVED, -1, None, f"the event id records: {exc}")]
+    problems = []
+    for (i, vs, eid), where in zip(ids, landed, strict=True):
+        if where != (project, vs):
+            said = "no record" if where is None else f"{where[0]!r} at {where[1]}"
+            detail = f"event {eid} sits at {vs}, but its id record says it landed: {said}"
+            problems.append(Problem(MOVED, i, vs, detail))
+    return problems
 
 
 def _head_problems(

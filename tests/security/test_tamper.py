@@ -223,6 +223,28 @@ def test_a_snapshot_repointed_to_another_manifest_is_named(
     outside.assert_untouched()
 
 
+def test_an_event_moved_to_another_versionstamp_is_named(
+    made: Made, tmp_path: Path, outside: Outside
+) -> None:
+    """The last event's key rewritten to a later versionstamp: the chain (over bytes, in
+    order) and the clock still agree; its id record does not."""
+    db = copy_ledger(made.whole, tmp_path / "copy")
+    tk, led = keys(db)
+    with led:
+        pk = tk.project(P)
+        vs, _, _ = led.raw_records(T, P, after=None, limit=10_000)[-1]
+    moved = ledger.Versionstamp.of(vs.tr_version, vs.user_version + 7)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE kv SET k = ? WHERE k = ?", (pk.event(moved), pk.event(vs)))
+    conn.commit()
+    conn.close()
+    done = verify(db, tmp_path)
+    assert done.returncode == 1
+    assert f"sits at {moved}, but its id record says it landed: 'repo' at {vs}" in done.stdout
+    assert "Traceback" not in done.stderr
+    outside.assert_untouched()
+
+
 def test_a_wal_cut_to_its_header_is_named(made: Made, tmp_path: Path, outside: Outside) -> None:
     db = copy_ledger(made.live, tmp_path / "cut")
     with open(f"{db}-wal", "r+b") as wal:
