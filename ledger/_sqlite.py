@@ -34,6 +34,7 @@ from typing import TypeVar
 
 from ledger._errors import (
     Conflict,
+    CorruptRecord,
     CorruptStore,
     ForeignStore,
     LedgerError,
@@ -77,6 +78,26 @@ def decode_seal(data: bytes) -> int | None:
     return int(version)
 
 
+def _cell(key: object, value: object) -> bytes:
+    """A stored value as the bytes the ledger wrote; a cell whose type a damaged page turned
+    into TEXT, an integer or NULL is ``CorruptRecord`` (``bytes(int)`` would allocate)."""
+    if type(value) is bytes and type(key) is bytes:
+        return value
+    where = key.hex() if isinstance(key, bytes) else repr(key)[:80]
+    raise CorruptRecord(
+        "row",
+        where,
+        f"holds a {type(value).__name__} where the ledger keeps bytes (a damaged cell)",
+    )
+
+
+def _cells(rows: list[tuple[object, object]]) -> list[tuple[bytes, bytes]]:
+    for key, value in rows:
+        if type(key) is not bytes or type(value) is not bytes:
+            _cell(key, value)
+    return rows  # type: ignore[return-value]  # every cell was just checked to be bytes
+
+
 class _SqliteStorage:
     """The kv table through one connection, inside its open transaction.
 
@@ -106,7 +127,7 @@ class _SqliteStorage:
         if value is not None:
             return value
         row = self._conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None else _cell(key, row[0])
 
     def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]:
         found: dict[bytes, bytes] = {}
@@ -116,7 +137,7 @@ class _SqliteStorage:
             marks = ",".join("?" * len(part))
             params = [bytearray(k) for k in part]
             for k, v in self._conn.execute(f"SELECT k, v FROM kv WHERE k IN ({marks})", params):
-                found[bytes(k)] = bytes(v)
+                found[k] = _cell(k, v)
         return [self._pending.get(k, found.get(k)) for k in keys]
 
     def range(
@@ -129,7 +150,7 @@ class _SqliteStorage:
             rows = self._conn.execute(sql + " LIMIT ?", (begin, end, limit)).fetchall()
         else:
             rows = self._conn.execute(sql, (begin, end)).fetchall()
-        return [(bytes(k), bytes(v)) for k, v in rows]
+        return _cells(rows)
 
     def delete(self, key: bytes) -> None:
         self._pending.pop(key, None)

@@ -341,7 +341,9 @@ def _snapshot_problems(
         except ledger.LedgerError as exc:
             problems.append(Problem(SNAPSHOT, -1, vs, f"snapshot {vs}: {exc}"))
             continue
-        assert snap is not None and snap.versionstamp == vs
+        if snap is None or snap.versionstamp != vs:  # its key's versionstamp element is damaged
+            problems.append(Problem(SNAPSHOT, -1, vs, f"snapshot {vs}'s key is malformed"))
+            continue
         fold.blobs.setdefault(snap.manifest_sha256, f"the manifest of snapshot {vs}")
         if snap.chain is None:
             unanchored += 1

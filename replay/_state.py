@@ -205,7 +205,10 @@ class Replayer:
 
     def latest(self) -> Versionstamp:
         head = self.led.head(self.tenant, self.project)
-        assert head is not None  # a project's log opens with PROJECT_CREATED
+        if head is None:  # a project's log opens with PROJECT_CREATED: it was emptied
+            raise ledger.CorruptRecord(
+                "log", "", "holds no events, not even the one that created the project"
+            ).in_project(self.tenant, self.project)
         return head
 
     # states ------------------------------------------------------------------------

@@ -372,6 +372,30 @@ def test_read_commands_on_a_damaged_event_name_it(
     outside.assert_untouched()
 
 
+def test_a_cell_whose_type_was_changed_is_named(
+    made: Made, tmp_path: Path, outside: Outside
+) -> None:
+    """A damaged page can turn a BLOB cell into an integer or text: read as bytes, an integer
+    would be that many zero bytes. It is a damaged cell, named."""
+    db = copy_ledger(made.whole, tmp_path / "copy")
+    tk, led = keys(db)
+    with led:
+        vs = led.raw_records(T, P, limit=10)[4][0]
+        key = tk.project(P).event(vs)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE kv SET v = ? WHERE k = ?", (10**12, key))
+    conn.commit()
+    conn.close()
+    for argv in (["audit", "events"], ["audit", "verify"]):
+        done = swarm(
+            *argv, "--ledger", f"sqlite://{db}", "--tenant", T, "--project", P, cwd=tmp_path
+        )
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert f"corrupt row {key.hex()} of project 'repo'" in done.stderr
+        assert "holds a int where the ledger keeps bytes" in done.stderr
+    outside.assert_untouched()
+
+
 # The read commands, run in-process (the CLI's own entry point) on each damaged copy.
 READS = ("audit events", "audit who", "audit verify", "mission list", "replay --at", "sync status")
 KEY_READS = ("audit verify", "mission list")  # what walks every key of the project
