@@ -8,9 +8,23 @@ port (``Engine``/``Transaction``): ``memory`` (reference), ``sqlite``
 
 from __future__ import annotations
 
+from ledger._chain import (
+    GENESIS,
+    ChainHead,
+    check_storage,
+    clock_head,
+    follow,
+    landed_at,
+    link,
+    stored_chain,
+    stored_records,
+    verify_chain,
+)
 from ledger._errors import (
     AlreadyExists,
+    ChainMismatch,
     Conflict,
+    CorruptRecord,
     CorruptStore,
     EngineUnavailable,
     ForeignStore,
@@ -26,6 +40,7 @@ from ledger._errors import (
     LockError,
     LockHeld,
     LockNotHeld,
+    LostTransactions,
     NotFound,
     StaleFencingToken,
     StorageError,
@@ -50,7 +65,15 @@ from ledger._port import (
     VersionstampFuture,
     Watch,
 )
-from ledger._snapshots import get_blobs, put_snapshot, snapshot_at_or_before, snapshots
+from ledger._snapshots import (
+    Snapshot,
+    blob_names,
+    find_snapshot,
+    get_blobs,
+    put_snapshot,
+    snapshot_at_or_before,
+    snapshots,
+)
 from ledger._types import (
     Appended,
     BlobRef,
@@ -70,6 +93,7 @@ from ledger._validate import workspace_path as check_workspace_path
 
 __all__ = [
     "BLOB_CHUNK",
+    "GENESIS",
     "KEY_LIMIT",
     "MAX_BATCH",
     "METADATA_DIRS",
@@ -79,7 +103,10 @@ __all__ = [
     "AlreadyExists",
     "Appended",
     "BlobRef",
+    "ChainHead",
+    "ChainMismatch",
     "Conflict",
+    "CorruptRecord",
     "CorruptStore",
     "Engine",
     "EngineUnavailable",
@@ -99,9 +126,11 @@ __all__ = [
     "LockError",
     "LockHeld",
     "LockNotHeld",
+    "LostTransactions",
     "NotFound",
     "ProjectInfo",
     "RecordedEvent",
+    "Snapshot",
     "StaleFencingToken",
     "StorageError",
     "Transaction",
@@ -117,16 +146,26 @@ __all__ = [
     "Watch",
     "WorkspaceClaim",
     "WorkspaceTaken",
+    "blob_names",
     "check_event_id",
     "check_replicated_event",
     "check_sha256_hex",
+    "check_storage",
     "check_workspace_path",
+    "clock_head",
+    "find_snapshot",
+    "follow",
     "get_blobs",
+    "landed_at",
+    "link",
     "new_event_id",
     "open_engine",
     "open_ledger",
     "put_snapshot",
     "snapshot_at_or_before",
     "snapshots",
+    "stored_chain",
+    "stored_records",
+    "verify_chain",
     "wall_clock_us",
 ]

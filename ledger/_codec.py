@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import struct
+from hashlib import sha256
 
-from ledger._errors import CorruptStore
+from google.protobuf.message import DecodeError
+
+from ledger._errors import ChainMismatch, CorruptRecord, CorruptStore
 from ledger._keys import INCOMPLETE, pack, unpack
 from ledger._types import (
     TR_VERSION_BYTES,
@@ -26,6 +29,14 @@ _BLOB_META = struct.Struct(">QI")  # size, chunk count
 _LOCK_TAIL = struct.Struct(">q")  # expiry after the 10-byte token
 _UNFOLDED = struct.Struct(">I")
 _OFFSET_ZERO = b"\x00\x00\x00\x00"  # set_versionstamped_value: placeholder at offset 0
+# Times the ledger can have stamped: from the epoch to the last microsecond datetime holds.
+_MAX_TIME_US = 253_402_300_799_999_999
+_FILE_BYTES = 12 + 32 + 8
+_LOCK_HEAD = 10 + _LOCK_TAIL.size
+_CLOCK_BYTES = _CLOCK.size + CHAIN_BYTES
+
+# Every decode_* below turns damaged bytes into CorruptRecord naming the record, so no
+# caller sees a protobuf DecodeError, a struct.error or a short-slice TypeError.
 
 
 def string_field(number: int, text: str) -> bytes:
@@ -47,9 +58,31 @@ def record(chain: bytes, data: bytes) -> bytes:
 
 def decode_record(vs: Versionstamp, value: bytes) -> RecordedEvent:
     if value[:1] != RECORD_FORMAT or len(value) < 1 + CHAIN_BYTES:
-        raise CorruptStore(f"event {vs}", f"unknown record format {value[:1].hex()}")
-    event = events_pb2.SwarmEvent.FromString(value[1 + CHAIN_BYTES :])
+        raise CorruptRecord("event", str(vs), f"unknown record format {value[:1].hex() or 'empty'}")
+    try:
+        event = events_pb2.SwarmEvent.FromString(value[1 + CHAIN_BYTES :])
+    except DecodeError as exc:
+        raise CorruptRecord("event", str(vs), f"its bytes do not parse: {exc}") from None
+    if not 0 <= event.time_us <= _MAX_TIME_US:
+        raise CorruptRecord("event", str(vs), f"time_us {event.time_us} is no time it was given")
     return RecordedEvent(vs, event, value[1 : 1 + CHAIN_BYTES])
+
+
+def decode_linked(
+    vs: Versionstamp, value: bytes, previous: bytes, previous_vs: Versionstamp | None
+) -> RecordedEvent:
+    """``decode_record`` of a record checked to follow ``previous``, the chain hash of the
+    record before it (``previous_vs``; None: it opens the log), so damaged event bytes are
+    refused before anything reads what they say."""
+    if sha256(previous + value[1 + CHAIN_BYTES :]).digest() != value[1 : 1 + CHAIN_BYTES]:
+        before = f"event {previous_vs}" if previous_vs is not None else "the log's start"
+        raise ChainMismatch(
+            str(vs),
+            -1,
+            f"it does not follow {before} in the hash chain: one of them was altered "
+            "(`swarm audit verify` names which)",
+        )
+    return decode_record(vs, value)
 
 
 def record_payload(value: bytes) -> tuple[bytes, bytes]:
@@ -64,12 +97,16 @@ def encode_clock(time_us: int, count: int, chain: bytes, unfolded: int = 0) -> b
 
 
 def decode_clock(value: bytes) -> tuple[int, int, bytes]:
+    if len(value) < _CLOCK_BYTES:
+        raise CorruptRecord("project clock", "", f"{len(value)} bytes, expected {_CLOCK_BYTES}+")
     time_us, count = _CLOCK.unpack_from(value)
-    return time_us, count, value[_CLOCK.size : _CLOCK.size + CHAIN_BYTES]
+    return time_us, count, value[_CLOCK.size : _CLOCK_BYTES]
 
 
 def decode_unfolded(value: bytes) -> int:
-    tail = value[_CLOCK.size + CHAIN_BYTES :]
+    tail = value[_CLOCK_BYTES:]
+    if tail and len(tail) != _UNFOLDED.size:
+        raise CorruptRecord("project clock", "", f"a {len(tail)}-byte tail, expected 4")
     return _UNFOLDED.unpack(tail)[0] if tail else 0
 
 
@@ -88,6 +125,8 @@ def encode_file_tail(sha256: bytes, size: int) -> bytes:
 
 
 def decode_file(path: str, value: bytes) -> FileState:
+    if len(value) != _FILE_BYTES:
+        raise CorruptRecord("file head", repr(path), f"{len(value)} bytes, expected {_FILE_BYTES}")
     return FileState(
         path=path,
         versionstamp=Versionstamp(value[:12]),
@@ -96,13 +135,25 @@ def decode_file(path: str, value: bytes) -> FileState:
     )
 
 
+def decode_event_id(event_id: str, value: bytes) -> tuple[str, Versionstamp]:
+    """The project and versionstamp an idempotency record says an event id landed at."""
+    try:
+        return value[12:].decode(), Versionstamp(value[:12])
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CorruptRecord("event id record", repr(event_id), str(exc)) from None
+
+
 def encode_lock_tail(expires_us: int, holder: str) -> bytes:
     return _LOCK_TAIL.pack(expires_us) + holder.encode()
 
 
 def decode_lock(path: str, value: bytes) -> Lock:
-    (expires,) = _LOCK_TAIL.unpack_from(value, 10)
-    return Lock(path=path, token=value[:10], expires_us=expires, holder=value[18:].decode())
+    try:
+        (expires,) = _LOCK_TAIL.unpack_from(value, 10)
+        holder = value[_LOCK_HEAD:].decode()
+    except (struct.error, UnicodeDecodeError) as exc:
+        raise CorruptRecord("lock", repr(path), str(exc)) from None
+    return Lock(path=path, token=value[:10], expires_us=expires, holder=holder)
 
 
 def encode_claim(claim: WorkspaceClaim) -> bytes:
@@ -126,8 +177,11 @@ def encode_blob_meta(size: int, chunks: int) -> bytes:
     return _BLOB_META.pack(size, chunks)
 
 
-def decode_blob_meta(value: bytes) -> tuple[int, int]:
-    size, chunks = _BLOB_META.unpack(value)
+def decode_blob_meta(value: bytes, sha256: bytes = b"") -> tuple[int, int]:
+    try:
+        size, chunks = _BLOB_META.unpack(value)
+    except struct.error as exc:
+        raise CorruptRecord("blob meta", sha256.hex(), str(exc)) from None
     return size, chunks
 
 
@@ -180,7 +234,7 @@ def decode_index_groups(data: bytes) -> list[tuple[str, str, bytes]]:
             out.append((INDEX_KINDS[code], value, data[i:j]))
             i = j
     except (struct.error, IndexError, UnicodeDecodeError) as exc:
-        raise CorruptStore("unfolded index row", str(exc)) from None
+        raise CorruptRecord("unfolded index row", "", str(exc)) from None
     return out
 
 
@@ -214,5 +268,5 @@ def decode_folded(data: bytes) -> list[Versionstamp]:
             i += 2 * count
             out += [Versionstamp.of(tr_version, uv) for uv in uvs]
     except (struct.error, ValueError) as exc:
-        raise CorruptStore("folded index row", str(exc)) from None
+        raise CorruptRecord("index row", "", str(exc)) from None
     return out

@@ -29,6 +29,9 @@
     ├── Conflict                    the engine gave up retrying a transaction
     └── StorageError                the store itself is unusable
         ├── CorruptStore            not a database, or damaged
+        │   ├── CorruptRecord       one stored record does not decode: names its key
+        │   │   └── ChainMismatch   a record (or the clock) does not fit the project's hash chain
+        │   └── LostTransactions    the sqlite file is behind its seal: commits were lost
         ├── ForeignStore            a valid database that is not a swarm ledger
         └── EngineUnavailable       a driver or cluster cannot be reached or loaded
 
@@ -253,6 +256,88 @@ class CorruptStore(StorageError):
         self.detail = detail
 
 
+class CorruptRecord(CorruptStore):
+    """One stored record (an event, a file head, a lock, a clock, a blob...) is damaged.
+
+    ``record`` says what it is ("event", "file head", ...), ``ref`` which one (a
+    versionstamp, a path, a sha256), ``tenant``/``project`` whose (empty when the
+    record belongs to no project or the reader did not know), ``key`` the raw key
+    when known. Raised where stored bytes are decoded, so no caller ever sees a
+    protobuf ``DecodeError`` or a ``struct.error`` for damaged bytes.
+    """
+
+    def __init__(
+        self,
+        record: str,
+        ref: str,
+        detail: str,
+        *,
+        tenant: str = "",
+        project: str = "",
+        key: bytes = b"",
+    ) -> None:
+        StorageError.__init__(self, _record_message(record, ref, detail, tenant, project))
+        self.location = f"{record} {ref}".strip()
+        self.detail = detail
+        self.record = record
+        self.ref = ref
+        self.tenant = tenant
+        self.project = project
+        self.key = key
+
+    def in_project(self, tenant: str, project: str) -> CorruptRecord:
+        """The same error naming the tenant and project it was read for."""
+        if self.project:
+            return self
+        found = type(self).__new__(type(self))
+        found.__dict__.update(self.__dict__)
+        found.tenant, found.project = tenant, project
+        found.args = (_record_message(self.record, self.ref, self.detail, tenant, project),)
+        return found
+
+
+class ChainMismatch(CorruptRecord):
+    """A record, or the project clock's count or head, does not fit the hash chain.
+
+    ``position`` is the record's 0-based place in log order (-1 for the clock).
+    """
+
+    def __init__(
+        self,
+        ref: str,
+        position: int,
+        detail: str,
+        *,
+        tenant: str = "",
+        project: str = "",
+        record: str = "event",
+    ) -> None:
+        super().__init__(record, ref, detail, tenant=tenant, project=project)
+        self.position = position
+
+
+class LostTransactions(CorruptStore):
+    """The sqlite file holds fewer commits than its seal recorded after a commit.
+
+    The seal (``<file>-seal``) is written after every commit; a database behind
+    it lost committed transactions (a cut or deleted WAL, an older copy put
+    back). Writes are refused so the evidence stays; reads still work.
+    """
+
+    def __init__(self, location: str, sealed: int, found: int) -> None:
+        StorageError.__init__(
+            self,
+            f"{location}: the file holds commit {found} but its seal says commit {sealed} "
+            f"was made: {sealed - found} committed transaction(s) are lost (a cut or deleted "
+            f"WAL, or an older copy of the file); writes are refused so the evidence stays. "
+            f"To accept the loss, delete {location}-seal",
+        )
+        self.location = location
+        self.detail = f"behind its seal by {sealed - found} commit(s)"
+        self.sealed = sealed
+        self.found = found
+
+
 class ForeignStore(StorageError):
     def __init__(self, location: str, detail: str) -> None:
         super().__init__(f"{location}: not a swarm ledger ({detail})")
@@ -265,3 +350,8 @@ class EngineUnavailable(StorageError):
         super().__init__(f"{engine} engine unavailable: {detail}")
         self.engine = engine
         self.detail = detail
+
+
+def _record_message(record: str, ref: str, detail: str, tenant: str, project: str) -> str:
+    where = f" of project {project!r} (tenant {tenant!r})" if project else ""
+    return f"corrupt {record} {ref}{where}: {detail}".replace("  ", " ")

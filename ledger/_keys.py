@@ -37,6 +37,7 @@ from typing import cast
 
 import fdb.tuple as fdbtuple
 
+from ledger._errors import CorruptRecord
 from ledger._types import TR_VERSION_BYTES, Versionstamp
 
 VERSIONSTAMP_CODE = b"\x33"
@@ -216,9 +217,14 @@ class ProjectKeys:
         return self.base + pack(("snap",))
 
     def path_of(self, key: bytes, prefix: bytes) -> str:
-        """The path element of a ('file'|'lock', path) key."""
-        (path,) = unpack(key, len(prefix))
-        return str(path)
+        """The path element of a ('file'|'lock', path) key; ``CorruptRecord`` if it has none."""
+        try:
+            (path,) = unpack(key, len(prefix))
+        except Exception as exc:  # fdb.tuple raises several types on bad bytes
+            raise CorruptRecord("key", key.hex(), f"not a tuple-encoded path: {exc!r}") from None
+        if not isinstance(path, str):
+            raise CorruptRecord("key", key.hex(), f"its path element is {type(path).__name__}")
+        return path
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,17 +10,19 @@ appends to different projects never conflict.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 from ledger import _codec as codec
 from ledger import _validate as validate
 from ledger._errors import (
     AlreadyExists,
+    CorruptRecord,
     CorruptStore,
     HashChainBroken,
     InvalidArgument,
@@ -91,6 +93,23 @@ _LOCK_SIGNALS = frozenset(
 def wall_clock_us() -> int:
     """Microseconds since the Unix epoch (the default clock)."""
     return time.time_ns() // 1000
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _names_project(method: _Method) -> _Method:
+    """Name the tenant and project in a ``CorruptRecord`` that ``method`` met reading theirs
+    (the codec that finds the damage knows the record, not whose it is)."""
+
+    @functools.wraps(method)
+    def named(self: Ledger, tenant: str, project: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, tenant, project, *args, **kwargs)
+        except CorruptRecord as exc:
+            raise exc.in_project(tenant, project) from None
+
+    return cast(_Method, named)
 
 
 class _Prepared(NamedTuple):
@@ -237,6 +256,7 @@ class Ledger:
         rows = self.engine.read(lambda tr: tr.get_range(begin, end))
         return [str(_unpack_last(k, len(tk.prefix))) for k, _ in rows]
 
+    @_names_project
     def project_info(self, tenant: str, project: str) -> ProjectInfo:
         tk, pk = self._keys(tenant, project)
 
@@ -259,6 +279,7 @@ class Ledger:
         return self.engine.read(fn)
 
     # appending ----------------------------------------------------------------
+    @_names_project
     def append(
         self,
         tenant: str,
@@ -412,10 +433,10 @@ class Ledger:
                 staged.append((p.event_id, in_batch[p.event_id], True))
                 continue
             if landed is not None:
-                owner = landed[12:].decode()
+                owner, where = codec.decode_event_id(p.event_id, landed)
                 if owner != project:
                     raise InvalidEvent(p.event_id, f"this id already landed in project {owner!r}")
-                staged.append((p.event_id, Versionstamp(landed[:12]), True))
+                staged.append((p.event_id, where, True))
                 continue
             if p.change is not None:
                 self._apply_change(tr, pk, p, uv, files, locks, blobs, now, check_fencing)
@@ -508,6 +529,7 @@ class Ledger:
         tr.clear_range(*pk.recent_span())
 
     # reading --------------------------------------------------------------------
+    @_names_project
     def read(
         self,
         tenant: str,
@@ -530,9 +552,30 @@ class Ledger:
         def fn(tr: Transaction) -> list[RecordedEvent]:
             self._require_project(tr, pk, tenant, project)
             rows = tr.get_range(begin, end, limit, reverse)
-            return [codec.decode_record(vs_from_key(k), v) for k, v in rows]
+            if reverse:
+                return self._linked(tr, pk, rows[::-1])[::-1]
+            return self._linked(tr, pk, rows)
 
         return self.engine.read(fn)
+
+    def _linked(
+        self, tr: Transaction, pk: ProjectKeys, rows: list[tuple[bytes, bytes]]
+    ) -> list[RecordedEvent]:
+        """Decode consecutive log rows (oldest first), each checked against the chain hash
+        of the record before it: what a reader acts on was not altered since it was written.
+        Costs one short range read per call and a sha256 per record."""
+        if not rows:
+            return []
+        before = tr.get_range(pk.events, rows[0][0], 1, True)
+        previous, previous_vs = codec.GENESIS, None
+        if before:
+            previous, previous_vs = codec.record_payload(before[0][1])[0], vs_from_key(before[0][0])
+        out = []
+        for key, value in rows:
+            vs = vs_from_key(key)
+            out.append(codec.decode_linked(vs, value, previous, previous_vs))
+            previous, previous_vs = out[-1].chain, vs
+        return out
 
     def iter_events(
         self,
@@ -552,6 +595,7 @@ class Ledger:
                 return
             cursor = batch[-1].versionstamp
 
+    @_names_project
     def raw_records(
         self,
         tenant: str,
@@ -597,6 +641,7 @@ class Ledger:
 
         self.engine.transact(fn)
 
+    @_names_project
     def get_event(self, tenant: str, project: str, versionstamp: Versionstamp) -> RecordedEvent:
         _, pk = self._keys(tenant, project)
 
@@ -605,7 +650,7 @@ class Ledger:
             value = tr.get(pk.event(versionstamp))
             if value is None:
                 raise UnknownEvent(str(versionstamp))
-            return codec.decode_record(versionstamp, value)
+            return self._linked(tr, pk, [(pk.event(versionstamp), value)])[0]
 
         return self.engine.read(fn)
 
@@ -616,8 +661,9 @@ class Ledger:
         value = self.engine.read(lambda tr: tr.get(tk.event_id(event_id)))
         if value is None:
             return None
-        return value[12:].decode(), Versionstamp(value[:12])
+        return codec.decode_event_id(event_id, value)
 
+    @_names_project
     def history(
         self,
         tenant: str,
@@ -684,13 +730,14 @@ class Ledger:
                 raw = tr.get(pk.event(vs))
                 if raw is None:
                     raise CorruptStore(f"index {kind}={value}", f"points at missing event {vs}")
-                found.append(codec.decode_record(vs, raw))
+                found.append(self._linked(tr, pk, [(pk.event(vs), raw)])[0])
                 if limit and len(found) >= limit:
                     break
             return found
 
         return self.engine.read(fn)
 
+    @_names_project
     def versionstamp_at(self, tenant: str, project: str, time_us: int) -> Versionstamp | None:
         """The last event at or before ``time_us``; None if the project had none yet."""
         _, pk = self._keys(tenant, project)
@@ -725,6 +772,7 @@ class Ledger:
             raise UnknownProject(tenant, project)
 
     # file heads -------------------------------------------------------------------
+    @_names_project
     def file_state(self, tenant: str, project: str, path: str) -> FileState | None:
         _, pk = self._keys(tenant, project)
         validate.file_path(path)
@@ -736,6 +784,7 @@ class Ledger:
 
         return self.engine.read(fn)
 
+    @_names_project
     def files(self, tenant: str, project: str) -> list[FileState]:
         """The materialised head: every live file, in path order."""
         _, pk = self._keys(tenant, project)
@@ -783,7 +832,7 @@ class Ledger:
         meta = self.engine.read(lambda tr: tr.get(tk.blob_meta(sha256)))
         if meta is None:
             raise UnknownBlob(sha256.hex())
-        size, count = codec.decode_blob_meta(meta)
+        size, count = codec.decode_blob_meta(meta, sha256)
         parts: list[bytes] = []
         step = _BLOB_CHUNKS_PER_TRANSACTION
         for start in range(0, count, step):
@@ -800,6 +849,7 @@ class Ledger:
         return data
 
     # locks ----------------------------------------------------------------------------
+    @_names_project
     def acquire_lock(self, tenant: str, project: str, path: str, holder: str, ttl_s: float) -> Lock:
         """Lease ``path`` to ``holder`` for ``ttl_s`` seconds and return its fencing token.
 
@@ -856,6 +906,7 @@ class Ledger:
         assert future is not None
         return Lock(path, holder, future.result(), expires)
 
+    @_names_project
     def renew_lock(
         self, tenant: str, project: str, path: str, holder: str, token: bytes, ttl_s: float
     ) -> Lock:
@@ -877,6 +928,7 @@ class Ledger:
 
         return self.engine.transact(fn)
 
+    @_names_project
     def release_lock(self, tenant: str, project: str, path: str, holder: str, token: bytes) -> None:
         """Give a lock back; a release by anyone but the token's holder is refused."""
         tk, pk = self._keys(tenant, project)
@@ -900,6 +952,7 @@ class Ledger:
 
         self.engine.transact(fn)
 
+    @_names_project
     def get_lock(self, tenant: str, project: str, path: str) -> Lock | None:
         """The live lock on ``path``, if any."""
         _, pk = self._keys(tenant, project)
@@ -909,6 +962,7 @@ class Ledger:
         lock = codec.decode_lock(path, raw) if raw is not None else None
         return lock if lock is not None and lock.live(now) else None
 
+    @_names_project
     def locks(self, tenant: str, project: str) -> list[Lock]:
         """Every live lock of the project."""
         _, pk = self._keys(tenant, project)

@@ -9,51 +9,93 @@ manifest's format is replay's business; the ledger only stores it.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from ledger import _codec as codec
-from ledger._errors import CorruptStore, UnknownBlob
-from ledger._keys import strinc, vs_element, vs_from_key
+from ledger._errors import CorruptRecord, CorruptStore, UnknownBlob, UnknownEvent
+from ledger._keys import strinc, unpack, vs_element, vs_from_key
 from ledger._ledger import Ledger
 from ledger._port import Transaction
 from ledger._types import Versionstamp
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A stored snapshot: where, its manifest, and the chain hash it was anchored to."""
+
+    versionstamp: Versionstamp
+    manifest: bytes
+    manifest_sha256: bytes
+    chain: bytes | None  # None for a snapshot taken before anchors were stored
+
+
 def put_snapshot(
     led: Ledger, tenant: str, project: str, versionstamp: Versionstamp, manifest: bytes
 ) -> None:
-    """Store ``manifest`` as the snapshot taken at ``versionstamp`` (idempotent)."""
+    """Store ``manifest`` as the snapshot taken at ``versionstamp`` (idempotent), anchored
+    to the chain hash the event there holds now."""
     _, pk = led._keys(tenant, project)
     ref = led.put_blob(tenant, manifest)
     key = pk.snapshot_prefix() + vs_element(versionstamp)
 
     def fn(tr: Transaction) -> None:
         led._require_project(tr, pk, tenant, project)
-        tr.set(key, ref.sha256)
+        record = tr.get(pk.event(versionstamp))
+        if record is None:
+            raise UnknownEvent(str(versionstamp))
+        chain, _ = codec.record_payload(record)
+        tr.set(key, ref.sha256 + chain)
 
     led.engine.transact(fn)
 
 
-def snapshot_at_or_before(
-    led: Ledger, tenant: str, project: str, versionstamp: Versionstamp | None = None
-) -> tuple[Versionstamp, bytes] | None:
-    """The newest snapshot at or before ``versionstamp`` (any, if None) and its manifest."""
+def find_snapshot(
+    led: Ledger,
+    tenant: str,
+    project: str,
+    versionstamp: Versionstamp | None = None,
+    *,
+    anchored: bool = True,
+) -> Snapshot | None:
+    """The newest snapshot at or before ``versionstamp`` (any, if None), its manifest read
+    and checked against its hash; with ``anchored``, only one that holds a chain anchor."""
     _, pk = led._keys(tenant, project)
     begin = pk.snapshot_prefix()
     end = strinc(begin) if versionstamp is None else begin + vs_element(versionstamp) + b"\x00"
 
     def fn(tr: Transaction) -> list[tuple[bytes, bytes]]:
         led._require_project(tr, pk, tenant, project)
-        return tr.get_range(begin, end, limit=1, reverse=True)
+        return tr.get_range(begin, end, reverse=True)
 
-    rows = led.engine.read(fn)
-    if not rows:
-        return None
-    key, sha = rows[0]
-    vs = vs_from_key(key)
-    try:
-        return vs, led.get_blob(tenant, sha)
-    except UnknownBlob:
-        raise CorruptStore(f"snapshot {vs}", f"manifest blob {sha.hex()} is missing") from None
+    for key, value in led.engine.read(fn):
+        vs = vs_from_key(key)
+        if len(value) not in (32, 64):
+            raise CorruptRecord(
+                "snapshot", str(vs), f"{len(value)} bytes, expected 32 or 64"
+            ).in_project(tenant, project)
+        if anchored and len(value) == 32:
+            continue
+        sha, chain = value[:32], value[32:] or None
+        try:
+            manifest = led.get_blob(tenant, sha)
+        except UnknownBlob:
+            raise CorruptRecord(
+                "snapshot", str(vs), f"its manifest blob {sha.hex()} is missing"
+            ).in_project(tenant, project) from None
+        except CorruptStore as exc:
+            raise CorruptRecord(
+                "snapshot", str(vs), f"its manifest blob is damaged ({exc})"
+            ).in_project(tenant, project) from None
+        return Snapshot(vs, manifest, sha, chain)
+    return None
+
+
+def snapshot_at_or_before(
+    led: Ledger, tenant: str, project: str, versionstamp: Versionstamp | None = None
+) -> tuple[Versionstamp, bytes] | None:
+    """The newest snapshot at or before ``versionstamp`` (any, if None) and its manifest."""
+    found = find_snapshot(led, tenant, project, versionstamp, anchored=False)
+    return None if found is None else (found.versionstamp, found.manifest)
 
 
 def snapshots(led: Ledger, tenant: str, project: str) -> list[Versionstamp]:
@@ -66,6 +108,23 @@ def snapshots(led: Ledger, tenant: str, project: str) -> list[Versionstamp]:
         return tr.get_range(begin, strinc(begin))
 
     return [vs_from_key(k) for k, _ in led.engine.read(fn)]
+
+
+def blob_names(led: Ledger, tenant: str) -> list[bytes]:
+    """The sha256 of every blob the tenant stores (complete ones: their meta key landed)."""
+    tk = led._tenant(tenant)
+    begin = tk.blob_meta(b"")[:-2]  # the ('blobmeta',) prefix: drop the empty bytes element
+    rows = led.engine.read(lambda tr: tr.get_range(begin, strinc(begin)))
+    names = []
+    for key, _ in rows:
+        try:
+            _, sha = unpack(key, len(tk.prefix))
+        except Exception as exc:  # fdb.tuple raises several types on bad bytes
+            raise CorruptRecord("blob meta key", key.hex(), repr(exc)) from None
+        if not isinstance(sha, bytes):
+            raise CorruptRecord("blob meta key", key.hex(), "its sha256 element is not bytes")
+        names.append(sha)
+    return names
 
 
 def get_blobs(led: Ledger, tenant: str, shas: list[bytes]) -> dict[bytes, bytes]:
@@ -88,7 +147,7 @@ def get_blobs(led: Ledger, tenant: str, shas: list[bytes]) -> dict[bytes, bytes]
             for sha, meta in zip(group, metas, strict=True):
                 if meta is None:
                     raise UnknownBlob(sha.hex())
-                if codec.decode_blob_meta(meta)[1] == 1:
+                if codec.decode_blob_meta(meta, sha)[1] == 1:
                     singles.append(sha)
                 else:
                     found.append((sha, None))

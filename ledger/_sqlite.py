@@ -8,23 +8,37 @@ runs. A commit counter in the same file produces FoundationDB-format
 versionstamps. Watches fire in-process at commit and, for commits made by
 other processes, from one polling thread per engine that watches SQLite's
 ``data_version``.
+
+**The seal.** A file ``<ledger>-seal`` beside the database holds the highest
+commit version this engine saw committed (16 bytes: ``SWSL``, the version 8
+BE, a CRC-32 of both). It is rewritten in place after each commit — one
+``pwrite``, no fsync — so the database can never legitimately be behind it. A
+file that is (its WAL cut or deleted, an older copy put back) lost committed
+transactions that nothing inside it can show: the engine then refuses writes
+with ``LostTransactions``, which keeps the evidence, and ``check_storage``
+reports it to ``swarm audit verify``. Deleting the seal accepts the loss.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from ledger._errors import (
     Conflict,
+    CorruptRecord,
     CorruptStore,
     ForeignStore,
     LedgerError,
+    LostTransactions,
     StorageError,
     TransactionTooOld,
 )
@@ -44,6 +58,44 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SYNC_MODES = ("off", "normal", "full", "extra")
 _BUSY_ATTEMPTS = 20
 _IN_BATCH = 500  # under SQLite's limit on bound parameters
+SEAL_SUFFIX = "-seal"
+_SEAL_MAGIC = b"SWSL"
+_SEAL = struct.Struct(">4sQI")  # magic, commit version, CRC-32 of the first 12 bytes
+
+
+def encode_seal(version: int) -> bytes:
+    head = _SEAL_MAGIC + version.to_bytes(8, "big")
+    return head + zlib.crc32(head).to_bytes(4, "big")
+
+
+def decode_seal(data: bytes) -> int | None:
+    """The commit version a seal holds; None if the bytes are not a whole, intact seal."""
+    if len(data) != _SEAL.size:
+        return None
+    magic, version, crc = _SEAL.unpack(data)
+    if magic != _SEAL_MAGIC or zlib.crc32(data[:12]) != crc:
+        return None
+    return int(version)
+
+
+def _cell(key: object, value: object) -> bytes:
+    """A stored value as the bytes the ledger wrote; a cell whose type a damaged page turned
+    into TEXT, an integer or NULL is ``CorruptRecord`` (``bytes(int)`` would allocate)."""
+    if type(value) is bytes and type(key) is bytes:
+        return value
+    where = key.hex() if isinstance(key, bytes) else repr(key)[:80]
+    raise CorruptRecord(
+        "row",
+        where,
+        f"holds a {type(value).__name__} where the ledger keeps bytes (a damaged cell)",
+    )
+
+
+def _cells(rows: list[tuple[object, object]]) -> list[tuple[bytes, bytes]]:
+    for key, value in rows:
+        if type(key) is not bytes or type(value) is not bytes:
+            _cell(key, value)
+    return rows  # type: ignore[return-value]  # every cell was just checked to be bytes
 
 
 class _SqliteStorage:
@@ -75,7 +127,7 @@ class _SqliteStorage:
         if value is not None:
             return value
         row = self._conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None else _cell(key, row[0])
 
     def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]:
         found: dict[bytes, bytes] = {}
@@ -85,7 +137,7 @@ class _SqliteStorage:
             marks = ",".join("?" * len(part))
             params = [bytearray(k) for k in part]
             for k, v in self._conn.execute(f"SELECT k, v FROM kv WHERE k IN ({marks})", params):
-                found[bytes(k)] = bytes(v)
+                found[k] = _cell(k, v)
         return [self._pending.get(k, found.get(k)) for k in keys]
 
     def range(
@@ -98,7 +150,7 @@ class _SqliteStorage:
             rows = self._conn.execute(sql + " LIMIT ?", (begin, end, limit)).fetchall()
         else:
             rows = self._conn.execute(sql, (begin, end)).fetchall()
-        return [(bytes(k), bytes(v)) for k, v in rows]
+        return _cells(rows)
 
     def delete(self, key: bytes) -> None:
         self._pending.pop(key, None)
@@ -152,8 +204,14 @@ class SqliteEngine:
         self._closed = threading.Event()
         self._poller: threading.Thread | None = None
         self._poller_lock = threading.Lock()
+        self.seal_path = Path(f"{self._location}{SEAL_SUFFIX}")
+        self._seal_lock = threading.Lock()
+        self._seal_fd = -1
+        self._sealed = 0
+        self._lost: LostTransactions | None = None
         self._check_header()
-        self._initialise(self._conn())
+        created, version = self._initialise(self._conn())
+        self._open_seal(created, version)
 
     # connections ------------------------------------------------------------
     def _check_header(self) -> None:
@@ -192,7 +250,10 @@ class SqliteEngine:
             self._local.conn = conn
         return conn
 
-    def _initialise(self, conn: sqlite3.Connection) -> None:
+    def _initialise(self, conn: sqlite3.Connection) -> tuple[bool, int]:
+        """Create the schema in an empty file or check an existing one's; returns whether
+        it was created and the commit version the file holds."""
+        created = False
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -211,6 +272,7 @@ class SqliteEngine:
                     conn.execute("INSERT INTO meta VALUES ('commit_version', 0)")
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    created = True
                 elif app_id != APPLICATION_ID:
                     raise ForeignStore(
                         self._location,
@@ -223,12 +285,72 @@ class SqliteEngine:
                             self._location,
                             f"schema version {version}, this build reads {SCHEMA_VERSION}",
                         )
+                row = conn.execute(
+                    "SELECT value FROM meta WHERE name = 'commit_version'"
+                ).fetchone()
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise _convert(exc, self._location) from exc
+        if row is None or not isinstance(row[0], int):
+            raise CorruptStore(self._location, "its commit counter is missing")
+        return created, row[0]
+
+    # the seal ---------------------------------------------------------------
+    def _open_seal(self, created: bool, version: int) -> None:
+        """Compare the seal with the commit version the file holds (a read: the seal file
+        is made at the first commit, so a missing one stays visible to check_storage)."""
+        try:
+            sealed = decode_seal(self.seal_path.read_bytes()[: _SEAL.size + 1])
+        except OSError:
+            sealed = None
+        self._sealed = version
+        if created:  # a new file has nothing to be behind: start its seal now
+            self._sealed = -1
+            self._seal(version)
+        elif sealed is not None and sealed > version:
+            self._sealed = sealed
+            self._lost = LostTransactions(self._location, sealed, version)
+
+    def _seal(self, version: int) -> None:
+        # After COMMIT: the seal is never ahead of what the file durably holds, and
+        # threads that commit out of order never move it back.
+        with self._seal_lock:
+            if version <= self._sealed:
+                return
+            if self._seal_fd < 0:
+                try:
+                    self._seal_fd = os.open(self.seal_path, os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError:
+                    return  # a read-only folder: check_storage says the seal is missing
+            os.pwrite(self._seal_fd, encode_seal(version), 0)
+            self._sealed = version
+
+    def check_storage(self) -> tuple[list[str], list[str]]:
+        """What is wrong with the file itself, and notes: lost commits (the seal), damaged
+        pages (``PRAGMA quick_check``). An absent seal is a note (files made before it)."""
+        problems: list[str] = []
+        notes: list[str] = []
+        conn = self._conn()
+        try:
+            found = conn.execute("SELECT value FROM meta WHERE name = 'commit_version'").fetchone()
+            checks = [r[0] for r in conn.execute("PRAGMA quick_check(20)").fetchall()]
+        except sqlite3.Error as exc:
+            return [str(_convert(exc, self._location))], notes
+        if checks != ["ok"]:
+            problems.append(f"{self._location}: sqlite quick_check: " + "; ".join(checks))
+        try:
+            sealed = decode_seal(self.seal_path.read_bytes()[: _SEAL.size + 1])
+        except OSError:
+            notes.append(f"{self.seal_path} is missing: lost commits cannot be detected")
+            return problems, notes
+        if sealed is None:
+            problems.append(f"{self.seal_path}: the seal is damaged (not SWSL, version, CRC-32)")
+        elif found is not None and sealed > found[0]:
+            problems.append(str(LostTransactions(self._location, sealed, found[0])))
+        return problems, notes
 
     # transactions -------------------------------------------------------------
     def _run(self, fn: Callable[[Transaction], T], writable: bool) -> T:
@@ -248,6 +370,8 @@ class SqliteEngine:
         self, conn: sqlite3.Connection, fn: Callable[[Transaction], T], writable: bool
     ) -> T:
         if writable:
+            if self._lost is not None:
+                raise self._lost
             conn.execute("BEGIN IMMEDIATE")
             # Claim the next commit version in the statement that reads it; a
             # transaction that writes nothing rolls the claim back.
@@ -272,6 +396,9 @@ class SqliteEngine:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if tr.wrote:
+            assert version is not None
+            self._seal(version)
         if tr.watches:
             self._ensure_poller()
         tr.after_commit(self._watches, storage.get)
@@ -332,4 +459,8 @@ class SqliteEngine:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
             self._conns.clear()
+        with self._seal_lock:
+            if self._seal_fd >= 0:
+                os.close(self._seal_fd)
+                self._seal_fd = -1
         self._local = threading.local()

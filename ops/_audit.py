@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from ledger import Ledger, RecordedEvent, Versionstamp
 from ops._errors import BadQuery
@@ -41,6 +42,15 @@ class AuditRow:
 COLUMNS = tuple(AuditRow.__dataclass_fields__)
 
 
+def _name(enum: Any, value: int, prefix: str) -> str:
+    """An enum value's short name; a value this build does not know (a newer writer's)
+    is shown as its number rather than refused: proto3 enums are open."""
+    try:
+        return str(enum.Name(value)).removeprefix(prefix).lower()
+    except ValueError:
+        return str(value)
+
+
 def row_of(rec: RecordedEvent) -> AuditRow:
     ev = rec.event
     kind = rec.kind
@@ -49,13 +59,13 @@ def row_of(rec: RecordedEvent) -> AuditRow:
         summary = ev.decision.rationale
     elif kind == "state_change":
         path = ev.state_change.path
-        summary = pb.ChangeKind.Name(ev.state_change.kind).removeprefix("CHANGE_KIND_").lower()
+        summary = _name(pb.ChangeKind, ev.state_change.kind, "CHANGE_KIND_")
     elif kind == "signal":
         path = ev.signal.subject
-        name = pb.SignalKind.Name(ev.signal.kind).removeprefix("SIGNAL_KIND_").lower()
+        name = _name(pb.SignalKind, ev.signal.kind, "SIGNAL_KIND_")
         summary = f"{name} {ev.signal.detail}".strip()
     else:
-        state = pb.TicketState.Name(ev.ticket.state).removeprefix("TICKET_STATE_").lower()
+        state = _name(pb.TicketState, ev.ticket.state, "TICKET_STATE_")
         summary = f"ticket {ev.ticket.ticket_id} {state} {ev.ticket.reason}".strip()
     return AuditRow(
         versionstamp=str(rec.versionstamp),
@@ -63,7 +73,7 @@ def row_of(rec: RecordedEvent) -> AuditRow:
         time_us=rec.time_us,
         event_id=ev.event_id,
         kind=kind,
-        role=pb.AgentRole.Name(ev.agent_role).removeprefix("AGENT_ROLE_").lower(),
+        role=_name(pb.AgentRole, ev.agent_role, "AGENT_ROLE_"),
         agent=ev.agent_id,
         mission=ev.mission_id,
         path=path,

@@ -1,13 +1,22 @@
-"""Folding a project's StateChanges into its files at any point, with snapshots."""
+"""Folding a project's StateChanges into its files at any point, with snapshots.
+
+Every fold is checked against the project's hash chain as it reads: it starts
+from the newest snapshot whose chain anchor the log still holds (or from the
+log's first event), and re-hashes each record after it, so a record altered,
+removed or reordered in that stretch is ``ledger.ChainMismatch`` naming it.
+``State.verification`` says exactly what was checked.
+"""
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from google.protobuf.message import DecodeError
+
 import ledger
-from ledger import Ledger, RecordedEvent, Versionstamp, put_snapshot, snapshot_at_or_before
+from ledger import Ledger, RecordedEvent, Versionstamp, find_snapshot, put_snapshot
 from proto.swarm.v1 import events_pb2 as pb
 from replay._errors import (
     ChainBroken,
@@ -22,6 +31,7 @@ _MANIFEST_MAGIC = b"SWM1"
 _ENTRY = struct.Struct(">H32sQ")  # path length, sha256, size; then the path
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+_Start = tuple[Versionstamp | None, dict[str, "Entry"], bytes]  # where a fold starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,24 @@ class State:
     files: Mapping[str, Entry]
     snapshot: Versionstamp | None  # the snapshot the fold started from, if any
     events_folded: int  # events read after the snapshot
+    chain_checked: bool = False  # those events were re-hashed along the chain
+
+    @property
+    def verification(self) -> str:
+        """What was checked against the hash chain to give this state, in one sentence."""
+        if not self.chain_checked:
+            return "not checked against the hash chain"
+        if self.snapshot is None:
+            return (
+                f"all {self.events_folded} events up to it re-hashed along the hash chain "
+                "from the log's start"
+            )
+        return (
+            f"the {self.events_folded} events after snapshot {self.snapshot} re-hashed along "
+            "the hash chain from the chain hash that snapshot was anchored to, which the log "
+            "still holds; the events before it were checked when it was taken "
+            "(`swarm audit verify` re-checks the whole log)"
+        )
 
 
 def encode_manifest(files: Mapping[str, Entry]) -> bytes:
@@ -59,11 +87,16 @@ def decode_manifest(data: bytes) -> dict[str, Entry]:
         raise ChainBroken("<manifest>", "?", "snapshot manifest has an unknown format")
     files: dict[str, Entry] = {}
     offset = 4
-    while offset < len(data):
-        length, sha, size = _ENTRY.unpack_from(data, offset)
-        offset += _ENTRY.size
-        files[data[offset : offset + length].decode()] = Entry(sha, size)
-        offset += length
+    try:
+        while offset < len(data):
+            length, sha, size = _ENTRY.unpack_from(data, offset)
+            offset += _ENTRY.size
+            if offset + length > len(data):
+                raise ValueError("an entry runs past the end")
+            files[data[offset : offset + length].decode()] = Entry(sha, size)
+            offset += length
+    except (struct.error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ChainBroken("<manifest>", "?", f"snapshot manifest does not parse: {exc}") from None
     return files
 
 
@@ -94,6 +127,15 @@ def fold(
         if rec.kind == "state_change":
             apply_change(files, rec)
     return files
+
+
+def _subject(event: pb.SwarmEvent | None) -> str:
+    """What a broken record was about, for ChainBroken's path: its file, else its kind."""
+    if event is None:
+        return "<unparseable event>"
+    if event.WhichOneof("payload") == "state_change":
+        return event.state_change.path
+    return f"<{event.WhichOneof('payload') or 'empty'} event>"
 
 
 class Replayer:
@@ -163,22 +205,21 @@ class Replayer:
 
     def latest(self) -> Versionstamp:
         head = self.led.head(self.tenant, self.project)
-        assert head is not None  # a project's log opens with PROJECT_CREATED
+        if head is None:  # a project's log opens with PROJECT_CREATED: it was emptied
+            raise ledger.CorruptRecord(
+                "log", "", "holds no events, not even the one that created the project"
+            ).in_project(self.tenant, self.project)
         return head
 
     # states ------------------------------------------------------------------------
     def state_at(self, vs: Versionstamp) -> State:
-        """The files just after event ``vs``: nearest snapshot plus the tail after it."""
+        """The files just after event ``vs``: nearest snapshot plus the tail after it, every
+        record of that tail checked against the hash chain."""
         event = self.led.get_event(self.tenant, self.project, vs)
-        snap = snapshot_at_or_before(self.led, self.tenant, self.project, vs)
-        files: dict[str, Entry] = {}
-        start: Versionstamp | None = None
-        if snap is not None:
-            start, manifest = snap
-            files = decode_manifest(manifest)
+        start, files, previous = self._start(vs)
         folded = 0
         if start != vs:
-            for rec in self.led.iter_events(self.tenant, self.project, after=start):
+            for rec in self._verified(start, previous):
                 if rec.versionstamp > vs:
                     break
                 folded += 1
@@ -186,25 +227,62 @@ class Replayer:
                     apply_change(files, rec)
                 if self._progress is not None and folded % 1000 == 0:
                     self._progress("fold", folded, 0)
-        return State(vs, event.time_us, files, start, folded)
+        return State(vs, event.time_us, files, start, folded, chain_checked=True)
+
+    def _start(
+        self, vs: Versionstamp | None
+    ) -> tuple[Versionstamp | None, dict[str, Entry], bytes]:
+        """Where a fold starts: the newest anchored snapshot at or before ``vs`` whose
+        anchor the log still holds, its files and chain hash; else the log's start."""
+        snap = find_snapshot(self.led, self.tenant, self.project, vs)
+        if snap is None:
+            return None, {}, ledger.GENESIS
+        assert snap.chain is not None  # find_snapshot gives anchored ones only
+        held = ledger.stored_chain(self.led, self.tenant, self.project, snap.versionstamp)
+        if held != snap.chain:
+            raise ChainBroken(
+                "<snapshot>",
+                str(snap.versionstamp),
+                f"the snapshot there was taken over chain hash {snap.chain.hex()[:16]}…, but "
+                f"the log's event holds {held.hex()[:16] + '…' if held else 'nothing'}: the "
+                "log before the snapshot was rewritten",
+            )
+        return snap.versionstamp, decode_manifest(snap.manifest), snap.chain
+
+    def _verified(self, after: Versionstamp | None, previous: bytes) -> Iterator[RecordedEvent]:
+        """The events after ``after``, each checked to follow ``previous`` along the chain."""
+        base = "the log's start" if after is None else f"snapshot {after}"
+        records = ledger.stored_records(self.led, self.tenant, self.project, after=after)
+        for n, (vs, chain, data) in enumerate(records):
+            try:
+                event = pb.SwarmEvent.FromString(data)
+            except DecodeError as exc:
+                event = None
+                problem = f"its bytes do not parse ({exc})"
+            if ledger.link(previous, data) != chain:
+                raise ChainBroken(
+                    _subject(event),
+                    str(vs),
+                    f"record {n} after {base} does not follow the hash chain: its bytes or "
+                    "chain hash were altered, or records before it removed or reordered",
+                )
+            if event is None:  # it fits the chain, so the ledger wrote it this way
+                raise ChainBroken("<event>", str(vs), problem)
+            previous = chain
+            yield RecordedEvent(vs, event, chain)
 
     def take_snapshots(self, upto: Versionstamp | None = None) -> list[Versionstamp]:
         """Snapshot every ``snapshot_every`` events and at each mission's end, up to ``upto``.
 
-        It continues from the newest snapshot, so calling it again is cheap.
-        Returns the versionstamps it snapshotted.
+        It continues from the newest anchored snapshot, checking each event it folds
+        against the hash chain, so calling it again is cheap and a snapshot is only
+        ever the fold of a verified stretch. Returns the versionstamps it snapshotted.
         """
-        snap = snapshot_at_or_before(self.led, self.tenant, self.project, None)
-        files: dict[str, Entry] = {}
-        start: Versionstamp | None = None
-        if snap is not None:
-            start, manifest = snap
-            files = decode_manifest(manifest)
+        start, files, previous = self._start(None)
         taken: list[Versionstamp] = []
         since = 0
         total = self.info.events
-        events = self.led.iter_events(self.tenant, self.project, after=start)
-        for seen, rec in enumerate(events, 1):
+        for seen, rec in enumerate(self._verified(start, previous), 1):
             if upto is not None and rec.versionstamp > upto:
                 break
             since += 1

@@ -3,22 +3,22 @@
 Every stored record carries ``chain = sha256(previous chain + event bytes)``
 from 32 zero bytes. Sync reads the raw records, checks each link from the
 chain stored at its cursor, and parses only bytes that passed, so what the
-hub appends is exactly what the edge's chain covers. (Not ``ops.verify``:
-sync may not import ops, and it needs the check from a cursor, not from the
-start of the log.)
+hub appends is exactly what the edge's chain covers. The link is the ledger's
+own (``ledger.link``); unlike ``ledger.follow``, a walk here keeps the records
+before a break, so what the chain still covers ships and the break is reported.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from hashlib import sha256
 
 from google.protobuf.message import DecodeError
 
+import ledger
 from ledger import RecordedEvent, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 
-GENESIS = b"\x00" * 32
+GENESIS = ledger.GENESIS
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ def walk_chain(
     out: list[RecordedEvent] = []
     prev = anchor
     for vs, chain, data in raw:
-        if sha256(prev + data).digest() != chain:
+        if ledger.link(prev, data) != chain:
             return out, Break(vs, "its bytes do not hash to its chain entry")
         try:
             event = pb.SwarmEvent.FromString(data)

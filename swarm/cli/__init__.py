@@ -15,6 +15,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+import ledger
+from swarm.cli._common import fail
+
 # Sub-command modules, in the order `swarm --help` lists them.
 _COMMANDS = ("demo", "sandbox", "sync", "serve", "admin", "replay", "audit", "mission")
 
@@ -52,7 +55,12 @@ class _Stderr(logging.Handler):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (``sys.exit`` is the caller's)."""
+    """Run the CLI and return its exit code (``sys.exit`` is the caller's).
+
+    A ledger error that a command did not handle itself (a damaged record met
+    halfway through a listing, say) is printed as ``swarm: error: ...`` naming
+    the record, with exit code 2, never as a traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     _show_sandbox_notices()
@@ -61,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `swarm ... | head`: the reader left; that is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except ledger.LedgerError as exc:
+        return fail(str(exc))
     return code
 
 

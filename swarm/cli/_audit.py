@@ -2,7 +2,8 @@
 
   swarm audit events --agent coder-1 --since -2h        events by agent/role/type/path/mission/text
   swarm audit who src/app.py --since 2026-11-01         each change of a file with its Decision
-  swarm audit verify                                    first altered/removed/reordered event
+  swarm audit verify                                    the hash chain, and heads, snapshots,
+                                                        blobs and the file checked against it
   swarm audit export --format parquet --out audit.parquet [filters]
 
 Output is a table by default, ``--format jsonl|csv`` for tools, ``--json`` for
@@ -213,11 +214,21 @@ def _verify(args: argparse.Namespace) -> int:
         report = ops.verify(led, args.tenant, args.project, progress=progress)
         if args.json:
             emit_json(report.as_dict())
-        elif report.problem is None:
-            print(f"ok: {report.records} events of {args.project}, hash chain intact")
+        elif report.ok:
+            c = report.checked
+            print(
+                f"ok: {report.records} events of {args.project}, hash chain intact; "
+                f"{c['heads']} file heads, {c['snapshots']} snapshots and {c['blobs']} "
+                f"blobs agree with it"
+            )
         else:
-            p = report.problem
-            print(f"TAMPERED: {p.kind} at record {p.position}: {p.detail}")
+            print(f"TAMPERED: {len(report.problems)} problem(s) in {args.project}:")
+            for p in report.problems:
+                where = f" at record {p.position}" if p.position >= 0 else ""
+                print(f"  {p.kind}{where}: {p.detail}")
+        if not args.json:
+            for note in report.notes:
+                print(f"note: {note}", file=sys.stderr)
         return 0 if report.ok else 1
 
     return _run(args, body)

@@ -215,15 +215,17 @@ def _replay(args: argparse.Namespace) -> int:
             "bytes": done.bytes,
             "snapshot": str(state.snapshot) if state.snapshot else None,
             "events_folded": state.events_folded,
-            "verified": True,
+            "verified": state.chain_checked,
+            "verification": state.verification,
         }
         if args.json:
             emit_json(facts)
         else:
             print(
                 f"replayed {args.project} at {facts['time']} (event {vs}) into {done.out}: "
-                f"{done.files} files, {done.bytes} bytes, each verified against its hash chain"
+                f"{done.files} files, {done.bytes} bytes, each checked against its sha256"
             )
+            print(f"  verified: {state.verification}")
             base = f"snapshot {state.snapshot}" if state.snapshot else "the first event"
             print(f"  from {base} plus {state.events_folded} events")
         return 0

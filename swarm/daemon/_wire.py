@@ -51,6 +51,7 @@ _LEDGER_STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (ledger.LockError, grpc.StatusCode.FAILED_PRECONDITION),
     (ledger.HashChainBroken, grpc.StatusCode.ABORTED),
     (ledger.Conflict, grpc.StatusCode.ABORTED),
+    (ledger.CorruptStore, grpc.StatusCode.DATA_LOSS),  # damaged records, lost commits
     (ledger.StorageError, grpc.StatusCode.UNAVAILABLE),
 )
 

@@ -354,7 +354,7 @@ def test_the_cli_replays_each_step_to_the_copies_bytes(
         )
         assert code == 0, err
         assert f"(event {run.steps[n - 1]})" in said
-        assert "each verified against its hash chain" in said
+        assert "re-hashed along the hash chain" in said
         got = tree(out)
         for copy in sample.covering(run, n):
             assert got == tree(copy.folder), f"{which} step {n} vs the copy at {copy.at}"
