@@ -87,11 +87,16 @@ def report_json(report: sandbox.TestReport, key: str, budget_s: float) -> dict[s
     """A test report as the critic records it (the evidence blob of its decision)."""
     run = report.run
     complete = report.complete and run.status in _FINISHED
-    detail = run.detail or ("" if complete else f"the runner left no report (run {run.status})")
+    # The sandbox's ``problem`` says why a report was refused (a forged frame, missing
+    # tests) even when the run itself ended ok; the run's detail says why it stopped.
+    why = report.problem or run.detail
+    detail = why or ("" if complete else f"the runner left no report (run {run.status})")
     return {
         "complete": complete,
         "status": str(run.status),
         "detail": detail,
+        "problem": report.problem,
+        "runner": report.runner,
         "wall_s": round(run.wall_time, 3),
         "budget_s": budget_s,
         "tree": key,
@@ -107,9 +112,11 @@ def report_json(report: sandbox.TestReport, key: str, budget_s: float) -> dict[s
 
 
 def not_judgeable(data: Mapping[str, Any], what: str) -> str:
-    """Why the run ``data`` cannot support a verdict, or ""."""
+    """Why the run ``data`` cannot support a verdict, or "" (naming the runner, if known)."""
     if not data.get("complete"):
-        return f"the {what} test run did not complete: {data.get('detail') or 'no report'}"
+        runner = f" (runner: {data['runner']})" if data.get("runner") else ""
+        why = data.get("detail") or "no report"
+        return f"the {what} test run did not complete: {why}{runner}"
     return ""
 
 
@@ -260,6 +267,8 @@ def _record_run(
         stage=suite.stage,
         tree=data["tree"],
         sandbox_run="false" if reused else "true",
+        runner=str(data.get("runner", "")),
+        problem=str(data.get("problem", ""))[:2000],
         wall_s=f"{data['wall_s']:.3f}",
         budget_s=f"{suite.budget_s:g}",
     )
