@@ -40,7 +40,7 @@ from ledger import RecordedEvent
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.missions._agents import finish, revert
 from swarm.missions._runtime import Runtime
-from swarm.missions._testcode import renames_only, test_code_reason, test_file_of
+from swarm.missions._testcode import classify_test_code, owning_test_file, renames_only
 from swarm.missions._view import MissionView, TicketView, decision_event, step_id
 from swarm.missions._workspace import walk_repo
 from swarm.scout import is_test_file
@@ -429,7 +429,7 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
     """Judge every edit of the round at once (a rename is only consistent as a whole).
 
     When the edits change test code, the original test code also runs against the new
-    code and has the last word (:func:`test_code_edits`, ADR 0007)."""
+    code and has the last word (:func:`classify_edits`, ADR 0007)."""
     a = tv.attempt
     view.catch_up()
     changed = [e for e in _edits(view, tv) if e.result.get("changed")]
@@ -444,7 +444,7 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
     if why:  # allowed through by allow_unverified (the baseline ticket fails otherwise)
         _unverified(rt, tv, agent_id, paths, why, {})
         return
-    edits = test_code_edits(rt, paths)
+    edits = classify_edits(rt, paths)
     verdict = Verdict(rt, view, tv, agent_id, paths, edits.check())
     own = Judgement()
     if edits.check().rule == pb.TEST_CODE_RULE_ORIGINAL_TESTS:
@@ -643,7 +643,7 @@ class TestCodeEdits:
         return [
             f"{text} (an original test the change did not edit)"
             for name, text in zip(own.regression_names, own.regressions, strict=True)
-            if not test_file_of(name, changed)
+            if not owning_test_file(name, changed)
         ]
 
     def summary(self, own: Judgement) -> dict[str, Any]:
@@ -675,8 +675,8 @@ def _content(rt: Runtime, digest: bytes | str | None) -> bytes | None:
     return rt.led.get_blob(rt.tenant, sha)
 
 
-def test_code_edits(rt: Runtime, paths: Sequence[str]) -> TestCodeEdits:
-    """Classify the round's changed ``paths`` (:func:`test_code_reason`, on the content
+def classify_edits(rt: Runtime, paths: Sequence[str]) -> TestCodeEdits:
+    """Classify the round's changed ``paths`` (:func:`classify_test_code`, on the content
     before the mission and at the ledger's head) and choose the rule:
 
     - UNCHANGED: no test code changed; the suite judges as it is.
@@ -697,7 +697,7 @@ def test_code_edits(rt: Runtime, paths: Sequence[str]) -> TestCodeEdits:
         before = _content(rt, rt.manifest.get(path))
         state = rt.led.file_state(rt.tenant, rt.project, path)
         after = _content(rt, state.sha256 if state is not None else None)
-        why = test_code_reason(path, before, after)
+        why = classify_test_code(path, before, after)
         if why:
             files.append((path, why))
             original[path] = before

@@ -21,7 +21,7 @@ _TEST_DIRS = ("tests", "test")
 _WORDS = re.compile(r"(\w+)")
 
 
-def test_code_reason(path: str, before: bytes | None, after: bytes | None) -> str:
+def classify_test_code(path: str, before: bytes | None, after: bytes | None) -> str:
     """Why ``path`` (repo-relative, POSIX) is test code, or "" when it is not.
 
     ``before`` and ``after`` are its content before and after the change (None when
@@ -93,7 +93,7 @@ def renames_only(before: bytes | None, after: bytes | None, old: str, new: str) 
     )
 
 
-def test_file_of(test_name: str, files: list[str]) -> str:
+def owning_test_file(test_name: str, files: list[str]) -> str:
     """Which of ``files`` (repo paths of test files) a reported test id belongs to, or "".
 
     pytest ids and the plain runner's start with the file's path (``a/test_x.py::t``);
