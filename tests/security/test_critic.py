@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -258,4 +259,26 @@ def test_deleting_the_tests_that_catch_a_break_does_not_get_it_accepted(
     _, report = patch_mission(led, repo, diff)
     assert report.verdict in ("rejected", "could_not_judge") and report.outcome == "failed"
     assert snapshot(repo) == before
+    outside.assert_untouched()
+
+
+def test_swarm_sandbox_test_prints_why_a_forged_report_was_refused(
+    tmp_path: Path, outside: Outside, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from swarm.cli import main
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "test_forge.py").write_text(
+        "import os, sys\n\n\ndef test_forge():\n    f = sys._getframe()\n"
+        "    while 'nonce' not in f.f_locals:\n        f = f.f_back\n"
+        "    os.write(f.f_locals['channel'], b'SBXREPORT1 %s 2\\n{}' % f.f_locals['nonce'])\n"
+    )
+    assert main(["sandbox", "test", str(project)]) == 1
+    out = capsys.readouterr().out
+    assert "INCOMPLETE (2 reports on the report channel" in out and "ok:" not in out
+    assert main(["sandbox", "test", str(project), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["complete"] is False and "2 reports" in data["problem"]
+    assert "runner" in data
     outside.assert_untouched()

@@ -514,3 +514,21 @@ def test_an_incomplete_run_names_the_sandboxs_problem_and_runner(
     # A complete run records which runner made its report.
     (baseline,) = [d for d in runs(mled, mid) if d.attributes["stage"] == "baseline"]
     assert baseline.attributes["runner"] == "the sandbox's unittest runner"
+
+
+def test_the_summary_says_when_a_change_edits_the_tests_that_judge_it(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from swarm.cli import main
+
+    pricing = (repo / "shop" / "pricing.py").read_text()
+    broken = pricing.replace("round(total / quantity, 2)", "round(total / quantity + 1, 2)")
+    tests = (repo / "tests" / "test_pricing.py").read_text().replace("2.5)", "3.5)")
+    diff = tmp_path / "judge.diff"
+    diff.write_text(diff_of(repo, {"shop/pricing.py": broken, "tests/test_pricing.py": tests}))
+    code = main(["mission", "patch", "--repo", str(repo), str(diff), "--allow-unverified"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "verdict: unverified" in out and "the change edits the tests that judge it" in out
+    assert "test code changed: 1 file(s); the original tests ran against the new code too" in out
+    assert "accepted" not in out
