@@ -12,6 +12,12 @@ Its verdict is a ``CriticVerdict``, the typed ``verdict`` field of a
   (``allow_unverified``): it finishes, marked so;
 - NOT_TESTED when the mission runs without tests.
 
+A change does not judge itself: when the edits change test code (tests, conftest,
+pytest configuration, ...: :func:`swarm.missions._testcode.classify_test_code`), the
+original test code also runs against the new code, and only its passing accepts,
+except for a rules rename whose test edits are its word substitutions only
+(:func:`classify_edits`; the rule and the files are the verdict's typed ``test_code``).
+
 Budgets: the baseline runs under the mission's ``test_timeout_s``; later runs
 under :func:`run_budget` of the baseline's wall time. Fuel is lifted: the
 wall-clock deadline (epoch interruption) is what stops runaway code.
@@ -447,7 +453,7 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
     edits = classify_edits(rt, paths)
     verdict = Verdict(rt, view, tv, agent_id, paths, edits.check())
     own = Judgement()
-    if edits.check().rule == pb.TEST_CODE_RULE_ORIGINAL_TESTS:
+    if edits.rule == pb.TEST_CODE_RULE_ORIGINAL_TESTS:
         own = _original_tests(rt, view, tv, baseline, edits, verdict.check)
         foreign = edits.foreign(own)
         if own.incomplete:
@@ -464,6 +470,19 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
         "pre_existing_failures": str(len(j.pre_existing_failure_names)),
         "test_code_files": str(len(edits.files)),
     }
+    _conclude(verdict, edits, own, j, final, attributes)
+
+
+def _conclude(
+    verdict: Verdict,
+    edits: TestCodeEdits,
+    own: Judgement,
+    j: Judgement,
+    final: dict[str, Any],
+    attributes: dict[str, str],
+) -> None:
+    """The verdict from the after-runs ``j`` and, when test code changed, the original
+    tests' run ``own``: only both passing accepts."""
     if j.regressions:
         verdict.reject(list(j.regressions), attributes)
     elif j.incomplete:
@@ -485,9 +504,9 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
         )
         if j.pre_existing_failure_names:
             why += f" ({len(j.pre_existing_failure_names)} failing before too)"
-        why += edits.note()
-        verdict.say(pb.CRITIC_VERDICT_ACCEPTED, why, attributes)
-        finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload={"files": paths, "tests": final})
+        verdict.say(pb.CRITIC_VERDICT_ACCEPTED, why + edits.note(), attributes)
+        payload = {"files": verdict.paths, "tests": final}
+        finish(verdict.rt, verdict.tv, verdict.agent_id, pb.TICKET_STATE_DONE, payload=payload)
 
 
 def _after_runs(
