@@ -532,3 +532,25 @@ def test_the_summary_says_when_a_change_edits_the_tests_that_judge_it(
     assert "verdict: unverified" in out and "the change edits the tests that judge it" in out
     assert "test code changed: 1 file(s); the original tests ran against the new code too" in out
     assert "accepted" not in out
+
+
+def test_an_add_param_that_edits_test_call_sites_is_judged_by_the_original_tests(
+    mission: Mission, mled: ledger.Ledger, repo: Path
+) -> None:
+    # Its call-site value is an arbitrary expression, so its test edits are no codemod's
+    # word swap; the original tests still call the function, whose new parameter has a
+    # default, so they judge it.
+    request = EditRequest(
+        "add_param",
+        {"function": "calculate_total", "param": "rounding", "default": "2", "value": "2"},
+    )
+    mid, report = mission(request)
+    assert report.ok and report.verdict == "accepted", report
+    assert (
+        "calculate_total([10.0, 5.0], rounding=2)"
+        in (repo / "tests" / "test_pricing.py").read_text()
+    )
+    check = _verdict_decision(mled, mid).test_code
+    assert check.rule == pb.TEST_CODE_RULE_ORIGINAL_TESTS and not check.original_failing
+    assert "tests/test_pricing.py" in {f.path for f in check.files}
+    assert {d.attributes["stage"] for d in runs(mled, mid)} == {"baseline", "original", "full"}
