@@ -15,7 +15,7 @@ Its verdict is a ``CriticVerdict``, the typed ``verdict`` field of a
 A change does not judge itself: when the edits change test code (tests, conftest,
 pytest configuration, ...: :func:`swarm.missions._testcode.classify_test_code`), the
 original test code also runs against the new code, and only its passing accepts,
-except for a rules rename whose test edits are its word substitutions only
+except for a rename whose test edits are its word substitutions only
 (:func:`classify_edits`; the rule and the files are the verdict's typed ``test_code``).
 
 Budgets: the baseline runs under the mission's ``test_timeout_s``; later runs
@@ -699,7 +699,7 @@ def classify_edits(rt: Runtime, paths: Sequence[str]) -> TestCodeEdits:
     before the mission and at the ledger's head) and choose the rule:
 
     - UNCHANGED: no test code changed; the suite judges as it is.
-    - RENAME_ONLY: a rules-brain rename whose every test-code edit is the rename's word
+    - RENAME_ONLY: a rename whose every test-code edit is the rename's word
       substitutions and nothing else (:func:`renames_only`): the original tests would
       fail by construction, and the edited ones are the originals renamed.
     - ORIGINAL_TESTS: anything else (patches, model answers, add-param, a rename whose
@@ -709,7 +709,9 @@ def classify_edits(rt: Runtime, paths: Sequence[str]) -> TestCodeEdits:
     files: list[tuple[str, str]] = []
     original: dict[str, bytes | None] = {}
     p = rt.request.params
-    rename = rt.brain.name == "rules" and rt.request.kind == "rename"
+    # The check reads the bytes, not the brain: a model's rename passes only if its test
+    # edits are the same word swap a codemod would make.
+    rename = rt.request.kind == "rename"
     old, new = re.split("[.:]", p.get("old", ""))[-1], p.get("new", "")
     mechanical = rename
     for path in paths:
