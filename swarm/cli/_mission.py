@@ -429,6 +429,14 @@ def _print_tests(report: MissionReport) -> None:
         print("  tests after:  not judged (see the verdict)")
     elif isinstance(after, dict) and "counts" in after:
         print(f"  tests after:  {_counts_line(after['counts'])}")
+    code = after.get("test_code") if isinstance(after, dict) else None
+    if isinstance(code, dict) and code.get("files"):
+        # The change edited test code: say which rule kept it from vouching for itself.
+        how = {
+            "rename-only": "its edits there are the rename's words only",
+            "original-tests": "the original tests ran against the new code too",
+        }.get(str(code.get("rule")), str(code.get("rule")))
+        print(f"  test code changed: {len(code['files'])} file(s); {how}")
 
 
 def _verdict_line(verdict: str, reason: str) -> str:

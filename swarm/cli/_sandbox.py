@@ -179,6 +179,8 @@ def _test(args: argparse.Namespace) -> int:
                 {
                     "framework": report.framework,
                     "complete": report.complete,
+                    "runner": report.runner,
+                    "problem": report.problem,
                     "passed": report.passed,
                     "failed": report.failed,
                     "errors": report.errors,
@@ -197,11 +199,9 @@ def _test(args: argparse.Namespace) -> int:
             if item.outcome is not sandbox.TestOutcome.PASSED:
                 first = item.message.strip().splitlines()[-1] if item.message.strip() else ""
                 print(f"{item.outcome.value.upper():14} {item.name}  {first}")
-        verdict = (
-            "complete"
-            if report.complete
-            else f"INCOMPLETE ({report.run.status.value}: {report.run.detail})"
-        )
+        # A refused report comes from a run that ended "ok": the problem says why.
+        why = report.problem or f"{report.run.status.value}: {report.run.detail}"
+        verdict = "complete" if report.complete else f"INCOMPLETE ({why})"
         print(
             f"{report.framework}: {report.passed} passed, {report.failed} failed, "
             f"{report.errors} errors, "

@@ -12,6 +12,12 @@ Its verdict is a ``CriticVerdict``, the typed ``verdict`` field of a
   (``allow_unverified``): it finishes, marked so;
 - NOT_TESTED when the mission runs without tests.
 
+A change does not judge itself: when the edits change test code (tests, conftest,
+pytest configuration, ...: :func:`swarm.missions._testcode.classify_test_code`), the
+original test code also runs against the new code, and only its passing accepts,
+except for a rename whose test edits are its word substitutions only
+(:func:`classify_edits`; the rule and the files are the verdict's typed ``test_code``).
+
 Budgets: the baseline runs under the mission's ``test_timeout_s``; later runs
 under :func:`run_budget` of the baseline's wall time. Fuel is lifted: the
 wall-clock deadline (epoch interruption) is what stops runaway code.
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,12 +46,13 @@ from ledger import RecordedEvent
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.missions._agents import finish, revert
 from swarm.missions._runtime import Runtime
+from swarm.missions._testcode import classify_test_code, owning_test_file, renames_only
 from swarm.missions._view import MissionView, TicketView, decision_event, step_id
 from swarm.missions._workspace import walk_repo
 from swarm.scout import is_test_file
 
 #: Bump when the way a run is made changes, so results made the old way are not reused.
-RUN_KEY_VERSION = "swarm-critic-run/1"
+RUN_KEY_VERSION = "swarm-critic-run/2"
 RUN_KINDS = ("critic.baseline", "critic.tests")
 # Statuses after which the runner's report can be trusted to be the whole run.
 _FINISHED = (sandbox.Status.OK, sandbox.Status.EXIT)
@@ -68,18 +76,31 @@ def collected(path: str) -> bool:
     return is_test_file(path) and (name.startswith("test") or name.endswith("_test.py"))
 
 
-def copy_tree(root: Path, dest: Path, drop: frozenset[str]) -> str:
-    """Copy the workspace's tracked files, except ``drop``, to ``dest``; the run key: a
-    digest of every copied path and its content hash."""
-    digest = hashlib.sha256(RUN_KEY_VERSION.encode() + b"\n")
-    for path in walk_repo(root):
+def copy_tree(
+    root: Path,
+    dest: Path,
+    drop: frozenset[str],
+    overlay: Mapping[str, bytes | None] | None = None,
+) -> str:
+    """Copy the workspace's tracked files, except ``drop``, to ``dest``, with ``overlay``'s
+    content in place of the workspace's (None: leave the path out); the run key: a digest
+    of every copied path and its content hash, in path order."""
+    overlay = overlay or {}
+    entries: list[str] = []
+    paths = set(walk_repo(root)) | {p for p, data in overlay.items() if data is not None}
+    for path in sorted(paths):
         if path in drop:
             continue
-        data = (root / path).read_bytes()
+        data = overlay[path] if path in overlay else (root / path).read_bytes()
+        if data is None:
+            continue
         target = dest / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        digest.update(f"{path}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+        entries.append(f"{path}\0{hashlib.sha256(data).hexdigest()}\n")
+    digest = hashlib.sha256(RUN_KEY_VERSION.encode() + b"\n")
+    for entry in entries:
+        digest.update(entry.encode())
     return digest.hexdigest()
 
 
@@ -87,11 +108,16 @@ def report_json(report: sandbox.TestReport, key: str, budget_s: float) -> dict[s
     """A test report as the critic records it (the evidence blob of its decision)."""
     run = report.run
     complete = report.complete and run.status in _FINISHED
-    detail = run.detail or ("" if complete else f"the runner left no report (run {run.status})")
+    # The sandbox's ``problem`` says why a report was refused (a forged frame, missing
+    # tests) even when the run itself ended ok; the run's detail says why it stopped.
+    why = report.problem or run.detail
+    detail = why or ("" if complete else f"the runner left no report (run {run.status})")
     return {
         "complete": complete,
         "status": str(run.status),
         "detail": detail,
+        "problem": report.problem,
+        "runner": report.runner,
         "wall_s": round(run.wall_time, 3),
         "budget_s": budget_s,
         "tree": key,
@@ -107,9 +133,11 @@ def report_json(report: sandbox.TestReport, key: str, budget_s: float) -> dict[s
 
 
 def not_judgeable(data: Mapping[str, Any], what: str) -> str:
-    """Why the run ``data`` cannot support a verdict, or ""."""
+    """Why the run ``data`` cannot support a verdict, or "" (naming the runner, if known)."""
     if not data.get("complete"):
-        return f"the {what} test run did not complete: {data.get('detail') or 'no report'}"
+        runner = f" (runner: {data['runner']})" if data.get("runner") else ""
+        why = data.get("detail") or "no report"
+        return f"the {what} test run did not complete: {why}{runner}"
     return ""
 
 
@@ -134,6 +162,7 @@ class Judgement:
 
     incomplete: str = ""  # why a run cannot be judged; "" when every run completed
     regressions: tuple[str, ...] = ()
+    regression_names: tuple[str, ...] = ()  # the tests behind ``regressions``, in order
     pre_existing_failure_names: tuple[str, ...] = ()
     could_not_run_names: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)  # summed over the runs
@@ -149,6 +178,7 @@ def judge(baseline: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> Jud
     before = {n: o for n, o, _ in baseline.get("items", [])}
     incomplete = ""
     regressions: list[str] = []
+    names: list[str] = []
     pre: list[str] = []
     cannot: list[str] = []
     counts: dict[str, int] = {}
@@ -162,11 +192,15 @@ def judge(baseline: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> Jud
                 pre.append(name)
             elif outcome in _BAD:
                 regressions.append(f"{name}: {outcome}: {last}")
+                names.append(name)
             elif outcome == "could_not_run":
                 cannot.append(name)
                 if before.get(name) == "passed":
                     regressions.append(f"{name}: passed before, could not run now: {last}")
-    return Judgement(incomplete, tuple(regressions), tuple(pre), tuple(cannot), counts)
+                    names.append(name)
+    return Judgement(
+        incomplete, tuple(regressions), tuple(names), tuple(pre), tuple(cannot), counts
+    )
 
 
 def retry_is_futile(rt: Runtime) -> str:
@@ -205,6 +239,8 @@ class Suite:
     stage: str  # "baseline" | "full" | "tied" | "rest"
     drop: frozenset[str]
     budget_s: float
+    # Content in place of the workspace's (None leaves a path out): the original test code.
+    overlay: Mapping[str, bytes | None] = field(default_factory=dict)
 
 
 def run_suite(
@@ -222,7 +258,7 @@ def run_suite(
             return _blob_json(rt, rec)
     reused: list[str] = []
     with tempfile.TemporaryDirectory(prefix="swarm-critic-") as tmp:
-        key = copy_tree(rt.root, Path(tmp), suite.drop)
+        key = copy_tree(rt.root, Path(tmp), suite.drop, suite.overlay)
         earlier = _earlier_run(view, key)
         if earlier is not None:
             data = _blob_json(rt, earlier)
@@ -247,6 +283,8 @@ def _record_run(
 ) -> None:
     c = data["counts"]
     what = "all test files" if not suite.drop else f"{len(suite.drop)} test file(s) left out"
+    if suite.overlay:
+        what = f"the original test code, {len(suite.overlay)} file(s), against the new code"
     how = f"reused {reused[0]} (same tree)" if reused else f"ran in {data['wall_s']:.2f}s"
     if not data["complete"]:
         outcome = "incomplete"
@@ -260,6 +298,8 @@ def _record_run(
         stage=suite.stage,
         tree=data["tree"],
         sandbox_run="false" if reused else "true",
+        runner=str(data.get("runner", "")),
+        problem=str(data.get("problem", ""))[:2000],
         wall_s=f"{data['wall_s']:.3f}",
         budget_s=f"{suite.budget_s:g}",
     )
@@ -308,6 +348,7 @@ def _verdict(
     rationale: str,
     attributes: Mapping[str, str] | None = None,
     paths: Sequence[str] = (),
+    check: pb.TestCodeCheck | None = None,
 ) -> None:
     outcomes: dict[int, str] = {
         pb.CRITIC_VERDICT_ACCEPTED: "accept",
@@ -316,23 +357,20 @@ def _verdict(
         pb.CRITIC_VERDICT_UNVERIFIED: "unverified",
         pb.CRITIC_VERDICT_NOT_TESTED: "not_tested",
     }
-    rt.led.append(
-        rt.tenant,
-        rt.project,
-        [
-            decision_event(
-                rt.mission_id,
-                step_id(rt.mission_id, ticket, attempt, "verdict"),
-                agent_id,
-                "critic.verdict",
-                outcome=outcomes[verdict],
-                input=", ".join(paths)[:4000],
-                rationale=rationale,
-                attributes={"files": str(len(paths)), **(attributes or {})},
-                verdict=verdict,
-            )
-        ],
+    ev = decision_event(
+        rt.mission_id,
+        step_id(rt.mission_id, ticket, attempt, "verdict"),
+        agent_id,
+        "critic.verdict",
+        outcome=outcomes[verdict],
+        input=", ".join(paths)[:4000],
+        rationale=rationale,
+        attributes={"files": str(len(paths)), **(attributes or {})},
+        verdict=verdict,
     )
+    if check is not None:
+        ev.decision.test_code.CopyFrom(check)
+    rt.led.append(rt.tenant, rt.project, [ev])
 
 
 def baseline_of(rt: Runtime, view: MissionView) -> dict[str, Any] | None:
@@ -394,7 +432,10 @@ def _edits(view: MissionView, tv: TicketView) -> list[TicketView]:
 
 
 def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> None:
-    """Judge every edit of the round at once (a rename is only consistent as a whole)."""
+    """Judge every edit of the round at once (a rename is only consistent as a whole).
+
+    When the edits change test code, the original test code also runs against the new
+    code and has the last word (:func:`classify_edits`, ADR 0007)."""
     a = tv.attempt
     view.catch_up()
     changed = [e for e in _edits(view, tv) if e.result.get("changed")]
@@ -409,21 +450,51 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
     if why:  # allowed through by allow_unverified (the baseline ticket fails otherwise)
         _unverified(rt, tv, agent_id, paths, why, {})
         return
+    edits = classify_edits(rt, paths)
+    verdict = Verdict(rt, view, tv, agent_id, paths, edits.check())
+    own = Judgement()
+    if edits.rule == pb.TEST_CODE_RULE_ORIGINAL_TESTS:
+        own = _original_tests(rt, view, tv, baseline, edits, verdict.check)
+        foreign = edits.foreign(own)
+        if own.incomplete:
+            verdict.cannot_judge(own.incomplete, {}, _HINT)
+            return
+        if foreign:
+            verdict.reject(foreign, {"stages": "original"})
+            return
     j, final = _after_runs(rt, view, tv, paths, baseline)
+    final["test_code"] = edits.summary(own)
     attributes = {
         "stages": ",".join(final["stages"]),
         "could_not_run": str(len(j.could_not_run_names)),
         "pre_existing_failures": str(len(j.pre_existing_failure_names)),
+        "test_code_files": str(len(edits.files)),
     }
+    _conclude(verdict, edits, own, j, final, attributes)
+
+
+def _conclude(
+    verdict: Verdict,
+    edits: TestCodeEdits,
+    own: Judgement,
+    j: Judgement,
+    final: dict[str, Any],
+    attributes: dict[str, str],
+) -> None:
+    """The verdict from the after-runs ``j`` and, when test code changed, the original
+    tests' run ``own``: only both passing accepts."""
     if j.regressions:
-        _reject(rt, view, tv, agent_id, paths, list(j.regressions), attributes)
-    elif j.incomplete and rt.options.allow_unverified:
-        _unverified(rt, tv, agent_id, paths, j.incomplete, final)
+        verdict.reject(list(j.regressions), attributes)
     elif j.incomplete:
-        verdict = pb.CRITIC_VERDICT_COULD_NOT_JUDGE
-        _verdict(rt, "verify", a, agent_id, verdict, j.incomplete, attributes, paths)
-        reason = f"could not judge: {j.incomplete} ({_HINT})"
-        finish(rt, tv, agent_id, pb.TICKET_STATE_FAILED, reason=reason)
+        verdict.cannot_judge(j.incomplete, final, _HINT, attributes)
+    elif own.regressions:
+        failing = ", ".join(own.regression_names[:5])
+        why = (
+            f"{EDITS_ITS_JUDGE} ({len(edits.files)} test-code file(s)): "
+            f"{len(own.regressions)} original test(s) fail against the new code ({failing}); "
+            "the edited tests pass, but they cannot vouch for the change"
+        )
+        verdict.cannot_judge(why, final, _KEEP_HINT, attributes)
     else:
         c = j.counts
         why = (
@@ -433,8 +504,9 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str)
         )
         if j.pre_existing_failure_names:
             why += f" ({len(j.pre_existing_failure_names)} failing before too)"
-        _verdict(rt, "verify", a, agent_id, pb.CRITIC_VERDICT_ACCEPTED, why, attributes, paths)
-        finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload={"files": paths, "tests": final})
+        verdict.say(pb.CRITIC_VERDICT_ACCEPTED, why + edits.note(), attributes)
+        payload = {"files": verdict.paths, "tests": final}
+        finish(verdict.rt, verdict.tv, verdict.agent_id, pb.TICKET_STATE_DONE, payload=payload)
 
 
 def _after_runs(
@@ -476,48 +548,205 @@ def _unverified(
     paths: list[str],
     why: str,
     final: dict[str, Any],
+    check: pb.TestCodeCheck | None = None,
 ) -> None:
     rationale = f"the tests could not judge the changes: {why}; finished untested as allowed"
-    _verdict(
-        rt, "verify", tv.attempt, agent_id, pb.CRITIC_VERDICT_UNVERIFIED, rationale, paths=paths
-    )
+    verdict = pb.CRITIC_VERDICT_UNVERIFIED
+    _verdict(rt, "verify", tv.attempt, agent_id, verdict, rationale, paths=paths, check=check)
     tests = {**final, "unverified": why}
     finish(rt, tv, agent_id, pb.TICKET_STATE_DONE, payload={"files": paths, "tests": tests})
 
 
-def _reject(
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the verify ticket can end with, for one round's edits and its test-code check."""
+
+    rt: Runtime
+    view: MissionView
+    tv: TicketView
+    agent_id: str
+    paths: list[str]
+    check: pb.TestCodeCheck
+
+    def say(self, verdict: int, why: str, attributes: Mapping[str, str]) -> None:
+        """Record the verdict decision (the caller finishes the ticket)."""
+        rt, tv = self.rt, self.tv
+        _verdict(
+            rt,
+            "verify",
+            tv.attempt,
+            self.agent_id,
+            verdict,
+            why,
+            attributes,
+            self.paths,
+            self.check,
+        )
+
+    def cannot_judge(
+        self,
+        why: str,
+        final: dict[str, Any],
+        hint: str,
+        attributes: Mapping[str, str] | None = None,
+    ) -> None:
+        """UNVERIFIED when the mission allows it (the change stays, marked); otherwise
+        COULD_NOT_JUDGE, and the ticket fails (the mission rolls the change back)."""
+        rt, tv = self.rt, self.tv
+        if rt.options.allow_unverified:
+            _unverified(rt, tv, self.agent_id, self.paths, why, final, self.check)
+            return
+        self.say(pb.CRITIC_VERDICT_COULD_NOT_JUDGE, why, attributes or {})
+        reason = f"could not judge: {why} ({hint})"
+        finish(rt, tv, self.agent_id, pb.TICKET_STATE_FAILED, reason=reason)
+
+    def reject(self, problems: list[str], attributes: Mapping[str, str]) -> None:
+        """Compensate the round's changes; send the edits back only when a retry could differ."""
+        rt, view, tv, agent_id = self.rt, self.view, self.tv, self.agent_id
+        a = tv.attempt
+        text = "; ".join(problems)
+        self.say(pb.CRITIC_VERDICT_REJECTED, "regressions: " + text, attributes)
+        reason = "critic rejected the change: " + text[:1500]
+        edits = _edits(view, tv)
+        for e in edits:
+            if e.result.get("changed"):
+                revert(rt, view, e, agent_id)
+        futile = retry_is_futile(rt)
+        if a <= tv.ticket.retries and not futile:
+            for e in edits:
+                finish(rt, e, agent_id, pb.TICKET_STATE_RETRY, reason=reason, attempt=e.attempt + 1)
+            finish(rt, tv, agent_id, pb.TICKET_STATE_RETRY, reason=reason, attempt=a + 1)
+            return
+        if a <= tv.ticket.retries:
+            reason += f" (not retried: {futile})"
+        finish(rt, tv, agent_id, pb.TICKET_STATE_FAILED, reason=reason)
+
+
+# -- a change does not judge itself ---------------------------------------------------
+
+#: What a verdict's reason says when a change's own tests were all that passed.
+EDITS_ITS_JUDGE = "the change edits the tests that judge it"
+_KEEP_HINT = "pass --allow-unverified to keep it, marked unverified"
+_RULE_NAMES: dict[int, str] = {
+    pb.TEST_CODE_RULE_UNCHANGED: "unchanged",
+    pb.TEST_CODE_RULE_RENAME_ONLY: "rename-only",
+    pb.TEST_CODE_RULE_ORIGINAL_TESTS: "original-tests",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TestCodeEdits:
+    """The round's changed files that are test code, and the rule that judges them."""
+
+    __test__ = False
+
+    files: tuple[tuple[str, str], ...]  # (path, why it is test code)
+    rule: int
+    original: Mapping[str, bytes | None]  # each file's content before the mission
+
+    def check(self, judge_run: str = "", failing: Sequence[str] = ()) -> pb.TestCodeCheck:
+        return pb.TestCodeCheck(
+            files=[pb.TestCodeFile(path=p, reason=r) for p, r in self.files],
+            rule=self.rule,  # type: ignore[arg-type]
+            judge_run=judge_run,
+            original_failing=list(failing[:50]),
+        )
+
+    def foreign(self, own: Judgement) -> list[str]:
+        """The original run's regressions that no edit to test code can explain: a test
+        whose file the round left alone failing, while no shared test code (conftest,
+        helpers, configuration) changed. Those are the new code's fault."""
+        changed = [p for p, _ in self.files]
+        if any(not collected(p) for p in changed):
+            return []
+        return [
+            f"{text} (an original test the change did not edit)"
+            for name, text in zip(own.regression_names, own.regressions, strict=True)
+            if not owning_test_file(name, changed)
+        ]
+
+    def summary(self, own: Judgement) -> dict[str, Any]:
+        return {
+            "rule": _RULE_NAMES.get(self.rule, ""),
+            "files": [p for p, _ in self.files],
+            "original_failing": list(own.regression_names),
+        }
+
+    def note(self) -> str:
+        """What an accepting verdict adds about the test code the round changed."""
+        if self.rule == pb.TEST_CODE_RULE_RENAME_ONLY:
+            return (
+                f"; the rename's edits to {len(self.files)} test-code file(s) are its word "
+                "substitutions only"
+            )
+        if self.rule == pb.TEST_CODE_RULE_ORIGINAL_TESTS:
+            return (
+                f"; the change edits {len(self.files)} test-code file(s), and the original "
+                "tests pass against the new code too"
+            )
+        return ""
+
+
+def _content(rt: Runtime, digest: bytes | str | None) -> bytes | None:
+    if not digest:
+        return None
+    sha = bytes.fromhex(digest) if isinstance(digest, str) else digest
+    return rt.led.get_blob(rt.tenant, sha)
+
+
+def classify_edits(rt: Runtime, paths: Sequence[str]) -> TestCodeEdits:
+    """Classify the round's changed ``paths`` (:func:`classify_test_code`, on the content
+    before the mission and at the ledger's head) and choose the rule:
+
+    - UNCHANGED: no test code changed; the suite judges as it is.
+    - RENAME_ONLY: a rename whose every test-code edit is the rename's word
+      substitutions and nothing else (:func:`renames_only`): the original tests would
+      fail by construction, and the edited ones are the originals renamed.
+    - ORIGINAL_TESTS: anything else (patches, model answers, add-param, a rename whose
+      edit is more than its words): the original test code runs against the new code
+      as well, and an accepting verdict needs it to pass.
+    """
+    files: list[tuple[str, str]] = []
+    original: dict[str, bytes | None] = {}
+    p = rt.request.params
+    # The check reads the bytes, not the brain: a model's rename passes only if its test
+    # edits are the same word swap a codemod would make.
+    rename = rt.request.kind == "rename"
+    old, new = re.split("[.:]", p.get("old", ""))[-1], p.get("new", "")
+    mechanical = rename
+    for path in paths:
+        before = _content(rt, rt.manifest.get(path))
+        state = rt.led.file_state(rt.tenant, rt.project, path)
+        after = _content(rt, state.sha256 if state is not None else None)
+        why = classify_test_code(path, before, after)
+        if why:
+            files.append((path, why))
+            original[path] = before
+            mechanical = mechanical and renames_only(before, after, old, new)
+    if not files:
+        rule = pb.TEST_CODE_RULE_UNCHANGED
+    else:
+        rule = pb.TEST_CODE_RULE_RENAME_ONLY if mechanical else pb.TEST_CODE_RULE_ORIGINAL_TESTS
+    return TestCodeEdits(tuple(files), rule, original)
+
+
+def _original_tests(
     rt: Runtime,
     view: MissionView,
     tv: TicketView,
-    agent_id: str,
-    paths: list[str],
-    problems: list[str],
-    attributes: dict[str, str],
-) -> None:
-    """Compensate the round's changes; send the edits back only when a retry could differ."""
-    a = tv.attempt
-    text = "; ".join(problems)
-    _verdict(
-        rt,
-        "verify",
-        a,
-        agent_id,
-        pb.CRITIC_VERDICT_REJECTED,
-        "regressions: " + text,
-        attributes,
-        paths,
-    )
-    reason = "critic rejected the change: " + text[:1500]
-    edits = _edits(view, tv)
-    for e in edits:
-        if e.result.get("changed"):
-            revert(rt, view, e, agent_id)
-    futile = retry_is_futile(rt)
-    if a <= tv.ticket.retries and not futile:
-        for e in edits:
-            finish(rt, e, agent_id, pb.TICKET_STATE_RETRY, reason=reason, attempt=e.attempt + 1)
-        finish(rt, tv, agent_id, pb.TICKET_STATE_RETRY, reason=reason, attempt=a + 1)
-        return
-    if a <= tv.ticket.retries:
-        reason += f" (not retried: {futile})"
-    finish(rt, tv, agent_id, pb.TICKET_STATE_FAILED, reason=reason)
+    baseline: Mapping[str, Any],
+    edits: TestCodeEdits,
+    check: pb.TestCodeCheck,
+) -> Judgement:
+    """Run the original test code (every test-code file as before the mission; files the
+    mission added left out) against the new code, judged against the baseline. Fills
+    ``check``'s ``judge_run`` and ``original_failing``."""
+    budget = run_budget(float(baseline.get("wall_s", 0.0)), rt.options.test_timeout_s)
+    eid = step_id(rt.mission_id, "verify", tv.attempt, "tests.original")
+    suite = Suite(eid, "critic.tests", "original", frozenset(), budget, edits.original)
+    data = run_suite(rt, view, suite, tv.ticket.id, baseline)
+    own = judge(baseline, [data])
+    check.judge_run = eid
+    del check.original_failing[:]
+    check.original_failing.extend(own.regression_names[:50])
+    return own

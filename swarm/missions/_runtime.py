@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,66 @@ from swarm.scout import RepoIndex
 Progress = Callable[[str, int, int], None]
 
 
+#: The largest value a count option may take, and a duration (one day): beyond them a
+#: mission would wait or retry for longer than anyone means, and a wedged one is worse
+#: than a refusal that names the option.
+MAX_COUNT = 1000
+MAX_SECONDS = 86_400.0
+
+
+def _count(low: int, high: int) -> Callable[[str, MissionOptions], str]:
+    def check(name: str, opts: MissionOptions) -> str:
+        v = getattr(opts, name)
+        if isinstance(v, bool) or not isinstance(v, int):
+            return f"{name} must be a whole number, got {v!r}"
+        return "" if low <= v <= high else f"{name} must be {low}..{high}, got {v}"
+
+    return check
+
+
+def _seconds(*, zero_ok: bool) -> Callable[[str, MissionOptions], str]:
+    def check(name: str, opts: MissionOptions) -> str:
+        v = getattr(opts, name)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return f"{name} must be a number of seconds, got {v!r}"
+        # NaN fails every comparison, so it fails these too; so does infinity.
+        low_ok = v >= 0 if zero_ok else v > 0
+        if low_ok and v <= MAX_SECONDS:
+            return ""
+        low = ">= 0" if zero_ok else "> 0"
+        return f"{name} must be finite, {low} and at most {MAX_SECONDS:g} s, got {v}"
+
+    return check
+
+
+def _flag(name: str, opts: MissionOptions) -> str:
+    v = getattr(opts, name)
+    return "" if isinstance(v, bool) else f"{name} must be true or false, got {v!r}"
+
+
+def _specs(name: str, opts: MissionOptions) -> str:
+    v = getattr(opts, name)
+    if not isinstance(v, tuple) or not all(isinstance(s, str) for s in v):
+        return f"{name} must be a tuple of policy specs, got {v!r}"
+    return ""
+
+
+#: Every option and its check (a test asserts none is missing).
+_OPTION_RULES: dict[str, Callable[[str, MissionOptions], str]] = {
+    "coders": _count(1, 64),
+    "run_tests": _flag,
+    "ticket_timeout_s": _seconds(zero_ok=False),
+    "edit_retries": _count(0, MAX_COUNT),
+    "critic_rounds": _count(0, MAX_COUNT),
+    "backoff_s": _seconds(zero_ok=True),
+    "lock_ttl_s": _seconds(zero_ok=False),
+    "step_delay_s": _seconds(zero_ok=True),
+    "test_timeout_s": _seconds(zero_ok=False),
+    "policies": _specs,
+    "allow_unverified": _flag,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class MissionOptions:
     """How a mission runs. Recorded in the ledger at start, so a resume runs the same way.
@@ -35,6 +94,11 @@ class MissionOptions:
     not judge it (a run out of budget, crashed, no report) finish marked
     UNVERIFIED instead of failing.
     ``step_delay_s`` makes each coder pause after a ticket (demos, crash tests).
+
+    Every option is checked at construction (also when read back from the ledger):
+    counts are whole numbers in range, durations finite and at most a day (NaN and
+    infinity would wedge a wait), flags are bools; :class:`InvalidMission` names each
+    option that fails, which the daemon returns as INVALID_ARGUMENT.
     """
 
     coders: int = 4
@@ -50,15 +114,7 @@ class MissionOptions:
     allow_unverified: bool = False
 
     def __post_init__(self) -> None:
-        problems = []
-        if not 1 <= self.coders <= 64:
-            problems.append(f"coders must be 1..64, got {self.coders}")
-        for name in ("ticket_timeout_s", "lock_ttl_s", "test_timeout_s"):
-            if not 0 < getattr(self, name) < math.inf:
-                problems.append(f"{name} must be positive and finite, got {getattr(self, name)}")
-        for name in ("edit_retries", "critic_rounds", "backoff_s", "step_delay_s"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
+        problems = [p for name, rule in _OPTION_RULES.items() if (p := rule(name, self))]
         if problems:
             raise InvalidMission("invalid mission options: " + "; ".join(problems))
         for spec in self.policies:

@@ -192,6 +192,10 @@ def test_cancel_rolls_a_running_mission_back(world: World, stub: Any) -> None:
         ({"params": {"old": "x"}}, grpc.StatusCode.INVALID_ARGUMENT),
         ({"mission_id": "not-an-id"}, grpc.StatusCode.INVALID_ARGUMENT),
         ({"test_timeout_s": -1.0}, grpc.StatusCode.INVALID_ARGUMENT),
+        ({"step_delay_s": float("nan")}, grpc.StatusCode.INVALID_ARGUMENT),
+        ({"step_delay_s": float("inf")}, grpc.StatusCode.INVALID_ARGUMENT),
+        ({"test_timeout_s": float("inf")}, grpc.StatusCode.INVALID_ARGUMENT),
+        ({"test_timeout_s": float("nan")}, grpc.StatusCode.INVALID_ARGUMENT),
     ],
 )
 def test_bad_mission_requests_are_refused(
@@ -212,6 +216,9 @@ def test_bad_mission_requests_are_refused(
         )
     assert err.value.code() == code, err.value.details()
     assert err.value.details()
+    for option in ("step_delay_s", "test_timeout_s"):
+        if option in change:  # the refusal names the option
+            assert option in err.value.details()
 
 
 def test_unknown_missions_are_not_found(world: World, stub: Any) -> None:

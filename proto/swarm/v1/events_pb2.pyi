@@ -17,6 +17,13 @@ class AgentRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AGENT_ROLE_HUMAN: _ClassVar[AgentRole]
     AGENT_ROLE_SYSTEM: _ClassVar[AgentRole]
 
+class TestCodeRule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TEST_CODE_RULE_UNSPECIFIED: _ClassVar[TestCodeRule]
+    TEST_CODE_RULE_UNCHANGED: _ClassVar[TestCodeRule]
+    TEST_CODE_RULE_RENAME_ONLY: _ClassVar[TestCodeRule]
+    TEST_CODE_RULE_ORIGINAL_TESTS: _ClassVar[TestCodeRule]
+
 class CriticVerdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CRITIC_VERDICT_UNSPECIFIED: _ClassVar[CriticVerdict]
@@ -65,6 +72,10 @@ AGENT_ROLE_CRITIC: AgentRole
 AGENT_ROLE_ORCHESTRATOR: AgentRole
 AGENT_ROLE_HUMAN: AgentRole
 AGENT_ROLE_SYSTEM: AgentRole
+TEST_CODE_RULE_UNSPECIFIED: TestCodeRule
+TEST_CODE_RULE_UNCHANGED: TestCodeRule
+TEST_CODE_RULE_RENAME_ONLY: TestCodeRule
+TEST_CODE_RULE_ORIGINAL_TESTS: TestCodeRule
 CRITIC_VERDICT_UNSPECIFIED: CriticVerdict
 CRITIC_VERDICT_ACCEPTED: CriticVerdict
 CRITIC_VERDICT_REJECTED: CriticVerdict
@@ -129,7 +140,7 @@ class SwarmEvent(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., tenant: _Optional[str] = ..., project: _Optional[str] = ..., mission_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., span_id: _Optional[str] = ..., agent_role: _Optional[_Union[AgentRole, str]] = ..., agent_id: _Optional[str] = ..., time_us: _Optional[int] = ..., parent_event_id: _Optional[str] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., state_change: _Optional[_Union[StateChange, _Mapping]] = ..., ticket: _Optional[_Union[TicketUpdate, _Mapping]] = ..., signal: _Optional[_Union[Signal, _Mapping]] = ...) -> None: ...
 
 class Decision(_message.Message):
-    __slots__ = ("kind", "input", "rationale", "rejected", "confidence", "memory_refs", "outcome", "attributes", "detail", "verdict")
+    __slots__ = ("kind", "input", "rationale", "rejected", "confidence", "memory_refs", "outcome", "attributes", "detail", "verdict", "test_code")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -147,6 +158,7 @@ class Decision(_message.Message):
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
+    TEST_CODE_FIELD_NUMBER: _ClassVar[int]
     kind: str
     input: str
     rationale: str
@@ -157,7 +169,28 @@ class Decision(_message.Message):
     attributes: _containers.ScalarMap[str, str]
     detail: BlobRef
     verdict: CriticVerdict
-    def __init__(self, kind: _Optional[str] = ..., input: _Optional[str] = ..., rationale: _Optional[str] = ..., rejected: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., confidence: _Optional[float] = ..., memory_refs: _Optional[_Iterable[str]] = ..., outcome: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., detail: _Optional[_Union[BlobRef, _Mapping]] = ..., verdict: _Optional[_Union[CriticVerdict, str]] = ...) -> None: ...
+    test_code: TestCodeCheck
+    def __init__(self, kind: _Optional[str] = ..., input: _Optional[str] = ..., rationale: _Optional[str] = ..., rejected: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., confidence: _Optional[float] = ..., memory_refs: _Optional[_Iterable[str]] = ..., outcome: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., detail: _Optional[_Union[BlobRef, _Mapping]] = ..., verdict: _Optional[_Union[CriticVerdict, str]] = ..., test_code: _Optional[_Union[TestCodeCheck, _Mapping]] = ...) -> None: ...
+
+class TestCodeCheck(_message.Message):
+    __slots__ = ("files", "rule", "judge_run", "original_failing")
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    JUDGE_RUN_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_FAILING_FIELD_NUMBER: _ClassVar[int]
+    files: _containers.RepeatedCompositeFieldContainer[TestCodeFile]
+    rule: TestCodeRule
+    judge_run: str
+    original_failing: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, files: _Optional[_Iterable[_Union[TestCodeFile, _Mapping]]] = ..., rule: _Optional[_Union[TestCodeRule, str]] = ..., judge_run: _Optional[str] = ..., original_failing: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TestCodeFile(_message.Message):
+    __slots__ = ("path", "reason")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    reason: str
+    def __init__(self, path: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Alternative(_message.Message):
     __slots__ = ("description", "reason_rejected")

@@ -19,6 +19,8 @@ import ledger
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import EditRequest
 from swarm.missions import _critic, judge, load_view, run_budget
+from swarm.missions._testcode import classify_test_code, owning_test_file, renames_only
+from tests.security.test_critic import diff_of
 from tests.swarm.missions.conftest import PROJECT, SAMPLE, TENANT, Mission, snapshot
 
 BREAKING = (
@@ -276,3 +278,279 @@ def test_the_judge_says_an_incomplete_run_cannot_be_judged() -> None:
     base = _run([["a", "passed", ""]])
     j = judge(base, [_run([["a", "passed", ""]]), _run([], complete=False)])
     assert "did not complete: out of budget" in j.incomplete and not j.regressions
+
+
+# -- a change does not judge itself (ADR 0007) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path,before,after,why",
+    [
+        ("tests/test_pricing.py", b"", b"", "a test file"),
+        ("test_top.py", b"", b"", "a test file"),
+        ("pkg/orders_test.py", b"", b"", "a test file"),
+        ("pkg/testing.py", b"", b"", "a test file"),  # unittest collects test*.py
+        ("conftest.py", None, b"", "conftest.py (a pytest plugin)"),
+        ("pkg/sub/conftest.py", b"", b"", "conftest.py (a pytest plugin)"),
+        ("tests/helpers.py", b"", b"", "under a tests/ folder"),
+        ("tests/data/expected.json", b"", b"", "under a tests/ folder"),
+        ("test/util.py", b"", b"", "under a test/ folder"),
+        ("sitecustomize.py", None, b"", "sitecustomize.py (runs at interpreter start)"),
+        ("src/usercustomize.py", b"", b"", "usercustomize.py (runs at interpreter start)"),
+        ("evil.pth", None, b"", "a .pth file (runs at interpreter start)"),
+        ("pytest_forge.py", None, b"", "a pytest plugin module"),
+        ("pytest_plugins/x.py", None, b"", "a pytest plugin module"),
+        ("pytest/__init__.py", None, b"", "the project's own pytest (replaces the test runner)"),
+        ("src/_pytest/main.py", None, b"", "the project's own _pytest (replaces the test runner)"),
+        ("pluggy.py", None, b"", "the project's own pluggy (replaces the test runner)"),
+        ("pytest.ini", None, b"[pytest]\n", "pytest.ini (pytest configuration)"),
+        ("pytest.toml", None, b"", "pytest.toml (pytest configuration)"),
+        (
+            "pyproject.toml",
+            b"[project]\nname='x'\n",
+            b"[project]\nname='x'\n[tool.pytest.ini_options]\naddopts='-p forge'\n",
+            "pyproject.toml with a [tool.pytest] section (pytest configuration)",
+        ),
+        (
+            "pyproject.toml",
+            b'[tool."pytest"]\nx=1\n',  # removing the section changes pytest's config too
+            b"[project]\n",
+            "pyproject.toml with a [tool.pytest] section (pytest configuration)",
+        ),
+        (
+            "pyproject.toml",
+            b"[project\n",  # what we cannot parse, pytest might: the doubt goes to the rule
+            b"[project]\n",
+            "pyproject.toml with a [tool.pytest] section (pytest configuration)",
+        ),
+        (
+            "setup.cfg",
+            b"[metadata]\nname = x\n",
+            b"[metadata]\nname = x\n[tool:pytest]\naddopts = -p forge\n",
+            "setup.cfg with a [tool:pytest] section (pytest configuration)",
+        ),
+        (
+            "tox.ini",
+            b"[tox]\n[pytest]\naddopts = -q\n",
+            b"[tox]\n[pytest]\naddopts = -p x\n",
+            "tox.ini with a [pytest] section (pytest configuration)",
+        ),
+        ("pyproject.toml", b"[project]\nname='x'\n", b"[project]\nname='y'\n", ""),
+        ("setup.cfg", b"[metadata]\nname = x\n", b"[metadata]\nname = y\n", ""),
+        ("tox.ini", b"[tox]\nenvlist = py\n", None, ""),
+        ("shop/pricing.py", b"", b"", ""),
+        ("shop/contest.py", b"", b"", ""),
+        ("docs/testing.md", b"", b"", ""),
+        ("shop/__init__.py", b"", b"", ""),
+        ("README.md", b"", b"", ""),
+    ],
+)
+def test_which_changed_files_are_test_code(
+    path: str, before: bytes | None, after: bytes | None, why: str
+) -> None:
+    assert classify_test_code(path, before, after) == why
+
+
+def test_a_rename_only_edit_is_the_words_and_nothing_else() -> None:
+    old = b"from shop import calculate_total\n\nx = calculate_total([1])  # calculate_total\n"
+    renamed = old.replace(b"calculate_total", b"compute_order_total")
+    assert renames_only(old, renamed, "calculate_total", "compute_order_total")
+    # some occurrences only (a shadowing local left alone) is still only the rename
+    partial = old.replace(b"calculate_total", b"compute_order_total", 1)
+    assert renames_only(old, partial, "calculate_total", "compute_order_total")
+    assert renames_only(old, old, "calculate_total", "compute_order_total")
+    smuggled = renamed + b"import unittest\n"
+    assert not renames_only(old, smuggled, "calculate_total", "compute_order_total")
+    space = renamed.replace(b"x = ", b"x  = ")
+    assert not renames_only(old, space, "calculate_total", "compute_order_total")
+    other_word = old.replace(b"shop", b"evil")
+    assert not renames_only(old, other_word, "calculate_total", "compute_order_total")
+    # a word that merely contains the old name is another word
+    inside = old.replace(b"calculate_total", b"calculate_sum")
+    assert not renames_only(old, inside, "total", "sum")
+    assert not renames_only(None, renamed, "calculate_total", "compute_order_total")
+    assert not renames_only(old, None, "calculate_total", "compute_order_total")
+    assert not renames_only(b"\xff", b"\xfe", "a", "b")
+
+
+def test_a_reported_test_is_placed_in_its_file() -> None:
+    files = ["tests/test_pricing.py", "pkg/tests/test_x.py"]
+    assert owning_test_file("tests/test_pricing.py::PricingTest::test_a", files) == files[0]
+    assert owning_test_file("tests.test_pricing.PricingTest.test_a", files) == files[0]
+    assert owning_test_file("test_pricing.PricingTest.test_a", files) == files[0]  # no __init__
+    assert owning_test_file("tests/test_pricing.py", files) == files[0]  # an import error
+    assert owning_test_file("pkg.tests.test_x.T.test", files) == files[1]
+    assert owning_test_file("tests.test_cart.CartTest.test_total", files) == ""
+    assert owning_test_file("tests.test_pricing_more.T.t", files) == ""
+
+
+def _verdict_decision(led: ledger.Ledger, mid: str) -> pb.Decision:
+    view = load_view(led, TENANT, PROJECT, mid)
+    return view.decision("critic.verdict")[-1].event.decision
+
+
+def test_a_rename_whose_test_edits_are_the_rename_is_accepted(
+    mission: Mission, mled: ledger.Ledger
+) -> None:
+    mid, report = mission()
+    assert report.ok and report.verdict == "accepted", report
+    check = _verdict_decision(mled, mid).test_code
+    assert check.rule == pb.TEST_CODE_RULE_RENAME_ONLY
+    assert {f.path for f in check.files} >= {"tests/test_pricing.py", "tests/test_cart.py"}
+    assert not check.judge_run  # no run of the original tests: they would fail by design
+    assert "word substitutions only" in report.verdict_reason
+    assert report.tests["after"]["test_code"]["rule"] == "rename-only"
+
+
+def test_a_change_that_edits_no_test_code_is_judged_by_the_suite_as_it_is(
+    mission: Mission, mled: ledger.Ledger
+) -> None:
+    mid, report = mission(EditRequest("patch", {"diff": NO_OP}))
+    assert report.ok
+    check = _verdict_decision(mled, mid).test_code
+    assert check.rule == pb.TEST_CODE_RULE_UNCHANGED and not check.files
+
+
+def test_a_patch_that_only_adds_a_test_is_judged_by_the_original_tests_too(
+    mission: Mission, mled: ledger.Ledger, repo: Path
+) -> None:
+    new = (repo / "tests" / "test_pricing.py").read_text() + (
+        "\n\nclass MoreTest(unittest.TestCase):\n"
+        "    def test_zero_tax(self) -> None:\n"
+        "        self.assertEqual(calculate_total([3.0], tax=0.0), 3.0)\n"
+    )
+    mid, report = mission(
+        EditRequest("patch", {"diff": diff_of(repo, {"tests/test_pricing.py": new})})
+    )
+    assert report.ok and report.verdict == "accepted", report
+    check = _verdict_decision(mled, mid).test_code
+    assert check.rule == pb.TEST_CODE_RULE_ORIGINAL_TESTS
+    assert [f.path for f in check.files] == ["tests/test_pricing.py"]
+    assert not check.original_failing
+    assert "the original tests pass against the new code too" in report.verdict_reason
+    # The original tests against unchanged code are the baseline's very tree: reused.
+    by_stage = {d.attributes["stage"]: d for d in runs(mled, mid)}
+    assert list(by_stage["original"].memory_refs) == [f"{mid}.baseline"]
+    assert check.judge_run == f"{mid}.verify.a1.tests.original"
+    names = [n for n, _, _ in items_of(mled, by_stage["full"])]
+    assert "tests.test_pricing.MoreTest.test_zero_tax" in names  # the new test ran, and passed
+
+
+def test_a_patch_that_changes_behaviour_and_its_test_is_not_accepted_on_its_own_word(
+    mission: Mission, mled: ledger.Ledger, repo: Path
+) -> None:
+    before = snapshot(repo)
+    pricing = (repo / "shop" / "pricing.py").read_text().replace("TAX_RATE = 0.2", "TAX_RATE = 0.1")
+    tests = (repo / "tests" / "test_pricing.py").read_text().replace("18.0)", "16.5)")
+    diff = diff_of(repo, {"shop/pricing.py": pricing, "tests/test_pricing.py": tests})
+    _, report = mission(EditRequest("patch", {"diff": diff}))
+    # test_orders (unchanged) also pins the 20% rate: the new code's fault, so rejected.
+    assert report.verdict == "rejected", report
+    assert "an original test the change did not edit" in report.reason
+    assert snapshot(repo) == before
+
+
+def test_an_honest_test_update_finishes_unverified_only_when_allowed(
+    mission: Mission, mled: ledger.Ledger, repo: Path
+) -> None:
+    # unit_price is tested in test_pricing.py only: the edit and its test update agree.
+    pricing = (
+        (repo / "shop" / "pricing.py")
+        .read_text()
+        .replace("return round(total / quantity, 2)", "return round(total / quantity, 1)")
+    )
+    tests = (
+        (repo / "tests" / "test_pricing.py")
+        .read_text()
+        .replace(
+            "unit_price(10.0, 4), 2.5)",
+            "unit_price(10.0, 4), 2.5)\n        self.assertEqual(unit_price(1.0, 3), 0.3)",
+        )
+    )
+    original = (
+        (repo / "tests" / "test_pricing.py")
+        .read_text()
+        .replace(
+            "unit_price(10.0, 4), 2.5)",
+            "unit_price(10.0, 4), 2.5)\n        self.assertEqual(unit_price(1.0, 3), 0.33)",
+        )
+    )
+    (repo / "tests" / "test_pricing.py").write_text(original)
+    before = snapshot(repo)
+    diff = diff_of(repo, {"shop/pricing.py": pricing, "tests/test_pricing.py": tests})
+    mid, report = mission(EditRequest("patch", {"diff": diff}))
+    assert report.outcome == "failed" and report.verdict == "could_not_judge", report
+    assert "the change edits the tests that judge it" in report.reason
+    assert "--allow-unverified" in report.reason
+    assert snapshot(repo) == before
+    check = _verdict_decision(mled, mid).test_code
+    assert check.original_failing == ["tests.test_pricing.PricingTest.test_unit_price"]
+
+    mid, report = mission(EditRequest("patch", {"diff": diff}), allow_unverified=True)
+    assert report.ok and report.verdict == "unverified", report
+    assert "the change edits the tests that judge it" in report.verdict_reason
+    assert "round(total / quantity, 1)" in (repo / "shop" / "pricing.py").read_text()
+
+
+def test_an_incomplete_run_names_the_sandboxs_problem_and_runner(
+    mission: Mission, mled: ledger.Ledger, repo: Path
+) -> None:
+    # A test that writes a second report through the stack: the sandbox refuses the
+    # report (the run itself ends ok), and the critic says why, not "run ok".
+    forger = (
+        "import os, sys\n\n\ndef test_forge():\n    f = sys._getframe()\n"
+        "    while 'nonce' not in f.f_locals:\n        f = f.f_back\n"
+        "    os.write(f.f_locals['channel'], b'SBXREPORT1 %s 2\\n{}' % f.f_locals['nonce'])\n"
+    )
+    diff = diff_of(repo, {"tests/test_forge.py": forger})
+    mid, report = mission(EditRequest("patch", {"diff": diff}))
+    assert report.verdict == "could_not_judge", report
+    assert "2 reports on the report channel" in report.reason, report.reason
+    assert "run ok" not in report.reason
+    run = [d for d in runs(mled, mid) if d.outcome == "incomplete"][-1]
+    assert "2 reports" in run.attributes["problem"] and "runner" in run.attributes
+    data = json.loads(mled.get_blob(TENANT, run.detail.sha256))
+    assert "2 reports" in data["problem"] and data["runner"] == run.attributes["runner"]
+    # A complete run records which runner made its report.
+    (baseline,) = [d for d in runs(mled, mid) if d.attributes["stage"] == "baseline"]
+    assert baseline.attributes["runner"] == "the sandbox's unittest runner"
+
+
+def test_the_summary_says_when_a_change_edits_the_tests_that_judge_it(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from swarm.cli import main
+
+    pricing = (repo / "shop" / "pricing.py").read_text()
+    broken = pricing.replace("round(total / quantity, 2)", "round(total / quantity + 1, 2)")
+    tests = (repo / "tests" / "test_pricing.py").read_text().replace("2.5)", "3.5)")
+    diff = tmp_path / "judge.diff"
+    diff.write_text(diff_of(repo, {"shop/pricing.py": broken, "tests/test_pricing.py": tests}))
+    code = main(["mission", "patch", "--repo", str(repo), str(diff), "--allow-unverified"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "verdict: unverified" in out and "the change edits the tests that judge it" in out
+    assert "test code changed: 1 file(s); the original tests ran against the new code too" in out
+    assert "accepted" not in out
+
+
+def test_an_add_param_that_edits_test_call_sites_is_judged_by_the_original_tests(
+    mission: Mission, mled: ledger.Ledger, repo: Path
+) -> None:
+    # Its call-site value is an arbitrary expression, so its test edits are no codemod's
+    # word swap; the original tests still call the function, whose new parameter has a
+    # default, so they judge it.
+    request = EditRequest(
+        "add_param",
+        {"function": "calculate_total", "param": "rounding", "default": "2", "value": "2"},
+    )
+    mid, report = mission(request)
+    assert report.ok and report.verdict == "accepted", report
+    assert (
+        "calculate_total([10.0, 5.0], rounding=2)"
+        in (repo / "tests" / "test_pricing.py").read_text()
+    )
+    check = _verdict_decision(mled, mid).test_code
+    assert check.rule == pb.TEST_CODE_RULE_ORIGINAL_TESTS and not check.original_failing
+    assert "tests/test_pricing.py" in {f.path for f in check.files}
+    assert {d.attributes["stage"] for d in runs(mled, mid)} == {"baseline", "original", "full"}
