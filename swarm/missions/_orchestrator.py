@@ -45,7 +45,7 @@ from swarm.missions._workspace import (
     scout_cache,
     unified_diff,
 )
-from swarm.scout import RepoIndex
+from swarm.scout import RepoIndex, Scan
 
 _MISSION_ID = re.compile(r"m[0-9a-f]{6,24}")
 _log = logging.getLogger(__name__)
@@ -106,13 +106,15 @@ def start_mission(
     mission_id: str | None = None,
     progress: Progress | None = None,
     max_files: int | None = None,
+    parses: dict[bytes, Scan] | None = None,
 ) -> str:
     """Record a new mission: import the repo's files, write MISSION_STARTED and the first
     tickets (scout, baseline). Nothing runs yet; :func:`run_mission` does that.
 
     Refuses (``InvalidMission``, ``BrainError``) before writing anything when the
     request, options, repository or brain settings are wrong, or the repository
-    holds more than ``max_files`` tracked files (``TooManyFiles``).
+    holds more than ``max_files`` tracked files (``TooManyFiles``). ``parses``
+    keeps the symbol check's parses for a :func:`run_mission` in this process.
     """
     opts = options or MissionOptions()
     root = check_repo(repo)
@@ -122,7 +124,9 @@ def start_mission(
     mid = mission_id or new_mission_id()
     if not _MISSION_ID.fullmatch(mid):
         raise InvalidMission(f"mission id {mid!r} must look like m + 6..24 hex digits")
-    check_target(request, root)  # an unknown or ambiguous symbol: refused before anything runs
+    check_target(
+        request, root, parses
+    )  # an unknown or ambiguous symbol: refused before anything runs
     with contextlib.suppress(ledger.AlreadyExists):
         led.create_tenant(tenant)
     led.create_project(tenant, project, exist_ok=True)
@@ -183,12 +187,15 @@ def run_mission(
     api_key: str | None = None,
     progress: Progress | None = None,
     on_write: Callable[[str], None] | None = None,
+    parses: dict[bytes, Scan] | None = None,
 ) -> MissionReport:
     """Run a started mission to its end with its agents (or resume one whose process died).
 
     ``repo`` defaults to the folder recorded at start; ``brain`` to the
     provider recorded at start (``api_key`` is never recorded; pass it again).
     ``on_write`` is called with each path right after the mission writes it.
+    ``parses`` (from :func:`start_mission` in this process) spares the brain's index
+    the files the symbol check already parsed: the same bytes give the same parse.
     """
     began = time.perf_counter()
     view = load_view(led, tenant, project, mission_id)
@@ -225,7 +232,7 @@ def run_mission(
     with tempfile.TemporaryDirectory(prefix="swarm-snapshot-") as snap:
         materialise(led, tenant, manifest, Path(snap))
         cache_root, cache_dir = scout_cache(root)  # through the path guard
-        index = RepoIndex(Path(snap), cache_dir=cache_dir, cache_root=cache_root)
+        index = RepoIndex(Path(snap), cache_dir=cache_dir, cache_root=cache_root, parses=parses)
         index.refresh()
         rt = Runtime(
             led,
