@@ -774,10 +774,12 @@ class Ledger:
         return ref
 
     def put_blobs(self, tenant: str, items: Sequence[bytes]) -> list[BlobRef]:
-        """:meth:`put_blob` for many, in as few transactions as the limits allow: one read
-        for which are new, then the new one-chunk ones together, up to 7.2 MB a transaction (each blob's
-        meta key lands with its chunk, as in ``put_blob``); a bigger blob goes through
-        ``put_blob``. Returns the refs in the order given."""
+        """:meth:`put_blob` for many, in as few transactions as the limits allow.
+
+        One read finds which are new; the new one-chunk blobs then land together, up
+        to 7.2 MB a transaction, each meta key with its chunk as in ``put_blob``; a
+        bigger blob goes through ``put_blob``. Returns the refs in the order given.
+        """
         tk = self._tenant(tenant)
         refs = [BlobRef(hashlib.sha256(d).digest(), len(d)) for d in items]
         metas = [tk.blob_meta(r.sha256) for r in refs]
