@@ -838,6 +838,32 @@ class Ledger:
             raise CorruptStore(f"blob {sha256.hex()}", "content does not match its hash")
         return data
 
+    def get_blobs(self, tenant: str, shas: Sequence[bytes]) -> list[bytes]:
+        """:meth:`get_blob` for many, the one-chunk blobs read in one transaction; each is
+        checked against its hash (``UnknownBlob`` for one that is absent)."""
+        tk = self._tenant(tenant)
+
+        def fn(tr: Transaction) -> list[tuple[bytes | None, bytes | None]]:
+            out: list[tuple[bytes | None, bytes | None]] = []
+            for sha in shas:
+                meta = tr.get(tk.blob_meta(sha))
+                one = meta is not None and codec.decode_blob_meta(meta)[1] == 1
+                out.append((meta, tr.get(tk.blob_chunk(sha, 0)) if one else None))
+            return out
+
+        found: list[bytes] = []
+        for sha, (meta, data) in zip(shas, self.engine.read(fn), strict=True):
+            if meta is None:
+                raise UnknownBlob(sha.hex())
+            if data is None:  # several chunks, perhaps over one transaction: read apart
+                data = self.get_blob(tenant, sha)
+            elif (
+                len(data) != codec.decode_blob_meta(meta)[0] or hashlib.sha256(data).digest() != sha
+            ):
+                raise CorruptStore(f"blob {sha.hex()}", "content does not match its hash")
+            found.append(data)
+        return found
+
     # locks ----------------------------------------------------------------------------
     def acquire_lock(self, tenant: str, project: str, path: str, holder: str, ttl_s: float) -> Lock:
         """Lease ``path`` to ``holder`` for ``ttl_s`` seconds and return its fencing token.

@@ -295,9 +295,13 @@ def materialise(led: Ledger, tenant: str, manifest: Mapping[str, str], dest: Pat
     with _refusals():
         for path in manifest:
             tree.parts(path, metadata_ok=False)
-        for path, digest in manifest.items():
-            if digest:
-                tree.write(path, led.get_blob(tenant, bytes.fromhex(digest)))
+        present = [(path, bytes.fromhex(digest)) for path, digest in manifest.items() if digest]
+        for i in range(0, len(present), _IMPORT_BATCH):
+            part = present[i : i + _IMPORT_BATCH]  # a few reads, not one per file
+            for (path, _), data in zip(
+                part, led.get_blobs(tenant, [s for _, s in part]), strict=True
+            ):
+                tree.write(path, data)
 
 
 def copy_workspace(root: Path, dest: Path, keep_tests: set[str] | None = None) -> None:

@@ -268,7 +268,7 @@ def test_large_blob_spans_transactions(led: Ledger, tenant: str) -> None:
 
 
 def test_put_blobs_stores_each_once_in_order(led: Ledger, proj: tuple[str, str]) -> None:
-    t, p = proj
+    t, _ = proj
     known = led.put_blob(t, b"already here")
     big = bytes(range(256)) * 1000  # 256 KB: more than one chunk, through put_blob
     items = [b"a", b"", b"already here", b"a", big, *(b"f%d" % i for i in range(300))]
@@ -278,6 +278,15 @@ def test_put_blobs_stores_each_once_in_order(led: Ledger, proj: tuple[str, str])
     assert refs[2] == known
     for data, ref in zip(items, refs, strict=True):
         assert led.get_blob(t, ref.sha256) == data
+
+
+def test_get_blobs_reads_many_checked(led: Ledger, proj: tuple[str, str]) -> None:
+    t, _ = proj
+    items = [b"one", b"", bytes(range(256)) * 1000, b"one"]
+    refs = led.put_blobs(t, items)
+    assert led.get_blobs(t, [r.sha256 for r in refs]) == items
+    with pytest.raises(ledger.UnknownBlob):
+        led.get_blobs(t, [refs[0].sha256, sha(b"absent")])
 
 
 def test_put_blobs_takes_few_write_transactions(
