@@ -42,8 +42,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from google.protobuf.json_format import MessageToDict
-
 import ledger
 import replay
 from proto.swarm.v1 import events_pb2 as pb
@@ -737,6 +735,8 @@ def _remote_cancel(args: argparse.Namespace, remote: Remote, project: str) -> in
         ),
     )
     if args.json:
+        from google.protobuf.json_format import MessageToDict  # a remote reply as JSON only
+
         emit_json(MessageToDict(m, preserving_proto_field_name=True))
     else:
         print(
