@@ -46,7 +46,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Appended, not prepended: bench/replay.py must not shadow the ``replay`` package.
+sys.path.append(str(Path(__file__).resolve().parent))
 
 from _genrepo import generate_repo
 

@@ -822,6 +822,45 @@ class Ledger:
             self.engine.transact(fn)
         return ref
 
+    def put_blobs(self, tenant: str, items: Sequence[bytes]) -> list[BlobRef]:
+        """:meth:`put_blob` for many, in as few transactions as the limits allow.
+
+        One read finds which are new; the new one-chunk blobs then land together, up
+        to 7.2 MB a transaction, each meta key with its chunk as in ``put_blob``; a
+        bigger blob goes through ``put_blob``. Returns the refs in the order given.
+        """
+        tk = self._tenant(tenant)
+        refs = [BlobRef(hashlib.sha256(d).digest(), len(d)) for d in items]
+        metas = [tk.blob_meta(r.sha256) for r in refs]
+        have = self.engine.read(lambda tr: [tr.get(m) is not None for m in metas])
+        small: dict[bytes, bytes] = {}
+        for data, ref, present in zip(items, refs, have, strict=True):
+            if present or ref.sha256 in small:
+                continue
+            if len(data) > BLOB_CHUNK:
+                self.put_blob(tenant, data)
+            else:
+                small[ref.sha256] = data
+        parts: list[list[tuple[bytes, bytes]]] = [[]]
+        size = 0
+        for sha, data in small.items():
+            if size + len(data) > _BLOB_CHUNKS_PER_TRANSACTION * BLOB_CHUNK:
+                parts.append([])
+                size = 0
+            parts[-1].append((sha, data))
+            size += len(data)
+        for part in parts:
+            if not part:
+                continue
+
+            def fn(tr: Transaction, part: list[tuple[bytes, bytes]] = part) -> None:
+                for sha, data in part:
+                    tr.set(tk.blob_chunk(sha, 0), data)
+                    tr.set(tk.blob_meta(sha), codec.encode_blob_meta(len(data), 1))
+
+            self.engine.transact(fn)
+        return refs
+
     def has_blob(self, tenant: str, sha256: bytes) -> bool:
         tk = self._tenant(tenant)
         return self.engine.read(lambda tr: tr.get(tk.blob_meta(sha256))) is not None
@@ -847,6 +886,32 @@ class Ledger:
         if len(data) != size or hashlib.sha256(data).digest() != sha256:
             raise CorruptStore(f"blob {sha256.hex()}", "content does not match its hash")
         return data
+
+    def get_blobs(self, tenant: str, shas: Sequence[bytes]) -> list[bytes]:
+        """:meth:`get_blob` for many, the one-chunk blobs read in one transaction; each is
+        checked against its hash (``UnknownBlob`` for one that is absent)."""
+        tk = self._tenant(tenant)
+
+        def fn(tr: Transaction) -> list[tuple[bytes | None, bytes | None]]:
+            out: list[tuple[bytes | None, bytes | None]] = []
+            for sha in shas:
+                meta = tr.get(tk.blob_meta(sha))
+                one = meta is not None and codec.decode_blob_meta(meta)[1] == 1
+                out.append((meta, tr.get(tk.blob_chunk(sha, 0)) if one else None))
+            return out
+
+        found: list[bytes] = []
+        for sha, (meta, data) in zip(shas, self.engine.read(fn), strict=True):
+            if meta is None:
+                raise UnknownBlob(sha.hex())
+            if data is None:  # several chunks, perhaps over one transaction: read apart
+                data = self.get_blob(tenant, sha)
+            elif (
+                len(data) != codec.decode_blob_meta(meta)[0] or hashlib.sha256(data).digest() != sha
+            ):
+                raise CorruptStore(f"blob {sha.hex()}", "content does not match its hash")
+            found.append(data)
+        return found
 
     # locks ----------------------------------------------------------------------------
     @_names_project

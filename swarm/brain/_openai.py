@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 
 from swarm.brain._diff import apply_patch, parse_unified_diff
@@ -121,6 +119,11 @@ class OpenAIBrain:
 
     def chat(self, messages: list[dict[str, str]]) -> tuple[str, Exchange]:
         """POST one chat completion; return the answer text and the recorded exchange."""
+        # Imported here: urllib.request (http.client, email, ...) is ~25 ms of every
+        # CLI start-up, and only a model-backed mission ever sends a request.
+        import urllib.error
+        import urllib.request
+
         body = json.dumps(
             {"model": self.model, "messages": messages, "temperature": 0}, ensure_ascii=False
         )

@@ -22,15 +22,16 @@ from swarm.cli._common import fail
 _COMMANDS = ("demo", "sandbox", "sync", "serve", "admin", "replay", "audit", "mission")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every sub-command registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every sub-command registered, or with only the one named
+    ``only`` (so ``swarm mission ...`` does not import the daemon, gRPC or the sandbox)."""
     parser = argparse.ArgumentParser(
         prog="swarm",
         description="An event-sourced coding swarm on a FoundationDB-shaped ledger.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in _COMMANDS:
+    for name in _COMMANDS if only not in _COMMANDS else (only,):
         module = importlib.import_module(f"swarm.cli._{name}")
         module.register(sub)
     return parser
@@ -61,8 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     halfway through a listing, say) is printed as ``swarm: error: ...`` naming
     the record, with exit code 2, never as a traceback.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # The first word names the command (no global options come before it): only that
+    # module is imported, which is most of a short command's start-up. Anything else
+    # (`swarm`, `swarm --help`, a typo) gets the full parser and its full message.
+    parser = build_parser(words[0] if words else None)
+    args = parser.parse_args(words)
     _show_sandbox_notices()
     try:
         code: int = args.handler(args)

@@ -42,8 +42,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from google.protobuf.json_format import MessageToDict
-
 import ledger
 import replay
 from proto.swarm.v1 import events_pb2 as pb
@@ -71,6 +69,7 @@ from swarm.missions import (
     run_mission,
     start_mission,
 )
+from swarm.scout import Scan
 
 # How long `mission rename --server` follows a mission (Ctrl-C stops following sooner).
 FOLLOW_DEADLINE_S = 7 * 24 * 3600.0
@@ -332,6 +331,8 @@ def run_new(args: argparse.Namespace) -> int:
             test_timeout_s=args.test_timeout,
             allow_unverified=args.allow_unverified,
         )
+        # The symbol check's parses, handed on to the mission's index (same bytes, same parse).
+        parses: dict[bytes, Scan] = {}
         with ledger.open_ledger(_ledger_url(args)) as led:
             tenant, project = args.tenant, _project_of(args)
             mid = start_mission(
@@ -345,6 +346,7 @@ def run_new(args: argparse.Namespace) -> int:
                 options=options,
                 mission_id=args.mission_id,
                 progress=bar,
+                parses=parses,
             )
             print(f"mission {mid} started ({request.kind}, project {project})", file=sys.stderr)
             report = run_mission(
@@ -355,6 +357,7 @@ def run_new(args: argparse.Namespace) -> int:
                 repo=args.repo,
                 api_key=settings.get("api_key"),
                 progress=bar,
+                parses=parses,
             )
     except (MissionError, BrainError, ledger.LedgerError, OSError) as exc:
         bar.close()
@@ -740,6 +743,8 @@ def _remote_cancel(args: argparse.Namespace, remote: Remote, project: str) -> in
         ),
     )
     if args.json:
+        from google.protobuf.json_format import MessageToDict  # a remote reply as JSON only
+
         emit_json(MessageToDict(m, preserving_proto_field_name=True))
     else:
         print(

@@ -293,22 +293,17 @@ def coder(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> None
             _done(rt, tv, agent_id, path, changed=False, change_id="", new=prev)
             return
         errors = check_syntax(path, new) if new is not None else ()
-        rt.led.append(
-            rt.tenant,
-            rt.project,
-            [
-                decision_event(
-                    rt.mission_id,
-                    step_id(rt.mission_id, t.id, a, "syntax"),
-                    "critic-1",
-                    "critic.syntax",
-                    outcome="reject" if errors else "accept",
-                    input=path,
-                    rationale="; ".join(errors) if errors else "parses cleanly",
-                )
-            ],
+        syntax = decision_event(
+            rt.mission_id,
+            step_id(rt.mission_id, t.id, a, "syntax"),
+            "critic-1",
+            "critic.syntax",
+            outcome="reject" if errors else "accept",
+            input=path,
+            rationale="; ".join(errors) if errors else "parses cleanly",
         )
         if errors:
+            rt.led.append(rt.tenant, rt.project, [syntax])
             fail_or_retry(
                 rt,
                 tv,
@@ -328,9 +323,11 @@ def coder(rt: Runtime, view: MissionView, tv: TicketView, agent_id: str) -> None
             unified_diff(path, data, new),
             lock.token,
         )
-        ev.parent_event_id = step_id(rt.mission_id, t.id, a, "syntax")
+        ev.parent_event_id = syntax.event_id
         try:
-            rt.led.append(rt.tenant, rt.project, [ev])
+            # The accepting decision and the change it lets in land in one append: one
+            # commit, not two, and never a decision whose change a crash lost.
+            rt.led.append(rt.tenant, rt.project, [syntax, ev])
         except (ledger.HashChainBroken, ledger.StaleFencingToken) as exc:
             fail_or_retry(rt, tv, agent_id, f"{type(exc).__name__}: {exc}")
             return

@@ -39,9 +39,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sandbox
 from ledger import RecordedEvent
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.missions._agents import finish, revert
@@ -51,11 +50,14 @@ from swarm.missions._view import MissionView, TicketView, decision_event, step_i
 from swarm.missions._workspace import walk_repo
 from swarm.scout import is_test_file
 
+if TYPE_CHECKING:  # the sandbox (wasmtime) loads when a suite runs, not with every mission
+    import sandbox
+
 #: Bump when the way a run is made changes, so results made the old way are not reused.
 RUN_KEY_VERSION = "swarm-critic-run/2"
 RUN_KINDS = ("critic.baseline", "critic.tests")
 # Statuses after which the runner's report can be trusted to be the whole run.
-_FINISHED = (sandbox.Status.OK, sandbox.Status.EXIT)
+_FINISHED = ("ok", "exit")  # sandbox.Status values (a StrEnum)
 # Below this baseline wall time one full run after the edits beats tied-then-rest: each
 # run pays the interpreter's start-up (~0.3-0.5 s here) and an early rejection saves
 # little. The choice reads the recorded baseline, so a resumed mission makes the same one.
@@ -266,6 +268,8 @@ def run_suite(
         else:
             # Explicit limits, whatever the sandbox's defaults: the deadline is the budget,
             # fuel is lifted (it measures instructions, not the time a suite may take).
+            import sandbox  # here, not at the top: see the TYPE_CHECKING import
+
             limits = sandbox.Limits(timeout=suite.budget_s, fuel=None)
             data = report_json(sandbox.run_tests(tmp, limits=limits), key, suite.budget_s)
     _record_run(rt, suite, ticket, data, reused, baseline)

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ledger
 import replay
@@ -45,7 +45,7 @@ from swarm.missions._workspace import (
     scout_cache,
     unified_diff,
 )
-from swarm.scout import RepoIndex
+from swarm.scout import RepoIndex, Scan
 
 _MISSION_ID = re.compile(r"m[0-9a-f]{6,24}")
 _log = logging.getLogger(__name__)
@@ -89,6 +89,38 @@ class MissionReport:
         }
 
 
+class _QueuedWrites:
+    """The ledger as one run's agents use it: their writes queue on one lock in this
+    process instead of meeting inside the engine.
+
+    On the sqlite engine a write that finds another in progress sleeps in SQLite's busy
+    handler (1, 2, 5, 10, 15 ms ...), far longer than the commit it waits for; six
+    agent threads writing a few dozen times made that most of a small mission's time.
+    A lock hands over at once. Each call is still the ledger's own transaction with
+    all of its checks (fencing tokens, hash chain, idempotent ids), and reads and
+    watches pass straight through.
+    """
+
+    _WRITES = frozenset(
+        {"append", "put_blob", "put_blobs", "acquire_lock", "renew_lock", "release_lock"}
+    )
+
+    def __init__(self, led: Ledger) -> None:
+        self._led = led
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._led, name)
+        if name not in self._WRITES:
+            return attr
+
+        def queued(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attr(*args, **kwargs)
+
+        return queued
+
+
 def new_mission_id() -> str:
     return "m" + uuid.uuid4().hex[:12]
 
@@ -106,13 +138,15 @@ def start_mission(
     mission_id: str | None = None,
     progress: Progress | None = None,
     max_files: int | None = None,
+    parses: dict[bytes, Scan] | None = None,
 ) -> str:
     """Record a new mission: import the repo's files, write MISSION_STARTED and the first
     tickets (scout, baseline). Nothing runs yet; :func:`run_mission` does that.
 
     Refuses (``InvalidMission``, ``BrainError``) before writing anything when the
     request, options, repository or brain settings are wrong, or the repository
-    holds more than ``max_files`` tracked files (``TooManyFiles``).
+    holds more than ``max_files`` tracked files (``TooManyFiles``). ``parses``
+    keeps the symbol check's parses for a :func:`run_mission` in this process.
     """
     opts = options or MissionOptions()
     root = check_repo(repo)
@@ -122,7 +156,9 @@ def start_mission(
     mid = mission_id or new_mission_id()
     if not _MISSION_ID.fullmatch(mid):
         raise InvalidMission(f"mission id {mid!r} must look like m + 6..24 hex digits")
-    check_target(request, root)  # an unknown or ambiguous symbol: refused before anything runs
+    check_target(
+        request, root, parses
+    )  # an unknown or ambiguous symbol: refused before anything runs
     with contextlib.suppress(ledger.AlreadyExists):
         led.create_tenant(tenant)
     led.create_project(tenant, project, exist_ok=True)
@@ -183,12 +219,15 @@ def run_mission(
     api_key: str | None = None,
     progress: Progress | None = None,
     on_write: Callable[[str], None] | None = None,
+    parses: dict[bytes, Scan] | None = None,
 ) -> MissionReport:
     """Run a started mission to its end with its agents (or resume one whose process died).
 
     ``repo`` defaults to the folder recorded at start; ``brain`` to the
     provider recorded at start (``api_key`` is never recorded; pass it again).
     ``on_write`` is called with each path right after the mission writes it.
+    ``parses`` (from :func:`start_mission` in this process) spares the brain's index
+    the files the symbol check already parsed: the same bytes give the same parse.
     """
     began = time.perf_counter()
     view = load_view(led, tenant, project, mission_id)
@@ -225,10 +264,10 @@ def run_mission(
     with tempfile.TemporaryDirectory(prefix="swarm-snapshot-") as snap:
         materialise(led, tenant, manifest, Path(snap))
         cache_root, cache_dir = scout_cache(root)  # through the path guard
-        index = RepoIndex(Path(snap), cache_dir=cache_dir, cache_root=cache_root)
+        index = RepoIndex(Path(snap), cache_dir=cache_dir, cache_root=cache_root, parses=parses)
         index.refresh()
         rt = Runtime(
-            led,
+            cast(Ledger, _QueuedWrites(led)),
             tenant,
             project,
             root,

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from swarm.brain import EditRequest, UnknownSymbol, resolve_target
 from swarm.missions._errors import InvalidMission, InvalidPlan
-from swarm.scout import RepoIndex
+from swarm.scout import RepoIndex, Scan
 
 #: Agent kinds a ticket may name.
 AGENT_KINDS = ("scout", "coder", "critic")
@@ -187,14 +187,17 @@ def parse_policy(spec: str) -> Policy:
     )
 
 
-def check_target(request: EditRequest, repo: Path) -> str | None:
+def check_target(
+    request: EditRequest, repo: Path, parses: dict[bytes, Scan] | None = None
+) -> str | None:
     """The qualified symbol (``pkg.mod:Class.attr``) a rename/add_param names in ``repo`` as
     it is now; None for other kinds.
 
     The one place both the CLI and the daemon refuse a mistyped or ambiguous symbol
     (``UnknownSymbol`` with the closest names, ``AmbiguousSymbol`` with the
     candidates, both ``BrainError``), before the workspace is imported, any ticket
-    is planned or any test runs. Nothing is written (no scout cache either).
+    is planned or any test runs. Nothing is written (no scout cache either). With
+    ``parses``, the files it parsed are kept there for the mission's own index.
     """
     if request.kind not in ("rename", "add_param"):
         return None
@@ -204,12 +207,12 @@ def check_target(request: EditRequest, repo: Path) -> str | None:
     # __init__ files: those few files answer a found or ambiguous target exactly. Only a
     # target they cannot place needs the whole repository (to be sure, and for the
     # closest names), so a rename of a rare name in a big repository costs little here.
-    few = RepoIndex(repo, only=lambda path, data: name in data or _is_init(path))
+    few = RepoIndex(repo, only=lambda path, data: name in data or _is_init(path), parses=parses)
     few.refresh()
     try:
         symbol = resolve_target(request, few)
     except UnknownSymbol:
-        whole = RepoIndex(repo)
+        whole = RepoIndex(repo, parses=parses)
         whole.refresh()
         symbol = resolve_target(request, whole)
     return str(symbol) if symbol is not None else None

@@ -40,6 +40,9 @@ VERDICT_NAMES: dict[int, str] = {
     pb.CRITIC_VERDICT_UNVERIFIED: "unverified",
     pb.CRITIC_VERDICT_NOT_TESTED: "not_tested",
 }
+# How many log events past its cursor a view reads directly before it turns to the index.
+_TAIL = 256
+
 ROLES = {
     "scout": pb.AGENT_ROLE_SCOUT,
     "coder": pb.AGENT_ROLE_CODER,
@@ -202,6 +205,20 @@ class MissionView:
     def catch_up(self) -> int:
         """Fold every mission event after the cursor; returns how many were new."""
         fresh = 0
+        if self.cursor is not None:
+            # An agent catches up after every append: the log's tail since the cursor is
+            # a few events, while the mission index's newest folded row (the import's
+            # thousand stamps) would be decoded whole each time. One page of the log;
+            # a cursor further behind than that goes through the index as before.
+            tail = self.led.read(self.tenant, self.project, after=self.cursor, limit=_TAIL)
+            for rec in tail:
+                if rec.event.mission_id == self.mission_id:
+                    self._apply(rec)
+                    fresh += 1
+            if tail:
+                self.cursor = tail[-1].versionstamp
+            if len(tail) < _TAIL:
+                return fresh
         while True:
             batch = self.led.history(
                 self.tenant, self.project, mission=self.mission_id, after=self.cursor, limit=1000

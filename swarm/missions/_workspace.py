@@ -158,6 +158,31 @@ def change_event(
     return envelope(mission_id, event_id, agent_id, state_change=sc)
 
 
+# Files per import append: their blobs go in first (a few transactions), then the events.
+_IMPORT_BATCH = 200
+
+
+def _import_events(
+    led: Ledger, tenant: str, mission_id: str, pending: list[tuple[str, bytes, bytes]]
+) -> list[pb.SwarmEvent]:
+    """The import StateChanges of ``pending`` (path, head, bytes), their blobs stored first
+    in as few transactions as the ledger's limits allow."""
+    refs = led.put_blobs(tenant, [data for _, _, data in pending])
+    return [
+        change_event(
+            mission_id,
+            f"{mission_id}.import.{path_key(path)}",
+            "orchestrator-1",
+            path,
+            head,
+            blob,
+            unified_diff(path, led.get_blob(tenant, head) if head else None, data),
+            b"",
+        )
+        for (path, head, data), blob in zip(pending, refs, strict=True)
+    ]
+
+
 def import_workspace(
     led: Ledger,
     tenant: str,
@@ -197,6 +222,7 @@ def import_workspace(
     manifest: dict[str, str] = {}
     skipped: list[str] = []
     batch: list[pb.SwarmEvent] = []
+    pending: list[tuple[str, bytes, bytes]] = []  # (path, head, bytes on disk)
     for i, path in enumerate(on_disk):
         data = read_file(root, path)
         if data is None:
@@ -210,25 +236,13 @@ def import_workspace(
             skipped.append(path)
             manifest[path] = head.hex()
             continue
-        blob = led.put_blob(tenant, data)
-        old = led.get_blob(tenant, head) if head else None
-        batch.append(
-            change_event(
-                mission_id,
-                f"{mission_id}.import.{path_key(path)}",
-                "orchestrator-1",
-                path,
-                head,
-                blob,
-                unified_diff(path, old, data),
-                b"",
-            )
-        )
-        if len(batch) >= 200:
-            led.append(tenant, project, batch)
-            batch = []
+        pending.append((path, head, data))
+        if len(pending) >= _IMPORT_BATCH:
+            led.append(tenant, project, _import_events(led, tenant, mission_id, pending))
+            pending = []
         if progress is not None:
             progress(i + 1, len(on_disk))
+    batch = _import_events(led, tenant, mission_id, pending) if pending else []
     for path, head in heads.items():
         if path not in manifest and path not in locked:
             batch.append(
@@ -281,9 +295,13 @@ def materialise(led: Ledger, tenant: str, manifest: Mapping[str, str], dest: Pat
     with _refusals():
         for path in manifest:
             tree.parts(path, metadata_ok=False)
-        for path, digest in manifest.items():
-            if digest:
-                tree.write(path, led.get_blob(tenant, bytes.fromhex(digest)))
+        present = [(path, bytes.fromhex(digest)) for path, digest in manifest.items() if digest]
+        for i in range(0, len(present), _IMPORT_BATCH):
+            part = present[i : i + _IMPORT_BATCH]  # a few reads, not one per file
+            for (path, _), data in zip(
+                part, led.get_blobs(tenant, [s for _, s in part]), strict=True
+            ):
+                tree.write(path, data)
 
 
 def copy_workspace(root: Path, dest: Path, keep_tests: set[str] | None = None) -> None:

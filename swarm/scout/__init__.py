@@ -19,7 +19,7 @@ from swarm.scout._errors import (
     UnsupportedLanguage,
 )
 from swarm.scout._index import RepoIndex, check_syntax, is_test_file
-from swarm.scout._python import PythonIndexer
+from swarm.scout._python import PythonIndexer, Scan
 from swarm.scout._symbols import Symbol, Symbols
 from swarm.scout._types import KINDS, FileIndex, IndexStats, LanguageIndexer, Occurrence
 
@@ -33,6 +33,7 @@ __all__ = [
     "Occurrence",
     "PythonIndexer",
     "RepoIndex",
+    "Scan",
     "ScoutError",
     "Symbol",
     "SymbolNotFound",

@@ -59,8 +59,9 @@ class RepoIndex:
     instance and, when ``cache_dir`` is given, on disk as one JSON file per
     entry written atomically, so processes sharing the directory never parse an
     unchanged file twice. ``only`` restricts the index to the files it accepts
-    (a quick look-up that needs a few files, not the repository). Not thread-safe:
-    one agent owns one index.
+    (a quick look-up that needs a few files, not the repository). ``parses`` is a
+    dict shared with other indexes built one after another (a file with bytes one of
+    them parsed is not parsed again). Not thread-safe: one agent owns one index.
 
     With ``cache_root`` (a workspace holding ``cache_dir``), every cache read and
     write goes through the path guard ``replay.GuardedTree(cache_root)``, so a
@@ -74,6 +75,7 @@ class RepoIndex:
         cache_dir: Path | None = None,
         cache_root: Path | None = None,
         only: Callable[[str, bytes], bool] | None = None,
+        parses: dict[bytes, Scan] | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         self._only = only  # index just the files this accepts (path, bytes); None = all
@@ -87,7 +89,9 @@ class RepoIndex:
         self._indexers = [PythonIndexer()]
         self._files: dict[str, FileIndex] = {}
         self._stat: dict[str, tuple[int, int]] = {}
-        self._scans: dict[bytes, Scan] = {}
+        # Parses by (indexer version, content hash): a pure function of the bytes, so
+        # indexes of one process may share them (``parses``), as processes share the cache.
+        self._scans: dict[bytes, Scan] = parses if parses is not None else {}
         self._by_name: dict[str, dict[str, list[Occurrence]]] = {}
         self._graph: dict[str, set[str]] | None = None
         self._symbols: Symbols | None = None

@@ -267,6 +267,44 @@ def test_large_blob_spans_transactions(led: Ledger, tenant: str) -> None:
     assert led.get_blob(tenant, ref.sha256) == data
 
 
+def test_put_blobs_stores_each_once_in_order(led: Ledger, proj: tuple[str, str]) -> None:
+    t, _ = proj
+    known = led.put_blob(t, b"already here")
+    big = bytes(range(256)) * 1000  # 256 KB: more than one chunk, through put_blob
+    items = [b"a", b"", b"already here", b"a", big, *(b"f%d" % i for i in range(300))]
+    refs = led.put_blobs(t, items)
+    assert [r.sha256 for r in refs] == [sha(d) for d in items]
+    assert [r.size for r in refs] == [len(d) for d in items]
+    assert refs[2] == known
+    for data, ref in zip(items, refs, strict=True):
+        assert led.get_blob(t, ref.sha256) == data
+
+
+def test_get_blobs_reads_many_checked(led: Ledger, proj: tuple[str, str]) -> None:
+    t, _ = proj
+    items = [b"one", b"", bytes(range(256)) * 1000, b"one"]
+    refs = led.put_blobs(t, items)
+    assert led.get_blobs(t, [r.sha256 for r in refs]) == items
+    with pytest.raises(ledger.UnknownBlob):
+        led.get_blobs(t, [refs[0].sha256, sha(b"absent")])
+
+
+def test_put_blobs_takes_few_write_transactions(
+    led: Ledger, proj: tuple[str, str], engine_kind: str
+) -> None:
+    if engine_kind != "sqlite":
+        pytest.skip("only sqlite's commit versions count transactions one by one")
+    t, p = proj
+    (first,) = led.append(t, p, [decision()])
+    led.put_blobs(t, [b"blob %d" % i for i in range(1000)])  # ~8 KB: one transaction
+    (second,) = led.append(t, p, [decision()])
+    # A transaction version is FDB's: an 8-byte commit version, then a 2-byte batch order.
+    gap = int.from_bytes(second.versionstamp.tr_version[:8], "big") - int.from_bytes(
+        first.versionstamp.tr_version[:8], "big"
+    )
+    assert gap == 2  # the blobs' one commit, then the append's
+
+
 def test_locks_lease_renew_release_and_fence(
     led: Ledger, proj: tuple[str, str], clock: ManualClock
 ) -> None:
