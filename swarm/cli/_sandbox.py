@@ -6,8 +6,8 @@ file in the sandbox with DIR as its only folder and prints what happened;
 JSON object for scripts. ``SWARM_CACHE_DIR`` (read here, once) moves the
 compiled-module cache; ``--runtime`` (default ``$SWARM_SANDBOX_RUNTIME``, else
 ``bundled``) picks the interpreter: ``bundled``, ``optimised`` (built by
-``python -m sandbox.build_runtime``) or a build folder. The first run on a machine compiles the interpreter
-and says so on stderr before the 10-40 s wait.
+``python -m sandbox.build_runtime``) or a build folder. The first run on a
+machine compiles the interpreter and says so on stderr before the 10-40 s wait.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def test_a_pinned_hash_must_match_the_manifest(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_a_build_says_how_to_make_one(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeIntegrityError, match="python -m sandbox.build_runtime"):
+    with pytest.raises(RuntimeIntegrityError, match=r"python -m sandbox\.build_runtime"):
         Runtime.from_build(tmp_path)
     with pytest.raises(RuntimeIntegrityError, match="no manifest"):
         Runtime.optimised(tmp_path)
