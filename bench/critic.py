@@ -24,11 +24,12 @@ For each package it prints:
   the figure holds whatever the critic decides to run.
 
 Host and sandbox run in turn, never together; the machine's other load shows in both.
-``--runtime python.wasm --mount /lib/python3.11=Lib ...`` adds a row per package for
-another interpreter build (the -O3 one of docs/adr/0010-sandbox-speed.md) on the
-same sandbox and limits.
+``--runtime optimised`` (the -O3 build of docs/adr/0010-sandbox-speed.md, made by
+``python -m sandbox.build_runtime``), ``--runtime BUILD_FOLDER``, or
+``--runtime python.wasm --mount /lib/python3.11=Lib ...`` adds a row per package
+for that interpreter on the same sandbox and limits.
 
-    python bench/critic.py [--rounds 3] [--cache DIR] [--json]
+    python bench/critic.py [--rounds 3] [--cache DIR] [--runtime optimised] [--json]
 """
 
 from __future__ import annotations
@@ -202,8 +203,17 @@ def mission(pkg: Package, root: Path, db: Path) -> dict[str, Any]:
     }
 
 
-def alt_sandbox(wasm: Path, mounts: list[str]) -> sandbox.Sandbox:
-    """A sandbox on another interpreter build; its hash is taken as given (the operator's)."""
+def alt_sandbox(setting: str, mounts: list[str]) -> sandbox.Sandbox:
+    """A sandbox on another interpreter: a named one or build folder, or a bare ``.wasm``.
+
+    A bare module's hash is taken as given (the operator's); a build is checked
+    against its manifest.
+    """
+    wasm = Path(setting)
+    if not wasm.is_file():
+        cache = os.environ.get("SWARM_CACHE_DIR")
+        runtime = sandbox.Runtime.from_setting(setting, Path(cache) if cache else None)
+        return sandbox.Sandbox(runtime=runtime, on_compile=log)
     pairs = []
     for item in mounts:
         guest, sep, host = item.partition("=")
@@ -317,8 +327,8 @@ def main() -> int:
     )
     parser.add_argument(
         "--runtime",
-        type=Path,
-        help="also run each suite on this WASI CPython (e.g. an -O3 build, ADR 0010)",
+        help="also run each suite on this WASI CPython: optimised, a build folder, "
+        "or a .wasm with --mount (ADR 0010)",
     )
     parser.add_argument(
         "--mount",
