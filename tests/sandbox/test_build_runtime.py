@@ -16,6 +16,7 @@ import pytest
 
 from sandbox import Runtime, Sandbox, SandboxInputError, build_runtime
 from sandbox._errors import RuntimeIntegrityError
+from swarm.cli import main
 
 WASM = b"\0asm\1\0\0\0 not a real interpreter, only bytes to hash"
 
@@ -113,6 +114,20 @@ def test_the_setting_names_bundled_optimised_or_a_folder(tmp_path: Path) -> None
         Runtime.from_setting("fastest")
 
 
+def test_the_cli_refuses_an_unknown_or_missing_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "x.py"
+    script.write_text("print('ran')\n")
+    assert main(["sandbox", "run", str(script), "--runtime", "fastest"]) == 2
+    assert "bundled, optimised or a build folder's path, got 'fastest'" in capsys.readouterr().err
+    # The setting also comes from the environment; an empty cache has no optimised build.
+    monkeypatch.setenv("SWARM_SANDBOX_RUNTIME", "optimised")
+    assert main(["sandbox", "run", str(script), "--cache-dir", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert "no manifest" in err and "python -m sandbox.build_runtime" in err
+
+
 def test_check_build_accepts_an_intact_build_and_names_what_is_off(tmp_path: Path) -> None:
     folder = fake_build(tmp_path / "b")
     assert build_runtime.check_build(folder) == ""
@@ -174,6 +189,16 @@ def test_the_real_build_is_an_optimised_3_11(optimised: Sandbox) -> None:
     lines = result.stdout.decode().splitlines()
     assert lines[0].startswith("(3, 11)") and "-O3" in lines[0].split()
     assert lines[1] == "/lib/python3.11/json/__pycache__/__init__.cpython-311.pyc"
+
+
+def test_the_cli_runs_on_the_real_build(
+    optimised: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "x.py"
+    script.write_text("import sys; print(sys.version_info[:2])\n")
+    cache = ["--cache-dir", str(optimised.cache_dir)]
+    assert main(["sandbox", "run", str(script), "--runtime", "optimised", *cache]) == 0
+    assert capsys.readouterr().out == "(3, 11)\n"
 
 
 def test_the_real_build_cannot_write_its_stdlib(optimised: Sandbox) -> None:
