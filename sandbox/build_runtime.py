@@ -42,6 +42,12 @@ ORIG_TARBALL = "python3.11_3.11.2.orig.tar.gz"
 # The upstream Python-3.11.2.tgz as Debian bookworm ships it; apt also checks
 # it against the signed .dsc, this pins it across Debian revisions.
 ORIG_SHA256 = "2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849"
+# Where the build's debug info says the sources were, and the build stamp
+# sys.version shows (3.11.2's release day): with both fixed, the same tarball
+# and toolchain give the same python.wasm in any folder on any day (clang 14
+# ignores SOURCE_DATE_EPOCH, so getbuildinfo.c's DATE and TIME are set here).
+SOURCE_PREFIX = "/usr/src/python3.11"
+BUILD_DATE, BUILD_TIME = "Feb  8 2023", "00:00:00"
 GUEST_STDLIB = "/lib/python3.11"
 STDLIB_DIR = "lib/python3.11"
 # Parts of Lib/ a test run never imports: CPython's own tests (lib2to3's test
@@ -262,15 +268,27 @@ def make_var(makefile: Path, name: str) -> str:
     return match.group(1).strip() if match else ""
 
 
+def reproducible_cflags(source: Path) -> str:
+    """Make's ``CFLAGS_NODIST``: source paths and the build stamp fixed (see SOURCE_PREFIX).
+
+    Make pastes it into each recipe's shell line, whose quote removal leaves
+    ``-DDATE="Feb  8 2023"``; configure never sees it.
+    """
+    return (
+        f"-ffile-prefix-map={source.resolve()}={SOURCE_PREFIX} "
+        f'-DDATE="\\"{BUILD_DATE}\\"" -DTIME="\\"{BUILD_TIME}\\""'
+    )
+
+
 def _make(build: Path, tools: Toolchain, jobs: int, env: dict[str, str]) -> None:
-    progress(f"make -j{jobs} (the long part: 6-15 min on 2 cores); log: {build / 'make.log'}")
+    progress(f"make -j{jobs} (the long part: 3-15 min on 2 cores); log: {build / 'make.log'}")
     started = time.monotonic()
     last = started
     steps = 0
     with (
         (build / "make.log").open("w") as log,
         subprocess.Popen(
-            [tools.make, f"-j{jobs}"],
+            [tools.make, f"-j{jobs}", f"CFLAGS_NODIST={reproducible_cflags(build.parent.parent)}"],
             cwd=build,
             env=env,
             stdout=subprocess.PIPE,
@@ -357,7 +375,8 @@ def write_manifest(
         "flags": {
             name: make_var(makefile, name)
             for name in ("CONFIG_ARGS", "OPT", "BASECFLAGS", "CONFIGURE_CFLAGS_NODIST")
-        },
+        }
+        | {"CFLAGS_NODIST (make)": reproducible_cflags(build.parent.parent)},
         "stdlib_omitted": list(_STDLIB_OMIT),
         "build_seconds": round(seconds),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
