@@ -428,6 +428,9 @@ def build(out: Path, *, force: bool = False, jobs: int = 2, keep_work: bool = Fa
     if not force and not check_build(out):
         progress(f"{out} is an intact build already (manifest checked); --force rebuilds")
         return out
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST_NAME).is_file():
+        # The install replaces ``out`` as a whole: never a folder this did not make.
+        raise BuildError("out", f"{out} exists and is not a build (no {MANIFEST_NAME}); refusing")
     started = time.monotonic()
     tools = find_toolchain()
     work = out.parent / f".work-{out.name}"

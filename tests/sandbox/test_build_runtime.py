@@ -159,6 +159,18 @@ def test_missing_tools_are_refused_before_anything_is_fetched(
     assert not out.exists() and list(tmp_path.iterdir()) == [empty]
 
 
+def test_a_folder_that_is_not_a_build_is_never_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    assert build_runtime.main(["--out", str(mine)]) == 2
+    assert "exists and is not a build (no manifest.json); refusing" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
 def test_make_var_reads_configure_output(tmp_path: Path) -> None:
     makefile = tmp_path / "Makefile"
     makefile.write_text("OPT=\t\t-DNDEBUG -g -fwrapv -O3 -Wall\nOPTX=no\n")
