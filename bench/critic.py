@@ -277,13 +277,17 @@ def measure(
 
 def show(results: list[dict[str, Any]], compile_note: str) -> None:
     print(compile_note)
+    labels = [r["package"] for r in results] + [
+        r["package"].split("==")[0] + " on " + r["alt"]["runtime"] for r in results if r["alt"]
+    ]
+    w = max(24, *(len(label) for label in labels))
     print(
-        f"{'package':24} {'tests host/sbx':>15} {'wall host':>9} {'sandbox':>8} {'ratio':>6}"
+        f"{'package':{w}} {'tests host/sbx':>15} {'wall host':>9} {'sandbox':>8} {'ratio':>6}"
         f"   {'cpu host':>8} {'sandbox':>8} {'ratio':>6}   {'fuel-metered wall':>17} {'ratio':>6}"
     )
     for r in results:
         print(
-            f"{r['package']:24} {r['tests_host']:>7}/{r['tests_sandbox']:<7} "
+            f"{r['package']:{w}} {r['tests_host']:>7}/{r['tests_sandbox']:<7} "
             f"{r['host_s']:8.2f}s {r['sandbox_s']:7.2f}s {r['ratio']:5.2f}x"
             f"   {r['host_cpu_s']:7.2f}s {r['sandbox_cpu_s']:7.2f}s {r['cpu_ratio']:5.2f}x"
             f"   {r['metered_s']:16.2f}s {r['metered_ratio']:5.2f}x"
@@ -292,7 +296,7 @@ def show(results: list[dict[str, Any]], compile_note: str) -> None:
         a = r["alt"]
         if a:
             print(
-                f"{r['package'].split('==')[0] + ' on ' + a['runtime']:24} "
+                f"{r['package'].split('==')[0] + ' on ' + a['runtime']:{w}} "
                 f"{r['tests_host']:>7}/{a['tests']:<7} "
                 f"{r['host_s']:8.2f}s {a['sandbox_s']:7.2f}s {a['ratio']:5.2f}x"
                 f"   {r['host_cpu_s']:7.2f}s {a['sandbox_cpu_s']:7.2f}s {a['cpu_ratio']:5.2f}x"
