@@ -20,7 +20,7 @@ For each package it prints:
 * one mission with the critic's tests on: a rename of an internal function
   (``start_mission`` + ``run_mission`` on a fresh copy and a fresh sqlite ledger), its
   wall time, and how much of it the sandbox's test runs took. The test runs are timed
-  around ``Sandbox.run`` for runs of the test driver (tagged by its report nonce), so
+  around ``Sandbox.run`` for runs of the test driver (those given a report channel), so
   the figure holds whatever the critic decides to run.
 
 Host and sandbox run in turn, never together; the machine's other load shows in both.
@@ -166,7 +166,8 @@ def timed_test_runs() -> Iterator[list[float]]:
         try:
             return original(self, *args, **kwargs)
         finally:
-            if "SANDBOX_REPORT_TAG" in (kwargs.get("env") or {}):
+            # The test driver's runs are the ones given a report channel (ADR 0009).
+            if kwargs.get("report_channel") is not None:
                 with lock:
                     runs.append(time.perf_counter() - start)
 
