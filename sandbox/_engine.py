@@ -34,7 +34,7 @@ from typing import Any
 
 import wasmtime
 
-from . import build_runtime
+from . import _build_layout
 from ._errors import CacheError, CompileError, RuntimeIntegrityError, SandboxInputError
 
 # Engine settings are part of the cache key: a compiled artefact is only valid
@@ -117,7 +117,7 @@ class Runtime:
         raises RuntimeIntegrityError saying so.
         """
         base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        return cls.from_build(base / "runtimes" / build_runtime.BUILD_NAME)
+        return cls.from_build(base / "runtimes" / _build_layout.BUILD_NAME)
 
     @classmethod
     def from_setting(cls, setting: str, cache_dir: Path | str | None = None) -> Runtime:
@@ -155,7 +155,7 @@ class Runtime:
 
 def _read_manifest(root: Path) -> dict[str, Any]:
     """The manifest of a build folder, its fields checked; RuntimeIntegrityError if not."""
-    path = root / build_runtime.MANIFEST_NAME
+    path = root / _build_layout.MANIFEST_NAME
 
     def refuse(problem: str) -> RuntimeIntegrityError:
         hint = "; build it with python -m sandbox.build_runtime" if "no manifest" in problem else ""
@@ -167,8 +167,8 @@ def _read_manifest(root: Path) -> dict[str, Any]:
         raise refuse(f"no manifest at {path}") from None
     except (OSError, ValueError) as exc:
         raise refuse(f"unreadable manifest {path}: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != build_runtime.MANIFEST_FORMAT:
-        raise refuse(f"{path} is not a {build_runtime.MANIFEST_FORMAT} manifest")
+    if not isinstance(manifest, dict) or manifest.get("format") != _build_layout.MANIFEST_FORMAT:
+        raise refuse(f"{path} is not a {_build_layout.MANIFEST_FORMAT} manifest")
     wasm, sha, name = manifest.get("wasm"), manifest.get("wasm_sha256"), manifest.get("name")
     if not isinstance(wasm, str) or not _is_plain_name(wasm):
         raise refuse(f"manifest 'wasm' must be a file name inside the build, got {wasm!r}")

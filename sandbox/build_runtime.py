@@ -33,9 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-BUILD_NAME = "cpython-3.11-o3"
-MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = "swarm-sandbox-runtime/1"
+from ._build_layout import BUILD_NAME, MANIFEST_FORMAT, MANIFEST_NAME
+
 PYTHON_VERSION = "3.11.2"
 DEBIAN_SOURCE = "python3.11"
 ORIG_TARBALL = "python3.11_3.11.2.orig.tar.gz"
@@ -48,6 +47,10 @@ ORIG_SHA256 = "2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849"
 # ignores SOURCE_DATE_EPOCH, so getbuildinfo.c's DATE and TIME are set here).
 SOURCE_PREFIX = "/usr/src/python3.11"
 BUILD_DATE, BUILD_TIME = "Feb  8 2023", "00:00:00"
+# python.wasm as built from ORIG_SHA256 with bookworm's clang/lld 1:14.0-55.7~deb12u1
+# and wasi-libc 0.0~git20220510.9886d3d-2: reproduced in two folders at two times.
+# Another toolchain gives another module; the build says whether it reproduced this one.
+KNOWN_WASM_SHA256 = "0c5f09293cc3b1cf995bbded38be186568d5e9724f2f0580d81f880c5a3dff69"
 GUEST_STDLIB = "/lib/python3.11"
 STDLIB_DIR = "lib/python3.11"
 # Parts of Lib/ a test run never imports: CPython's own tests (lib2to3's test
@@ -362,12 +365,14 @@ def write_manifest(
 ) -> dict[str, object]:
     """The manifest of an installed build, written to ``out/manifest.json`` and returned."""
     makefile = build / "Makefile"
+    wasm_sha = sha256_file(out / "python.wasm")
     manifest: dict[str, object] = {
         "format": MANIFEST_FORMAT,
         "name": BUILD_NAME,
         "python_version": PYTHON_VERSION,
         "wasm": "python.wasm",
-        "wasm_sha256": sha256_file(out / "python.wasm"),
+        "wasm_sha256": wasm_sha,
+        "reproduces_known_build": wasm_sha == KNOWN_WASM_SHA256,
         "source": {"file": tarball.name, "sha256": sha256_file(tarball), "debian": DEBIAN_SOURCE},
         "mounts": [[GUEST_STDLIB, STDLIB_DIR]],
         "env": [],
@@ -440,7 +445,14 @@ def build(out: Path, *, force: bool = False, jobs: int = 2, keep_work: bool = Fa
     staging = out.parent / f".staging-{out.name}"
     install(build_dir, staging, tools, jobs)
     seconds = time.monotonic() - started
-    write_manifest(staging, build_dir, tarball, tools, seconds)
+    manifest = write_manifest(staging, build_dir, tarball, tools, seconds)
+    if manifest["reproduces_known_build"]:
+        progress(f"python.wasm is the known build (SHA-256 {KNOWN_WASM_SHA256})")
+    else:
+        progress(
+            f"python.wasm has SHA-256 {manifest['wasm_sha256']}, not the known build's "
+            f"{KNOWN_WASM_SHA256} (another toolchain version?); the manifest pins this one"
+        )
     if out.exists():
         shutil.rmtree(out)
     staging.rename(out)

@@ -213,6 +213,14 @@ def test_the_cli_runs_on_the_real_build(
     assert capsys.readouterr().out == "(3, 11)\n"
 
 
+def test_the_real_build_reproduces_the_known_module(optimised: Sandbox) -> None:
+    manifest = json.loads((optimised.runtime.path.parent / build_runtime.MANIFEST_NAME).read_text())
+    # Same tarball, same Debian toolchain: the same bytes (a mismatch names another toolchain).
+    assert manifest["wasm_sha256"] == build_runtime.KNOWN_WASM_SHA256, manifest["compilers"]
+    assert manifest["source"]["sha256"] == build_runtime.ORIG_SHA256
+    assert "-O3" in manifest["flags"]["OPT"].split()
+
+
 def test_the_real_build_cannot_write_its_stdlib(optimised: Sandbox) -> None:
     result = optimised.run("open('/lib/python3.11/os.py', 'a').write('x')")
     assert not result.ok
