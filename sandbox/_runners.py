@@ -8,9 +8,11 @@ into one folder under the compiled-module cache, which a test run mounts
 read-only at ``RUNNERS_DIR``. Nothing is downloaded at run time; a version on
 the host that differs from the pin is refused, so every run sees the same runner.
 
-The copy is byte-compiled once *inside the sandbox* (the guest is CPython 3.12,
-the host may not be): importing pytest from source took ~4.6 s per run, from
-its ``.pyc`` files a fraction of that.
+The copy is byte-compiled once *inside the sandbox*, by the guest's own
+interpreter (the bundled guest is CPython 3.12, the optimised build 3.11, the
+host may be either): importing pytest from source took ~4.6 s per run, from
+its ``.pyc`` files a fraction of that. A ``.pyc`` is only valid for the
+version that wrote it, so each guest interpreter gets its own copy.
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ PINNED: dict[str, str] = {
 }
 
 
-def pinned_runners(cache_dir: Path, compile_dir: Callable[[Path], None]) -> Path:
+def pinned_runners(cache_dir: Path, compile_dir: Callable[[Path], None], guest: str = "") -> Path:
     """The folder holding the pinned runners' importable files, built once under ``cache_dir``.
 
-    ``compile_dir`` byte-compiles a staged copy for the guest's interpreter.
+    ``compile_dir`` byte-compiles a staged copy for the guest's interpreter;
+    ``guest`` names that interpreter (its SHA-256), so each one has its own copy.
     """
-    key = ";".join(f"{name}=={version}" for name, version in sorted(PINNED.items()))
+    pins = ";".join(f"{name}=={version}" for name, version in sorted(PINNED.items()))
+    key = f"{pins};guest={guest}" if guest else pins
     target = cache_dir / "runners" / hashlib.sha256(key.encode()).hexdigest()[:16]
     if (target / ".complete").is_file():
         return target

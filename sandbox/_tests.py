@@ -58,7 +58,9 @@ def run_tests_in(
     expected = expected_tests(root, chosen)
     mounts = {}
     if chosen == "pytest":
-        mounts[RUNNERS_DIR] = pinned_runners(box.cache_dir, lambda d: _compile_in(box, d))
+        mounts[RUNNERS_DIR] = pinned_runners(
+            box.cache_dir, lambda d: _compile_in(box, d), guest=box.runtime.sha256.lower()
+        )
     nonce = secrets.token_hex(16)
     header = {"nonce": nonce, "framework": chosen, "paths": list(mounts)}
     env = {"PYTHONDONTWRITEBYTECODE": "1", "HOME": "/work"}
@@ -88,7 +90,7 @@ def run_tests_in(
 
 
 def _compile_in(box: Sandbox, staging: Path) -> None:
-    """Byte-compile the staged runners with the guest's own interpreter (a 3.12 .pyc)."""
+    """Byte-compile the staged runners with the guest's own interpreter (its version's .pyc)."""
     code = (
         "import compileall, sys\n"
         f"ok = compileall.compile_dir('/work', ddir={RUNNERS_DIR!r}, quiet=1)\n"

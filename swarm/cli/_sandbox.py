@@ -4,8 +4,10 @@
 file in the sandbox with DIR as its only folder and prints what happened;
 ``swarm sandbox test DIR`` runs a project's tests there. ``--json`` prints one
 JSON object for scripts. ``SWARM_CACHE_DIR`` (read here, once) moves the
-compiled-module cache. The first run on a machine compiles the interpreter
-and says so on stderr before the 10-40 s wait.
+compiled-module cache; ``--runtime`` (default ``$SWARM_SANDBOX_RUNTIME``, else
+``bundled``) picks the interpreter: ``bundled``, ``optimised`` (built by
+``python -m sandbox.build_runtime``) or a build folder. The first run on a
+machine compiles the interpreter and says so on stderr before the 10-40 s wait.
 """
 
 from __future__ import annotations
@@ -89,6 +91,11 @@ def _limit_options(parser: argparse.ArgumentParser, *, timeout: str) -> None:
     parser.add_argument(
         "--cache-dir", help="compiled-module cache (default $SWARM_CACHE_DIR or the user cache)"
     )
+    parser.add_argument(
+        "--runtime",
+        help="interpreter: bundled, optimised or a build folder "
+        "(default $SWARM_SANDBOX_RUNTIME, else bundled)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
 
@@ -108,7 +115,9 @@ def _box(args: argparse.Namespace) -> sandbox.Sandbox:
     cache = args.cache_dir or os.environ.get("SWARM_CACHE_DIR") or None
     # The compile notice reaches stderr through the CLI's handler on the
     # "sandbox" logger (swarm/cli/__init__.py), as for any command that compiles.
-    return sandbox.Sandbox(cache_dir=Path(cache) if cache else None)
+    setting = args.runtime or os.environ.get("SWARM_SANDBOX_RUNTIME") or "bundled"
+    runtime = sandbox.Runtime.from_setting(setting, cache)
+    return sandbox.Sandbox(runtime=runtime, cache_dir=Path(cache) if cache else None)
 
 
 def _fail(message: str, as_json: bool) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Sandbox, default_cache_dir
+from sandbox import Runtime, Sandbox, default_cache_dir
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,9 @@ def cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def box(cache_dir: Path) -> Sandbox:
-    return Sandbox(cache_dir=cache_dir)
+    # SWARM_SANDBOX_RUNTIME=optimised (or a build folder) runs the suite on another interpreter.
+    setting = os.environ.get("SWARM_SANDBOX_RUNTIME", "bundled")
+    return Sandbox(runtime=Runtime.from_setting(setting, cache_dir), cache_dir=cache_dir)
 
 
 @pytest.fixture

@@ -43,7 +43,9 @@ def test_cached_entry_is_loaded_and_tampered_entry_rebuilt(
     sidecar = box.load_info.cache_path.with_suffix(".json")
     shutil.copy(sidecar, tmp_path / sidecar.name)
 
-    warm = Sandbox(cache_dir=tmp_path, on_compile=pytest.fail)  # a cache hit announces nothing
+    warm = Sandbox(
+        runtime=box.runtime, cache_dir=tmp_path, on_compile=pytest.fail
+    )  # a cache hit announces nothing
     assert warm.load_info.from_cache
     assert warm.run("print(1)").stdout == b"1\n"
 
@@ -53,16 +55,16 @@ def test_cached_entry_is_loaded_and_tampered_entry_rebuilt(
     artefact.write_bytes(bytes(data))
     notices: list[str] = []
     with caplog.at_level(logging.INFO, logger="sandbox"):
-        rebuilt = Sandbox(cache_dir=tmp_path, on_compile=notices.append)
+        rebuilt = Sandbox(runtime=box.runtime, cache_dir=tmp_path, on_compile=notices.append)
     assert not rebuilt.load_info.from_cache
     assert "SHA-256" in rebuilt.load_info.rebuilt_reason
     # The compile was announced before it started, with why the entry was not used.
-    assert len(notices) == 1 and "compiling the python-3.12.0 interpreter" in notices[0]
+    assert len(notices) == 1 and f"compiling the {box.runtime.name} interpreter" in notices[0]
     assert "cache entry not used: artefact does not match" in notices[0]
     assert notices[0] in caplog.messages
     assert any(m.startswith("sandbox: compiled in") for m in caplog.messages)
     assert rebuilt.run("print(2)").stdout == b"2\n"
-    assert Sandbox(cache_dir=tmp_path).load_info.from_cache
+    assert Sandbox(runtime=box.runtime, cache_dir=tmp_path).load_info.from_cache
 
 
 def test_foreign_sidecar_key_is_not_trusted(box: Sandbox, tmp_path: Path) -> None:
@@ -71,7 +73,7 @@ def test_foreign_sidecar_key_is_not_trusted(box: Sandbox, tmp_path: Path) -> Non
     meta = json.loads(box.load_info.cache_path.with_suffix(".json").read_text())
     meta["key"] = meta["key"].replace("wasmtime=", "wasmtime=0.0.0-")
     sidecar.write_text(json.dumps(meta))
-    rebuilt = Sandbox(cache_dir=tmp_path)
+    rebuilt = Sandbox(runtime=box.runtime, cache_dir=tmp_path)
     assert not rebuilt.load_info.from_cache and "another key" in rebuilt.load_info.rebuilt_reason
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import MIB, Limits, Sandbox, Status, TestOutcome, default_cache_dir
+from sandbox import MIB, Limits, Runtime, Sandbox, Status, TestOutcome, default_cache_dir
 from tests.security._outside import Outside
 
 CAP = Limits(timeout=10, memory=256 * MIB, max_write_bytes=10 * MIB)
@@ -27,7 +27,9 @@ _SLACK = 16 * MIB  # host memory an attack may cost beyond its control run (outp
 @pytest.fixture(scope="session")
 def box() -> Sandbox:
     configured = os.environ.get("SWARM_CACHE_DIR")
-    return Sandbox(cache_dir=Path(configured) if configured else default_cache_dir())
+    cache = Path(configured) if configured else default_cache_dir()
+    setting = os.environ.get("SWARM_SANDBOX_RUNTIME", "bundled")  # optimised: the -O3 build
+    return Sandbox(runtime=Runtime.from_setting(setting, cache), cache_dir=cache)
 
 
 @pytest.fixture
