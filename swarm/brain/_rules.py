@@ -29,7 +29,6 @@ the rationale as uncertain.
 
 from __future__ import annotations
 
-import ast
 import keyword
 import os
 import re
@@ -88,8 +87,8 @@ def validate(request: EditRequest) -> None:
         for key in ("default", "value"):
             if key in p:
                 try:
-                    ast.parse(p[key], mode="eval")
-                except SyntaxError:
+                    compile(p[key], "<request>", "eval", dont_inherit=True)  # no AST objects
+                except (SyntaxError, ValueError):
                     raise InvalidRequest(
                         f"add_param: {key} {p[key]!r} is not a Python expression"
                     ) from None

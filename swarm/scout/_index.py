@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import hashlib
 import json
@@ -44,11 +43,17 @@ def check_syntax(path: str, source: bytes) -> tuple[str, ...]:
     if not path.endswith((".py", ".pyi")):
         return ()
     try:
-        ast.parse(source, filename=path)
+        # compile, not ast.parse: building Python AST objects from several threads at
+        # once trips CPython 3.11's shared recursion counter (SystemError "AST constructor
+        # recursion depth mismatch"); compiling to bytecode never builds them, and also
+        # refuses what only the compiler catches ('return' outside a function).
+        compile(source, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
         return (f"{exc.lineno or 0}:{max((exc.offset or 1) - 1, 0)} {exc.msg}",)
     except ValueError as exc:  # e.g. null bytes in the source
         return (f"0:0 {exc}",)
+    except RecursionError:
+        return ("0:0 nested too deeply for the parser",)
     return ()
 
 
