@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import replay
 from ledger import wall_clock_us
 from proto.swarm.v1 import service_pb2 as api
-from swarm.cli._common import fail
+from swarm.cli._common import event_versionstamp, fail
 
 if TYPE_CHECKING:  # grpc loads only when a command talks to a daemon (~60 ms of start-up)
     import grpc
@@ -40,7 +40,6 @@ TOKEN_ENV = "SWARM_TOKEN"
 DEFAULT_DEADLINE_S = 30.0
 # The daemon's own limit (swarm.daemon.MAX_MESSAGE_BYTES); a ReadFile of a large file needs it.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-_HEX = frozenset("0123456789abcdef")
 
 
 class RemoteRefused(Exception):
@@ -126,9 +125,9 @@ def at_point(text: str | None) -> api.At:
     """
     if text is None:
         return api.At(head=True)
-    cleaned = text.strip().lower()
-    if len(cleaned) == 24 and set(cleaned) <= _HEX:
-        return api.At(versionstamp=cleaned)
+    vs = event_versionstamp(text)
+    if vs is not None:
+        return api.At(versionstamp=vs)
     now = wall_clock_us()
     when = replay.parse_time(text, now)  # UnparseableTime names the accepted forms
     if when > now:
