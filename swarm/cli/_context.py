@@ -199,9 +199,9 @@ def apply(args: argparse.Namespace) -> Context | None:
     """Resolve the context of a command that declared one and put it on ``args``.
 
     ``args.context`` holds it; ``args.ledger``, ``args.tenant``, ``args.project``
-    (and ``args.repo`` when one was found) hold its values, so a command reads
-    them as before. Through a daemon an untyped ``--tenant`` stays None (the
-    token's tenant) and ``--repo`` is left as typed.
+    (and ``args.repo``, unless a command that may create a ledger found none) hold
+    its values, so a command reads them as before. Through a daemon an untyped
+    ``--tenant`` stays None (the token's tenant) and ``--repo`` is left as typed.
     """
     spec: _Spec | None = getattr(args, "context_spec", None)
     if spec is None:
@@ -217,6 +217,6 @@ def apply(args: argparse.Namespace) -> Context | None:
         args.tenant = ctx.tenant
     if spec.project:
         args.project = ctx.project
-    if spec.repo and ctx.found:
+    if spec.repo and (ctx.found or spec.read_only):  # a read-only one then says "no ledger"
         args.repo = ctx.repo
     return ctx

@@ -62,7 +62,12 @@ def register(sub: Any) -> None:
 
     test = commands.add_parser("test", help="run a project's tests in the sandbox (on a copy)")
     test.add_argument("dir", metavar="DIR", help="the project folder")
-    test.add_argument("--framework", choices=("auto", "unittest", "pytest"), default="auto")
+    test.add_argument(
+        "--framework",
+        choices=("auto", "unittest", "pytest"),
+        default="auto",
+        help="the test runner (default auto: the pinned pytest when the tests need it)",
+    )
     test.add_argument(
         "--in-place", action="store_true", help="run in DIR itself instead of a temporary copy"
     )
