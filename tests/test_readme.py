@@ -17,8 +17,10 @@ leaves files in the checkout is a failure too. A ```console block runs its
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -116,25 +118,43 @@ def _env(clone: Path) -> dict[str, str]:
     return env
 
 
-def test_every_shell_block_of_the_readme_runs_in_order_in_a_fresh_clone(clone: Path) -> None:
+def _run(block: Block, clone: Path, tmp_path: Path) -> None:
+    """Run one block; fail naming it, with its output. Its leftovers are killed after it.
+
+    Output goes to files, not pipes: a daemon a failed block left running would
+    hold a pipe open and the wait would last until the timeout.
+    """
+    out, err = tmp_path / f"block-{block.line}.out", tmp_path / f"block-{block.line}.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen(
+            ["bash", "-e", "-o", "pipefail", "-c", block.script],
+            cwd=clone,
+            env=_env(clone),
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,  # its own process group: what it leaves is killed below
+        )
+        try:
+            code = proc.wait(BLOCK_TIMEOUT_S)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert code == 0, (
+        f"README.md line {block.line}: the block exited {code}\n"
+        f"--- block ---\n{block.script}--- stdout ---\n{out.read_text()}"
+        f"--- stderr ---\n{err.read_text()}"
+    )
+
+
+def test_every_shell_block_of_the_readme_runs_in_order_in_a_fresh_clone(
+    clone: Path, tmp_path: Path
+) -> None:
     blocks = shell_blocks((clone / "README.md").read_text("utf-8"))
     assert [b for b in blocks if not b.skip], "the README has no shell block to run"
     assert len([b for b in blocks if b.skip]) <= 3, "skips are for the few blocks that must not run"
     for block in blocks:
-        if block.skip:
-            continue
-        done = subprocess.run(
-            ["bash", "-e", "-o", "pipefail", "-c", block.script],
-            cwd=clone,
-            env=_env(clone),
-            capture_output=True,
-            text=True,
-            timeout=BLOCK_TIMEOUT_S,
-        )
-        assert done.returncode == 0, (
-            f"README.md line {block.line}: the block exited {done.returncode}\n"
-            f"--- block ---\n{block.script}--- stdout ---\n{done.stdout}"
-            f"--- stderr ---\n{done.stderr}"
-        )
+        if not block.skip:
+            _run(block, clone, tmp_path)
     status = _git(clone, "status", "--porcelain", "--untracked-files=all")
     assert status == "", f"the README's examples changed the checkout:\n{status}"
