@@ -30,6 +30,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ledger
 
@@ -85,6 +86,7 @@ def add_context_options(
     project: bool = True,
     json: bool = True,
     repo_required: bool = False,
+    inherited: bool = False,
 ) -> None:
     """--repo, --ledger, --tenant, --project and --json, each saying its default.
 
@@ -92,29 +94,38 @@ def add_context_options(
     (it may still append, as ``fork`` does). ``repo_required``: with no --repo
     and no ``.swarm/`` found upward, refuse rather than take the working
     directory (a mission must not index whatever folder it was started in).
+    ``inherited``: the parent parser has these options too (``replay`` and
+    ``replay diff``): left out here, they keep what was given before the action
+    (argparse would otherwise reset ``replay --repo X diff``'s X to the default).
     """
+    keep: dict[str, Any] = {"default": argparse.SUPPRESS} if inherited else {}
     if repo:
         parser.add_argument(
             "--repo",
             type=Path,
             metavar="DIR",
             help="the repository (default: the nearest folder holding .swarm/ from here up)",
+            **keep,
         )
     parser.add_argument(
         "--ledger",
         metavar="URL",
         help=f"ledger URL: sqlite:///abs/path, sqlite:rel/path, memory:, fdb:///cluster-file "
         f"(default: ${LEDGER_ENV}, else <repo>/{SWARM_DIR}/{LEDGER_FILE})",
+        **keep,
     )
     if tenant:
         parser.add_argument(
             "--tenant",
             help=f"tenant id (default: {DEFAULT_TENANT}; with --server, the token's tenant)",
+            **keep,
         )
     if project:
-        parser.add_argument("--project", help="project id (default: the repository folder's name)")
+        parser.add_argument(
+            "--project", help="project id (default: the repository folder's name)", **keep
+        )
     if json:
-        parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+        parser.add_argument("--json", action="store_true", help="print JSON for scripts", **keep)
     parser.set_defaults(context_spec=_Spec(read_only, repo, tenant, project, repo_required))
 
 
@@ -162,7 +173,7 @@ def resolve(args: argparse.Namespace, cwd: Path | None = None) -> Context:
     if server:  # the daemon's projects are not this machine's folders: no name from one
         project = project or getattr(args, "workspace", None) or ""
     return Context(
-        ledger_url="" if server else ledger_url_for(args.ledger, repo),
+        ledger_url="" if server else ledger_url_for(getattr(args, "ledger", None), repo),
         tenant=typed_tenant or ("" if server else DEFAULT_TENANT),
         project=project if project is not None else project_name(repo),
         repo=repo,

@@ -75,7 +75,7 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="replay_action", metavar="ACTION")
 
     diff = actions.add_parser("diff", help="unified diff between two states")
-    add_context_options(diff, read_only=True)
+    add_context_options(diff, read_only=True, inherited=True)
     diff.add_argument("--from", dest="from_", required=True, metavar="TIME|VS", help=_POINT)
     diff.add_argument("--to", required=True, metavar="TIME|VS", help=_POINT)
     _snapshot_options(diff)
@@ -83,7 +83,9 @@ def register(sub: Any) -> None:
     accept_relative_times(diff)
 
     snap = actions.add_parser("snapshot", help="take replay snapshots up to the head")
-    add_context_options(snap, read_only=True)  # appends snapshots; never creates a ledger
+    add_context_options(
+        snap, read_only=True, inherited=True
+    )  # appends snapshots; never creates a ledger
     _snapshot_options(snap)
     snap.set_defaults(handler=_snapshot)
 
