@@ -238,3 +238,29 @@ def test_swarm_cache_dir_moves_the_sandbox_cache_of_every_command(
     assert sandbox.default_cache_dir() == tmp_path / "cache"
     monkeypatch.delenv("SWARM_CACHE_DIR")
     assert sandbox.default_cache_dir() != tmp_path / "cache"
+
+
+def test_replay_diff_keeps_the_repository_named_before_the_action(
+    mission_repo: dict[str, Any],
+) -> None:
+    repo: Path = mission_repo["repo"]
+    first = json.loads(swarm(repo, "audit", "events", "--limit", "2", "--json").stdout)[-1]
+    elsewhere = mission_repo["base"]  # the event after project_created: the sample, imported
+    diff = swarm(elsewhere, "replay", "--repo", str(repo), "diff", "--from", first["versionstamp"], "--to", "-0s")  # fmt: skip
+    assert diff.returncode == 0, diff.stderr
+    assert "+++ b/shop/pricing.py" in diff.stdout and "+def compute_order_total" in diff.stdout
+
+
+def test_open_ledger_without_create_refuses_a_missing_or_empty_file(tmp_path: Path) -> None:
+    import ledger
+
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    for path in (tmp_path / "absent.sqlite", empty):
+        with pytest.raises(ledger.NoLedger, match=f"no ledger at {path}"):
+            ledger.open_ledger(f"sqlite://{path}", create=False)
+    assert empty.stat().st_size == 0 and not (tmp_path / "absent.sqlite").exists()
+    with ledger.open_ledger(f"sqlite://{tmp_path / 'made.sqlite'}") as led:
+        led.create_tenant("t")
+    with ledger.open_ledger(f"sqlite://{tmp_path / 'made.sqlite'}", create=False) as led:
+        assert "t" in led.tenants()
