@@ -14,6 +14,7 @@
     │   ├── TransactionTooLarge
     │   └── TransactionTooOld
     ├── NotFound
+    │   ├── NoLedger                open_ledger(url, create=False) on a store that does not exist
     │   ├── UnknownTenant
     │   ├── UnknownProject
     │   ├── UnknownBlob
@@ -119,6 +120,14 @@ class TransactionTooOld(LedgerError):
 
 class NotFound(LedgerError, LookupError):
     """Something named by the caller does not exist."""
+
+
+class NoLedger(NotFound):
+    """A ledger opened with ``create=False`` does not exist; nothing was created."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"no ledger at {location}")
+        self.location = location
 
 
 class UnknownTenant(NotFound):

@@ -39,6 +39,7 @@ from ledger._errors import (
     ForeignStore,
     LedgerError,
     LostTransactions,
+    NoLedger,
     StorageError,
     TransactionTooOld,
 )
@@ -189,6 +190,7 @@ class SqliteEngine:
         synchronous: str = "full",
         poll_interval: float = 0.02,
         busy_timeout: float = 10.0,
+        create: bool = True,
     ) -> None:
         if synchronous not in _SYNC_MODES:
             raise StorageError(f"synchronous must be one of {_SYNC_MODES}, got {synchronous!r}")
@@ -209,11 +211,20 @@ class SqliteEngine:
         self._seal_fd = -1
         self._sealed = 0
         self._lost: LostTransactions | None = None
+        if not create and not self._exists():
+            raise NoLedger(self._location)
         self._check_header()
         created, version = self._initialise(self._conn())
         self._open_seal(created, version)
 
     # connections ------------------------------------------------------------
+    def _exists(self) -> bool:
+        """Whether the file holds a database (an empty file with no WAL holds none)."""
+        if self.path.is_dir():
+            return True  # _check_header names the problem
+        wal = Path(f"{self._location}-wal")
+        return self.path.is_file() and (self.path.stat().st_size > 0 or wal.exists())
+
     def _check_header(self) -> None:
         if self.path.is_dir():
             raise StorageError(f"{self._location}: is a directory, not a ledger file")

@@ -2,6 +2,8 @@
 
 ``memory:``                                the reference engine, in this process only
 ``sqlite:///abs/path.db``, ``sqlite:rel.db`` one SQLite file (``?sync=normal`` to relax fsync)
+``sqlite:/x.db`` (one slash) is refused: it reads as a file at the filesystem
+root, which is rarely what was meant; write ``sqlite:///x.db`` for that.
 ``fdb:``, ``fdb:///etc/foundationdb/fdb.cluster``  a FoundationDB cluster
 """
 
@@ -16,8 +18,12 @@ from ledger._port import Engine
 SCHEMES = ("memory", "sqlite", "fdb")
 
 
-def open_engine(url: str) -> Engine:
-    """The engine a ledger URL names, opened."""
+def open_engine(url: str, *, create: bool = True) -> Engine:
+    """The engine a ledger URL names, opened.
+
+    ``create=False`` (read-only commands) raises ``NoLedger`` naming the file
+    when a sqlite ledger does not exist yet, and creates nothing.
+    """
     if not isinstance(url, str) or ":" not in url:
         raise InvalidLedgerUrl(
             str(url), f"expected SCHEME:..., with a scheme among {', '.join(SCHEMES)}"
@@ -38,13 +44,19 @@ def open_engine(url: str) -> Engine:
         path = parts.path
         if not path or path == "/":
             raise InvalidLedgerUrl(url, "names no file")
+        if path.startswith("/") and not url.split("?")[0].startswith("sqlite:///"):
+            raise InvalidLedgerUrl(
+                url,
+                "one slash is ambiguous: write sqlite:///abs/path for an absolute path "
+                "or sqlite:rel/path for one relative to the working directory",
+            )
         _no_options(url, query, {"sync"})
         from ledger._sqlite import SqliteEngine
 
         sync = query.get("sync", "full")
         if sync not in ("off", "normal", "full", "extra"):
             raise InvalidLedgerUrl(url, f"sync must be off, normal, full or extra, not {sync!r}")
-        return SqliteEngine(path, synchronous=sync)
+        return SqliteEngine(path, synchronous=sync, create=create)
     if scheme == "fdb":
         _no_options(url, query, set())
         from ledger._fdb import FdbEngine
@@ -59,6 +71,6 @@ def _no_options(url: str, query: dict[str, str], allowed: set[str]) -> None:
         raise InvalidLedgerUrl(url, f"unknown option {', '.join(unknown)}")
 
 
-def open_ledger(url: str, *, clock: Clock = wall_clock_us) -> Ledger:
-    """A Ledger on the engine ``url`` names."""
-    return Ledger(open_engine(url), clock=clock)
+def open_ledger(url: str, *, clock: Clock = wall_clock_us, create: bool = True) -> Ledger:
+    """A Ledger on the engine ``url`` names; ``create=False``: see ``open_engine``."""
+    return Ledger(open_engine(url, create=create), clock=clock)

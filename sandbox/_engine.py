@@ -221,7 +221,15 @@ class LoadInfo:
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/swarm/sandbox``, else ``~/.cache/swarm/sandbox``."""
+    """``$SWARM_CACHE_DIR``, else ``$XDG_CACHE_HOME/swarm/sandbox`` or ``~/.cache/swarm/sandbox``.
+
+    The same folder ``swarm sandbox`` and ``sandbox.build_runtime`` use, so every
+    command that runs the sandbox (a mission's critic, ``bisect``, the daemon)
+    shares one compiled-module cache.
+    """
+    configured = os.environ.get("SWARM_CACHE_DIR")
+    if configured:
+        return Path(configured)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "swarm" / "sandbox"
 

@@ -90,7 +90,7 @@ def test_the_quick_start_demo_runs_a_mission_through_a_real_daemon(tmp_path: Pat
     led = ledger.open_ledger(f"sqlite://{tmp_path / '.swarm' / 'ledger.sqlite'}")
     with led:
         mission_id = steps["submitted a mission"]["mission_id"]
-        story = led.history("demo", out["project"], mission=mission_id)
+        story = led.history(out["tenant"], out["project"], mission=mission_id)
         assert [str(r.versionstamp) for r in story] == cursors
     # The daemon's log is JSON lines, and it stopped cleanly.
     log = (tmp_path / ".swarm" / "demo-serve.log").read_text().splitlines()

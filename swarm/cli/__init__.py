@@ -3,32 +3,69 @@
 Each ``_<name>.py`` module exposes ``register(subparsers)``, which adds its
 sub-command and sets ``handler`` on the parsed namespace. Handlers return the
 process exit code. Configuration is read here, at the edge, and passed inward
-as explicit arguments.
+as explicit arguments: where a command works (ledger, tenant, project,
+repository) is resolved once by ``swarm.cli._context`` before it runs, and
+under ``--json`` every error is one JSON object on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import ledger
-from swarm.cli._common import fail
+from swarm.cli import _context
+from swarm.cli._common import errors_as_json, fail
 
 # Sub-command modules, in the order `swarm --help` lists them.
-_COMMANDS = ("demo", "sandbox", "sync", "serve", "admin", "replay", "audit", "mission")
+_COMMANDS = (
+    "demo",
+    "sandbox",
+    "sync",
+    "serve",
+    "admin",
+    "replay",
+    "audit",
+    "mission",
+    "completion",
+)
+DISTRIBUTION = "swarm-ledger"
+
+
+def version() -> str:
+    """The installed distribution's version, or a note that it is not installed."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors go through ``fail`` (JSON under --json)."""
+
+    def error(self, message: str) -> NoReturn:
+        from swarm.cli._common import _Errors
+
+        if not _Errors.as_json:
+            super().error(message)
+        fail(f"{self.prog}: {message}", kind="usage")
+        sys.exit(2)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered, or with only the one named
     ``only`` (so ``swarm mission ...`` does not import the daemon, gRPC or the sandbox)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="swarm",
         description="An event-sourced coding swarm on a FoundationDB-shaped ledger.",
     )
+    parser.add_argument("--version", action="version", version=f"swarm {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _COMMANDS if only not in _COMMANDS else (only,):
@@ -63,19 +100,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     the record, with exit code 2, never as a traceback.
     """
     words = list(sys.argv[1:] if argv is None else argv)
-    # The first word names the command (no global options come before it): only that
-    # module is imported, which is most of a short command's start-up. Anything else
-    # (`swarm`, `swarm --help`, a typo) gets the full parser and its full message.
-    parser = build_parser(words[0] if words else None)
-    args = parser.parse_args(words)
-    _show_sandbox_notices()
+    # Usage errors come before the options are parsed: --json anywhere asks for JSON.
+    errors_as_json("--json" in words)
     try:
+        # The first word names the command (no global options come before it): only that
+        # module is imported, which is most of a short command's start-up. Anything else
+        # (`swarm`, `swarm --help`, a typo) gets the full parser and its full message.
+        parser = build_parser(words[0] if words else None)
+        args = parser.parse_args(words)
+        errors_as_json(bool(getattr(args, "json", False)))
+        _show_sandbox_notices()
+        _context.apply(args)
         code: int = args.handler(args)
     except BrokenPipeError:  # `swarm ... | head`: the reader left; that is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except _context.ContextError as exc:
+        return fail(str(exc), kind="context")
+    except ledger.NoLedger as exc:
+        return fail(str(exc), kind="no_ledger")
     except ledger.LedgerError as exc:
-        return fail(str(exc))
+        return fail(str(exc), kind="ledger")
+    finally:
+        errors_as_json(False)  # main may run again in this process (the tests do)
     return code
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import ledger
 from proto.swarm.v1 import service_pb2 as api
-from swarm.cli._common import emit_json, fail, ledger_url
+from swarm.cli._common import emit_json, fail, open_from_args
+from swarm.cli._context import add_context_options
 from swarm.cli._remote import Remote, add_server_options, run_remote, tenant_of
 
 
@@ -40,15 +41,16 @@ def register(sub: Any) -> None:
         ("list", "list a tenant's tokens (never their secrets)"),
     ):
         p = actions.add_parser(name, help=helptext)
-        p.add_argument("--ledger", metavar="URL", default=None, help="ledger URL")
-        p.add_argument(
-            "--tenant",
-            help="the tenant the token belongs to (required without --server; with it, "
-            "the admin token's own tenant by default)",
-        )
-        p.add_argument("--json", action="store_true", help="print JSON for scripts")
+        # Only `create` may make the ledger (the daemon's, before its first start).
+        add_context_options(p, read_only=name != "create", project=False)
         if name == "create":
-            p.add_argument("--role", required=True, choices=["ops", "ide", "admin", "sync"])
+            p.add_argument(
+                "--role",
+                required=True,
+                choices=["ops", "ide", "admin", "sync"],
+                help="ide runs missions, ops reads and audits, admin manages tokens, "
+                "sync ships an edge ledger in",
+            )
             p.add_argument("--label", default="", help="a note: who or what holds it")
             p.add_argument(
                 "--expires",
@@ -141,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from swarm.daemon import Role, TokenError, TokenStore
 
     try:
-        with ledger.open_ledger(ledger_url(args)) as led:
+        with open_from_args(args) as led:
             store = TokenStore(led)
             if args.token_action == "create":
                 secret, info = store.create(

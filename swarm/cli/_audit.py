@@ -27,7 +27,8 @@ import ops
 import replay
 from ledger import Versionstamp
 from proto.swarm.v1 import service_pb2 as api
-from swarm.cli._common import add_ledger_options, emit_json, fail, open_from_args
+from swarm.cli._common import emit_json, fail, open_from_args
+from swarm.cli._context import add_context_options
 from swarm.cli._remote import Remote, add_server_options, project_ref, run_remote
 from swarm.cli._replay import accept_relative_times
 
@@ -43,44 +44,57 @@ def register(sub: Any) -> None:
     actions.required = True
 
     events = actions.add_parser("events", help="events matching filters")
-    add_ledger_options(events)
+    add_context_options(events, read_only=True)
     _filters(events)
-    events.add_argument("--format", default="table", choices=ops.TEXT_FORMATS)
+    events.add_argument(
+        "--format", default="table", choices=ops.TEXT_FORMATS, help="how rows print (default table)"
+    )
     add_server_options(events)
     events.set_defaults(handler=_events)
 
     who = actions.add_parser("who", help="who changed PATH, when and why")
-    add_ledger_options(who)
-    who.add_argument("path", metavar="PATH")
-    who.add_argument("--since", metavar="TIME")
-    who.add_argument("--until", metavar="TIME")
+    add_context_options(who, read_only=True)
+    who.add_argument("path", metavar="PATH", help="the file, relative to the repository")
+    who.add_argument("--since", metavar="TIME", help="changes at or after: ISO 8601 or -2h")
+    who.add_argument("--until", metavar="TIME", help="changes at or before: ISO 8601 or -2h")
     who.set_defaults(handler=_who)
     accept_relative_times(who)
 
     verify = actions.add_parser("verify", help="re-walk the hash chain; name the first bad event")
-    add_ledger_options(verify)
+    add_context_options(verify, read_only=True)
     verify.set_defaults(handler=_verify)
 
     export = actions.add_parser("export", help="write matching events to a file")
-    add_ledger_options(export)
+    add_context_options(export, read_only=True)
     _filters(export)
-    export.add_argument("--format", default="parquet", choices=ops.EXPORT_FORMATS)
-    export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument(
+        "--format",
+        default="parquet",
+        choices=ops.EXPORT_FORMATS,
+        help="file format (default parquet)",
+    )
+    export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     export.add_argument("--force", action="store_true", help="replace an existing FILE")
     export.set_defaults(handler=_export)
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
     accept_relative_times(p)
-    p.add_argument("--agent", metavar="ID")
-    p.add_argument("--role", metavar="ROLE", help=", ".join(sorted(ops.ROLES)))
-    p.add_argument("--type", dest="kind", metavar="TYPE", help=", ".join(ops.KINDS))
-    p.add_argument("--path", metavar="PATH")
-    p.add_argument("--mission", metavar="ID")
-    p.add_argument("--since", metavar="TIME")
-    p.add_argument("--until", metavar="TIME")
-    p.add_argument("--text", metavar="WORDS", help="in a Decision's rationale")
-    p.add_argument("--limit", type=int, metavar="N")
+    p.add_argument("--agent", metavar="ID", help="events of this agent (e.g. coder-2)")
+    p.add_argument(
+        "--role",
+        metavar="ROLE",
+        help="events of agents in this role: " + ", ".join(sorted(ops.ROLES)),
+    )
+    p.add_argument(
+        "--type", dest="kind", metavar="TYPE", help="events of this kind: " + ", ".join(ops.KINDS)
+    )
+    p.add_argument("--path", metavar="PATH", help="events touching this file")
+    p.add_argument("--mission", metavar="ID", help="events of this mission")
+    p.add_argument("--since", metavar="TIME", help="events at or after: ISO 8601 or -2h")
+    p.add_argument("--until", metavar="TIME", help="events at or before: ISO 8601 or -2h")
+    p.add_argument("--text", metavar="WORDS", help="these words in a Decision's rationale")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N events")
 
 
 def _time(text: str | None, now: int) -> int | None:

@@ -1,46 +1,38 @@
-"""Options and output shared by the sub-commands: the ledger URL, tenant, project, --json."""
+"""Output shared by the sub-commands: --json printing and errors.
+
+Where a command works (ledger, tenant, project, repository) is
+``swarm.cli._context``; ``open_from_args`` opens the ledger it resolved.
+Errors go through ``fail``: ``swarm: error: MESSAGE`` on stderr, or, once
+``main`` has seen ``--json``, one JSON object ``{"error": ..., "code": ...}``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import ledger
 
-LEDGER_ENV = "SWARM_LEDGER"
-DEFAULT_LEDGER_FILE = Path(".swarm") / "ledger.sqlite"
+_HEX = frozenset("0123456789abcdef")
 
 
-def add_ledger_options(parser: argparse.ArgumentParser, *, project: bool = True) -> None:
-    """--ledger, --tenant, --project and --json, with their defaults named in --help."""
-    parser.add_argument(
-        "--ledger",
-        metavar="URL",
-        default=None,
-        help=f"ledger URL: memory:, sqlite:///path, fdb:///cluster-file "
-        f"(default: ${LEDGER_ENV} or sqlite:///./{DEFAULT_LEDGER_FILE})",
-    )
-    parser.add_argument("--tenant", default="demo", help="tenant id (default: demo)")
-    if project:
-        parser.add_argument("--project", default="hello", help="project id (default: hello)")
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+class _Errors:
+    """How errors are printed, chosen once by ``main`` (``--json`` or not)."""
+
+    as_json = False
 
 
-def ledger_url(args: argparse.Namespace) -> str:
-    """The ledger URL from --ledger, then $SWARM_LEDGER, then ./.swarm/ledger.sqlite."""
-    url: str | None = args.ledger or os.environ.get(LEDGER_ENV)
-    if url:
-        return url
-    DEFAULT_LEDGER_FILE.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite://{DEFAULT_LEDGER_FILE.resolve()}"  # resolve() is absolute: three slashes
+def errors_as_json(on: bool) -> None:
+    """Print every later error as JSON on stderr (``main`` calls this for ``--json``)."""
+    _Errors.as_json = on
 
 
 def open_from_args(args: argparse.Namespace) -> ledger.Ledger:
-    return ledger.open_ledger(ledger_url(args))
+    """The ledger of the command's resolved context (``swarm.cli._context.apply``)."""
+    led: ledger.Ledger = args.context.open()
+    return led
 
 
 def emit_json(payload: Any) -> None:
@@ -48,7 +40,32 @@ def emit_json(payload: Any) -> None:
     sys.stdout.write("\n")
 
 
-def fail(message: str, code: int = 2) -> int:
-    """Print an error a person can act on and return the exit code."""
-    print(f"swarm: error: {message}", file=sys.stderr)
+def fail(message: str, code: int = 2, *, kind: str = "error") -> int:
+    """Print an error a person (or, under --json, a script) can act on; return the exit code.
+
+    ``kind`` is the JSON form's ``code``: a stable name a script can branch on
+    (``usage``, ``no_ledger``, ``error``...); ``exit`` carries the exit code.
+    """
+    if _Errors.as_json:
+        text = json.dumps({"error": message, "code": kind, "exit": code}, sort_keys=True)
+        print(text, file=sys.stderr)
+    else:
+        print(f"swarm: error: {message}", file=sys.stderr)
     return code
+
+
+def event_versionstamp(text: str) -> str | None:
+    """The 24-hex-digit versionstamp ``text`` names, or None when it is not one.
+
+    Swarm prints 24 digits (10 of the commit, 2 bytes of order within it); 20
+    digits (a commit's versionstamp alone, as older releases' ``mission show``
+    printed) name that commit's first event.
+    """
+    cleaned = text.strip().lower()
+    if not cleaned or not set(cleaned) <= _HEX:
+        return None
+    if len(cleaned) == 24:
+        return cleaned
+    if len(cleaned) == 20:
+        return cleaned + "0000"
+    return None

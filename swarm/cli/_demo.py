@@ -30,7 +30,8 @@ from typing import Any
 import ledger
 from proto.swarm.v1 import service_pb2 as api
 from swarm.cli import _demo_ledger
-from swarm.cli._common import DEFAULT_LEDGER_FILE, LEDGER_ENV, emit_json, fail, ledger_url
+from swarm.cli._common import emit_json, fail
+from swarm.cli._context import SWARM_DIR, add_context_options
 
 SAMPLE_REPO = Path(__file__).resolve().parents[2] / "examples" / "sample_repo"
 RENAME = {"old": "calculate_total", "new": "compute_order_total"}
@@ -48,13 +49,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "tour", nargs="?", default="mission", choices=("mission", "ledger"), help=argparse.SUPPRESS
     )
-    parser.add_argument(
-        "--ledger",
-        metavar="URL",
-        default=None,
-        help=f"ledger URL (default: ${LEDGER_ENV} or sqlite:///./{DEFAULT_LEDGER_FILE})",
-    )
-    parser.add_argument("--tenant", default="demo", help="tenant id (default: demo)")
+    # Its own --repo (the repository to copy) and --project (fresh per run): the ledger
+    # and tenant are every command's (swarm.cli._context), found from the working directory.
+    add_context_options(parser, read_only=False, repo=False, project=False, json=False)
     parser.add_argument(
         "--project",
         default=None,
@@ -66,8 +63,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--workspaces",
         type=Path,
-        default=Path(".swarm") / "workspaces",
-        help="the daemon's workspaces folder (default: ./.swarm/workspaces)",
+        default=None,
+        help=f"the daemon's workspaces folder (default: {SWARM_DIR}/workspaces beside the ledger's "
+        f"folder: the nearest {SWARM_DIR}/ from here up, else ./{SWARM_DIR}/)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.set_defaults(handler=run)
@@ -119,13 +117,13 @@ class _Tour:
 
 
 def _mission_tour(args: argparse.Namespace) -> int:
-    url = ledger_url(args)
+    url = args.context.ledger_url
     tenant = args.tenant
     project = args.project or f"sample-{uuid.uuid4().hex[:6]}"
     repo: Path = args.repo
     if not (repo.is_dir() and any(repo.rglob("*.py"))):
         return fail(f"--repo {repo}: not a folder with Python files (the sample ships in a clone)")
-    workspaces: Path = args.workspaces.resolve()
+    workspaces: Path = (args.workspaces or args.context.repo / SWARM_DIR / "workspaces").resolve()
     workspace = workspaces / project
     if workspace.exists():
         return fail(f"workspace {workspace} already exists: choose another --project")
@@ -133,7 +131,7 @@ def _mission_tour(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"swarm demo on {url}", flush=True)
     try:
-        with ledger.open_ledger(url) as led:
+        with args.context.open() as led:
             from swarm.daemon import Role, TokenStore
 
             secret, info = TokenStore(led).create(tenant, Role.IDE, label="swarm demo")

@@ -16,14 +16,14 @@ from typing import Any
 
 import ledger
 from proto.swarm.v1 import events_pb2 as pb
-from swarm.cli._common import emit_json, fail, ledger_url
+from swarm.cli._common import emit_json, fail
 
 DEMO_PATH = "src/greeting.py"
 
 
 def run(args: argparse.Namespace) -> int:
     """The ledger tour; ``args`` carries ledger, tenant, project and json."""
-    url = ledger_url(args)
+    url = args.context.ledger_url
     steps: list[dict[str, Any]] = []
 
     def say(step: str, **facts: Any) -> None:
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {step:<28} {detail}")
 
     try:
-        with ledger.open_ledger(url) as led:
+        with args.context.open() as led:
             t, p = args.tenant, args.project
             if not args.json:
                 print(f"swarm demo ledger on {url}")

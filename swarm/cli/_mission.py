@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -43,12 +42,12 @@ from pathlib import Path
 from typing import Any
 
 import ledger
-import replay
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
 from replay import format_time
 from swarm.brain import BrainError, EditRequest
-from swarm.cli._common import LEDGER_ENV, emit_json, fail
+from swarm.cli._common import emit_json, fail, open_from_args
+from swarm.cli._context import add_context_options
 from swarm.cli._remote import (
     Remote,
     RemoteRefused,
@@ -59,7 +58,6 @@ from swarm.cli._remote import (
 )
 from swarm.missions import (
     VERDICT_NAMES,
-    InvalidMission,
     MissionError,
     MissionOptions,
     MissionReport,
@@ -101,7 +99,7 @@ def register(sub: Any) -> None:
     rename.add_argument(
         "old", help="the symbol: name, Class.attr, pkg.mod.name or pkg.mod:Class.attr"
     )
-    rename.add_argument("new")
+    rename.add_argument("new", help="the new name")
     rename.add_argument(
         "--in-docs",
         action="store_true",
@@ -111,21 +109,21 @@ def register(sub: Any) -> None:
 
     add = msub.add_parser("add-param", help="add a parameter with a default; update call sites")
     add.add_argument("function", help="the function: name, pkg.mod:func or pkg.mod.Class.method")
-    add.add_argument("param")
+    add.add_argument("param", help="the new parameter's name")
     add.add_argument("default", help="the default, a Python expression")
     add.add_argument("--value", help="an expression passed at every call site (optional)")
     _run_options(add, remote=True)
 
     patch = msub.add_parser("patch", help="apply a unified diff (a file, or - for stdin)")
-    patch.add_argument("diff", metavar="DIFF_FILE")
+    patch.add_argument("diff", metavar="DIFF_FILE", help="the unified diff: a file, or - for stdin")
     _run_options(patch, remote=True)
 
     ask = msub.add_parser("ask", help="a free-form request answered by a model (openai brain)")
-    ask.add_argument("prompt")
+    ask.add_argument("prompt", help="what to change, in words")
     _run_options(ask, remote=False)
 
     show = msub.add_parser("show", help="print a mission's DAG and story from the ledger")
-    show.add_argument("mission_id", metavar="ID")
+    show.add_argument("mission_id", metavar="ID", help="the mission's id (see mission list)")
     _where_options(show, remote=True)
     show.add_argument("--events", action="store_true", help="print every event of the story")
     show.set_defaults(handler=run_show)
@@ -138,39 +136,30 @@ def register(sub: Any) -> None:
         "cancel",
         help="cancel a mission a daemon runs (remote only: --server); its changes roll back",
     )
-    cancel.add_argument("mission_id", metavar="ID")
+    cancel.add_argument("mission_id", metavar="ID", help="the mission's id")
     cancel.add_argument("--reason", default="", help="why, recorded with the cancellation")
     _where_options(cancel, remote=True)
     cancel.set_defaults(handler=run_cancel)
 
     resume = msub.add_parser("resume", help="resume a mission whose process stopped")
-    resume.add_argument("mission_id", metavar="ID")
-    _where_options(resume, remote=False)
+    resume.add_argument("mission_id", metavar="ID", help="the mission's id")
+    _where_options(resume, remote=False, repo_required=True)
     resume.add_argument("--api-key-env", metavar="NAME", help="env var holding the model key")
     resume.set_defaults(handler=run_resume)
 
 
-def _where_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
-    p.add_argument(
-        "--repo",
-        required=not remote,
-        type=Path,
-        help="the repository folder" + (" (required without --server)" if remote else ""),
-    )
-    p.add_argument(
-        "--ledger",
-        metavar="URL",
-        help=f"ledger URL (default: ${LEDGER_ENV} or sqlite:///<repo>/.swarm/ledger.sqlite)",
-    )
-    p.add_argument("--tenant", default="local", help="tenant id (default: local)")
-    p.add_argument("--project", help="project id (default: the repository folder's name)")
-    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+def _where_options(
+    p: argparse.ArgumentParser, *, remote: bool, read_only: bool = True, repo_required: bool = False
+) -> None:
+    # --repo defaults to the nearest folder holding .swarm/ (swarm.cli._context); a mission
+    # run (or resumed) with neither asks for --repo rather than taking the working directory.
+    add_context_options(p, read_only=read_only, repo_required=repo_required)
     if remote:
         add_server_options(p)
 
 
 def _run_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
-    _where_options(p, remote=remote)
+    _where_options(p, remote=remote, read_only=False, repo_required=True)
     if remote:
         p.add_argument(
             "--workspace",
@@ -219,7 +208,12 @@ def _run_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
         metavar="SPEC",
         help="allow:GLOB,..  deny:GLOB,..  max-files:N (repeatable)",
     )
-    p.add_argument("--brain", default="rules", choices=("rules", "openai"))
+    p.add_argument(
+        "--brain",
+        default="rules",
+        choices=("rules", "openai"),
+        help="who plans the edits: rules codemods, or an OpenAI-compatible model (default rules)",
+    )
     p.add_argument("--model-url", help="openai brain: base URL of /v1/chat/completions")
     p.add_argument("--model", help="openai brain: model name")
     p.add_argument("--api-key-env", metavar="NAME", help="openai brain: env var holding the key")
@@ -229,24 +223,7 @@ def _run_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
 
 
 def _project_of(args: argparse.Namespace) -> str:
-    if args.project:
-        return str(args.project)
-    name = re.sub(r"[^a-z0-9_-]+", "-", Path(args.repo).resolve().name.lower()).strip("-_")
-    return (name or "repo")[:63]
-
-
-def _ledger_url(args: argparse.Namespace) -> str:
-    url: str | None = args.ledger or os.environ.get(LEDGER_ENV)
-    if url:
-        return url
-    if not Path(args.repo).is_dir():  # never create a repository by creating its ledger
-        raise InvalidMission(f"repository {args.repo} is not a directory")
-    repo = Path(args.repo).resolve()
-    try:  # through the path guard: a .swarm that is a symlink never takes the ledger elsewhere
-        replay.GuardedTree(repo).make_dirs(".swarm", metadata_ok=True)
-    except replay.UnsafePath as exc:
-        raise InvalidMission(f"{exc} (or pass --ledger URL)") from None
-    return f"sqlite://{repo / '.swarm' / 'ledger.sqlite'}"
+    return str(args.context.project)  # resolved once by swarm.cli._context
 
 
 def _request(args: argparse.Namespace) -> EditRequest:
@@ -333,7 +310,7 @@ def run_new(args: argparse.Namespace) -> int:
         )
         # The symbol check's parses, handed on to the mission's index (same bytes, same parse).
         parses: dict[bytes, Scan] = {}
-        with ledger.open_ledger(_ledger_url(args)) as led:
+        with open_from_args(args) as led:
             tenant, project = args.tenant, _project_of(args)
             mid = start_mission(
                 led,
@@ -369,7 +346,7 @@ def run_new(args: argparse.Namespace) -> int:
 def run_resume(args: argparse.Namespace) -> int:
     bar = _Bar()
     try:
-        with ledger.open_ledger(_ledger_url(args)) as led:
+        with open_from_args(args) as led:
             report = run_mission(
                 led,
                 args.tenant,
@@ -454,7 +431,7 @@ def run_show(args: argparse.Namespace) -> int:
         return refused
     started = time.perf_counter()
     try:
-        with ledger.open_ledger(_ledger_url(args)) as led:
+        with open_from_args(args) as led:
             project = _project_of(args)
             view = load_view(led, args.tenant, project, args.mission_id)
             story = mission_story(led, args.tenant, project, view)
@@ -485,7 +462,7 @@ def _print_story(args: argparse.Namespace, outcome: str, story: dict[str, Any], 
     print(f"story: {len(events)} events")
     shown = events if args.events else [e for e in events if e["kind"] != "ticket"]
     for e in shown:
-        print(f"  {e['versionstamp'][:20]} {e['agent']:<15} {e['what'][:150]}")
+        print(f"  {e['versionstamp']} {e['agent']:<15} {e['what'][:150]}")  # --at-event takes it
     source = f"the daemon at {args.server}" if args.server else "the ledger"
     print(f"(read from {source} in {time.perf_counter() - t0:.2f}s)", file=sys.stderr)
     return 0
@@ -498,7 +475,7 @@ def run_list(args: argparse.Namespace) -> int:
         return refused
     rows = []
     try:
-        with ledger.open_ledger(_ledger_url(args)) as led:
+        with open_from_args(args) as led:
             tenant, project = args.tenant, _project_of(args)
             for rec in led.iter_events(tenant, project):
                 if rec.kind != "signal" or rec.event.signal.kind != pb.SIGNAL_KIND_MISSION_STARTED:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import replay
 from ledger import wall_clock_us
 from proto.swarm.v1 import service_pb2 as api
-from swarm.cli._common import fail
+from swarm.cli._common import event_versionstamp, fail
 
 if TYPE_CHECKING:  # grpc loads only when a command talks to a daemon (~60 ms of start-up)
     import grpc
@@ -40,7 +40,6 @@ TOKEN_ENV = "SWARM_TOKEN"
 DEFAULT_DEADLINE_S = 30.0
 # The daemon's own limit (swarm.daemon.MAX_MESSAGE_BYTES); a ReadFile of a large file needs it.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-_HEX = frozenset("0123456789abcdef")
 
 
 class RemoteRefused(Exception):
@@ -102,6 +101,14 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         help=f"seconds each request may take (default {DEFAULT_DEADLINE_S:g}); "
         "following a running mission is not bounded by it",
     )
+    group.add_argument(
+        "--wait-for-ready",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="wait up to S seconds for a daemon that is still starting (gRPC wait-for-ready); "
+        "default 0: a daemon that is not listening is refused at once",
+    )
     # No abbreviations: `replay --server … diff --to -1s` must never read as --token(-file).
     parser.allow_abbrev = False
     tenant = parser.get_default("tenant")
@@ -126,9 +133,9 @@ def at_point(text: str | None) -> api.At:
     """
     if text is None:
         return api.At(head=True)
-    cleaned = text.strip().lower()
-    if len(cleaned) == 24 and set(cleaned) <= _HEX:
-        return api.At(versionstamp=cleaned)
+    vs = event_versionstamp(text)
+    if vs is not None:
+        return api.At(versionstamp=vs)
     now = wall_clock_us()
     when = replay.parse_time(text, now)  # UnparseableTime names the accepted forms
     if when > now:
@@ -243,13 +250,22 @@ def _channel(args: argparse.Namespace) -> grpc.Channel:
     return grpc.secure_channel(target, creds, options=options)
 
 
-def _reachable(channel: grpc.Channel, timeout: float) -> bool:
+def _reachable(channel: grpc.Channel, timeout: float, *, wait: float = 0.0) -> bool:
     """True once the channel connects; False at its first failure or after ``timeout``.
 
     A call would also fail on a refused connection, but its message is the
-    transport's; waiting on the state here lets us say what is wrong.
+    transport's; waiting on the state here lets us say what is wrong. With
+    ``wait`` > 0 failures are retried (gRPC's own backoff) for up to ``wait``
+    seconds: a script that has just started ``swarm serve &`` needs no sleep.
     """
     import grpc
+
+    if wait > 0:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=wait)
+        except grpc.FutureTimeoutError:
+            return False
+        return True
 
     settled = threading.Event()
     ready: list[bool] = []
@@ -307,7 +323,7 @@ def run_remote(
     except RemoteRefused as exc:
         return fail(str(exc))
     try:
-        if not _reachable(channel, args.deadline):
+        if not _reachable(channel, args.deadline, wait=getattr(args, "wait_for_ready", 0.0)):
             hint = (
                 "does its certificate chain to --tls-ca and name the host?"
                 if args.tls_ca is not None

@@ -33,10 +33,10 @@ import ledger
 import replay
 from ledger import Versionstamp
 from proto.swarm.v1 import service_pb2 as api
-from swarm.cli._common import add_ledger_options, emit_json, fail, open_from_args
+from swarm.cli._common import emit_json, event_versionstamp, fail, open_from_args
+from swarm.cli._context import add_context_options
 from swarm.cli._remote import Remote, add_server_options, at_point, project_ref, run_remote
 
-_HEX = set("0123456789abcdef")
 # argparse takes "-2h" for an option unless it looks like a negative number;
 # widening what "a negative number" means lets `--at -2h` work as the issue shows.
 RELATIVE_TIME = re.compile(r"^-\d+(\.\d+)?[smhdw]?$")
@@ -55,10 +55,15 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=fmt,
     )
-    add_ledger_options(parser)
+    add_context_options(parser, read_only=True)
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--at", metavar="TIME", help="ISO 8601 or relative (-2h)")
-    where.add_argument("--at-event", metavar="VERSIONSTAMP", help="24 hex digits")
+    where.add_argument(
+        "--at-event",
+        metavar="VERSIONSTAMP",
+        type=_versionstamp,
+        help="an event's versionstamp as `mission show` and `audit` print it (24 hex digits)",
+    )
     where.add_argument("--mission", metavar="ID", help="with --step N: the mission's Nth event")
     parser.add_argument("--step", type=int, metavar="N", help="1-based step of --mission")
     parser.add_argument("--out", metavar="DIR", help="folder to write the files into")
@@ -70,15 +75,17 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="replay_action", metavar="ACTION")
 
     diff = actions.add_parser("diff", help="unified diff between two states")
-    add_ledger_options(diff)
-    diff.add_argument("--from", dest="from_", required=True, metavar="TIME|VS")
-    diff.add_argument("--to", required=True, metavar="TIME|VS")
+    add_context_options(diff, read_only=True, inherited=True)
+    diff.add_argument("--from", dest="from_", required=True, metavar="TIME|VS", help=_POINT)
+    diff.add_argument("--to", required=True, metavar="TIME|VS", help=_POINT)
     _snapshot_options(diff)
     diff.set_defaults(handler=_diff)
     accept_relative_times(diff)
 
     snap = actions.add_parser("snapshot", help="take replay snapshots up to the head")
-    add_ledger_options(snap)
+    add_context_options(
+        snap, read_only=True, inherited=True
+    )  # appends snapshots; never creates a ledger
     _snapshot_options(snap)
     snap.set_defaults(handler=_snapshot)
 
@@ -88,9 +95,15 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=fmt,
     )
-    add_ledger_options(fork)
-    fork.add_argument("--at", required=True, metavar="TIME|VS")
-    fork.add_argument("--as", dest="new_project", required=True, metavar="NEW_PROJECT")
+    add_context_options(fork, read_only=True)  # writes the new project; never creates a ledger
+    fork.add_argument("--at", required=True, metavar="TIME|VS", help=_POINT)
+    fork.add_argument(
+        "--as",
+        dest="new_project",
+        required=True,
+        metavar="NEW_PROJECT",
+        help="the new project's id",
+    )
     _snapshot_options(fork)
     add_server_options(fork)
     fork.set_defaults(handler=_fork)
@@ -102,9 +115,11 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=fmt,
     )
-    add_ledger_options(bis)
-    bis.add_argument("--good", required=True, metavar="TIME|VS")
-    bis.add_argument("--bad", required=True, metavar="TIME|VS")
+    add_context_options(bis, read_only=True)
+    bis.add_argument(
+        "--good", required=True, metavar="TIME|VS", help="a point where the test passes"
+    )
+    bis.add_argument("--bad", required=True, metavar="TIME|VS", help="a point where it fails")
     bis.add_argument("--timeout", type=float, default=120.0, help="seconds per test run")
     bis.add_argument(
         "test",
@@ -115,6 +130,17 @@ def register(sub: Any) -> None:
     _snapshot_options(bis)
     bis.set_defaults(handler=_bisect)
     accept_relative_times(bis)
+
+
+_POINT = "a time (ISO 8601 or relative, -2h) or an event's versionstamp (24 hex digits)"
+
+
+def _versionstamp(text: str) -> str:
+    """--at-event's type: 24 hex digits (20, a commit's alone, name its first event)."""
+    vs = event_versionstamp(text)
+    if vs is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a versionstamp (24 hex digits)")
+    return vs
 
 
 def _snapshot_options(parser: argparse.ArgumentParser) -> None:
@@ -153,10 +179,8 @@ class _Bar:
 
 
 def _point(r: replay.Replayer, text: str) -> Versionstamp:
-    cleaned = text.strip().lower()
-    if len(cleaned) == 24 and set(cleaned) <= _HEX:
-        return r.at_event(cleaned)
-    return r.at_time(text)
+    vs = event_versionstamp(text)
+    return r.at_event(vs) if vs is not None else r.at_time(text)
 
 
 def _replayer(args: argparse.Namespace, led: ledger.Ledger, bar: _Bar) -> replay.Replayer:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import sandbox
+from swarm.cli._common import fail
 
 
 def register(sub: Any) -> None:
@@ -62,7 +63,12 @@ def register(sub: Any) -> None:
 
     test = commands.add_parser("test", help="run a project's tests in the sandbox (on a copy)")
     test.add_argument("dir", metavar="DIR", help="the project folder")
-    test.add_argument("--framework", choices=("auto", "unittest", "pytest"), default="auto")
+    test.add_argument(
+        "--framework",
+        choices=("auto", "unittest", "pytest"),
+        default="auto",
+        help="the test runner (default auto: the pinned pytest when the tests need it)",
+    )
     test.add_argument(
         "--in-place", action="store_true", help="run in DIR itself instead of a temporary copy"
     )
@@ -120,14 +126,6 @@ def _box(args: argparse.Namespace) -> sandbox.Sandbox:
     return sandbox.Sandbox(runtime=runtime, cache_dir=Path(cache) if cache else None)
 
 
-def _fail(message: str, as_json: bool) -> int:
-    if as_json:
-        print(json.dumps({"error": message}))
-    else:
-        print(f"swarm sandbox: {message}", file=sys.stderr)
-    return 2
-
-
 def _run(args: argparse.Namespace) -> int:
     try:
         limits = _limits(args)
@@ -144,7 +142,7 @@ def _run(args: argparse.Namespace) -> int:
             code, folder=args.dir, writable=args.writable, stdin=stdin, env=env, limits=limits
         )
     except (sandbox.SandboxError, OSError, ValueError) as exc:
-        return _fail(str(exc), args.json)
+        return fail(str(exc))
     if args.json:
         print(json.dumps(_result_json(result)))
     else:
@@ -170,7 +168,7 @@ def _test(args: argparse.Namespace) -> int:
             report = box.run_tests(args.dir, framework=args.framework, limits=limits)
         else:
             if not Path(args.dir).is_dir():
-                return _fail(f"not a directory: {args.dir}", args.json)
+                return fail(f"not a directory: {args.dir}")
             with tempfile.TemporaryDirectory(prefix="swarm-sandbox-") as tmp:
                 copy = Path(tmp) / "project"
                 shutil.copytree(
@@ -181,7 +179,7 @@ def _test(args: argparse.Namespace) -> int:
                 )
                 report = box.run_tests(copy, framework=args.framework, limits=limits)
     except (sandbox.SandboxError, OSError, ValueError) as exc:
-        return _fail(str(exc), args.json)
+        return fail(str(exc))
     if args.json:
         print(
             json.dumps(

@@ -18,7 +18,8 @@ from types import FrameType
 from typing import Any
 
 import ledger
-from swarm.cli._common import fail, ledger_url
+from swarm.cli._common import fail
+from swarm.cli._context import add_context_options
 
 
 def register(sub: Any) -> None:
@@ -28,7 +29,7 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--ledger", metavar="URL", default=None, help="ledger URL (see swarm demo)")
+    add_context_options(parser, read_only=False, tenant=False, project=False, json=False)
     parser.add_argument(
         "--listen", default="127.0.0.1:7443", help="HOST:PORT to serve on; port 0 picks a free one"
     )
@@ -71,7 +72,12 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--grace", type=float, default=10.0, help="seconds in-flight calls get at shutdown"
     )
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning"],
+        help="least severe log lines written to stderr (default info)",
+    )
     parser.add_argument("--json", action="store_true", help="print the ready line as JSON")
     parser.set_defaults(handler=run)
 
@@ -107,9 +113,9 @@ def run(args: argparse.Namespace) -> int:
         max_anonymous_streams_per_address=args.max_anonymous_streams_per_address,
         grace_s=args.grace,
     )
-    url = ledger_url(args)
+    url = args.context.ledger_url
     try:
-        led = ledger.open_ledger(url)
+        led = args.context.open()
     except ledger.LedgerError as exc:
         return fail(f"--ledger {url}: {exc}")
     stop = threading.Event()

@@ -44,7 +44,8 @@ from urllib.parse import urlsplit
 
 import ledger
 import sync
-from swarm.cli._common import emit_json, fail, ledger_url
+from swarm.cli._common import emit_json, fail, open_from_args
+from swarm.cli._context import add_context_options, find_root, ledger_url_for
 
 EXIT_CONFLICTS = 3
 EXIT_REFUSED = 4
@@ -86,13 +87,10 @@ def register(sub: Any) -> None:
     _common(status, hub_required=False)
     status.set_defaults(handler=run_status)
     resolve = actions.add_parser("resolve", help="close a conflict after merging it on the hub")
-    resolve.add_argument("conflict_id")
-    resolve.add_argument("--ledger", metavar="URL", help="the ledger holding it (the hub)")
-    resolve.add_argument("--tenant", required=True)
-    resolve.add_argument("--project", required=True)
+    resolve.add_argument("conflict_id", help="the conflict's id (see sync status)")
+    add_context_options(resolve, read_only=True)  # --ledger: the ledger holding it (the hub)
     resolve.add_argument("--by", required=True, help="who resolved it (e.g. human:alice)")
     resolve.add_argument("--note", default="", help="how it was resolved")
-    resolve.add_argument("--json", action="store_true", help="print JSON for scripts")
     resolve.set_defaults(handler=run_resolve)
 
 
@@ -102,18 +100,24 @@ def _common(parser: argparse.ArgumentParser, *, hub_required: bool) -> None:
         dest="edge",
         metavar="URL",
         default=None,
-        help="the edge ledger (default: --ledger rules: $SWARM_LEDGER or ./.swarm/ledger.sqlite)",
+        help="the edge ledger (default: $SWARM_LEDGER, else the nearest .swarm/ledger.sqlite "
+        "from here up)",
     )
     parser.add_argument("--to", dest="hub", metavar="URL", required=hub_required, help="the hub")
-    parser.add_argument("--hub-name", default=None, help="the name the edge knows the hub by")
+    parser.add_argument(
+        "--hub-name",
+        default=None,
+        help="the name the edge knows the hub by (default: a digest of the hub's URL)",
+    )
     parser.add_argument("--tenant", default=None, help="only this tenant (default: all)")
     parser.add_argument("--project", default=None, help="only this project (default: all)")
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
 def _edge_url(args: argparse.Namespace) -> str:
-    ns = argparse.Namespace(ledger=args.edge)
-    return ledger_url(ns)
+    """--from, else the ledger every command finds (swarm.cli._context): it must exist."""
+    here = Path.cwd()
+    return ledger_url_for(args.edge, find_root(here) or here.resolve())
 
 
 def _hub_name(args: argparse.Namespace) -> str:
@@ -154,7 +158,10 @@ def run_ship(args: argparse.Namespace) -> int:
         return fail(f"batch_events must be between 1 and {ledger.MAX_BATCH}, got {args.batch}")
     try:
         name = _hub_name(args)
-        with ledger.open_ledger(edge_url) as edge, ledger.open_ledger(args.hub) as hub:
+        with (
+            ledger.open_ledger(edge_url, create=False) as edge,
+            ledger.open_ledger(args.hub) as hub,
+        ):
             shipper = sync.Shipper(
                 edge,
                 hub,
@@ -344,8 +351,8 @@ def _print_report(args: argparse.Namespace, name: str, report: sync.SyncReport) 
 def run_status(args: argparse.Namespace) -> int:
     try:
         name = _hub_name(args)
-        with ledger.open_ledger(_edge_url(args)) as edge:
-            hub = ledger.open_ledger(args.hub) if args.hub else None
+        with ledger.open_ledger(_edge_url(args), create=False) as edge:
+            hub = ledger.open_ledger(args.hub, create=False) if args.hub else None
             try:
                 rows = sync.sync_status(
                     edge, name, tenant=args.tenant, project=args.project, hub=hub
@@ -393,7 +400,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_resolve(args: argparse.Namespace) -> int:
     try:
-        with ledger.open_ledger(ledger_url(args)) as led:
+        with open_from_args(args) as led:
             eid = sync.resolve_conflict(
                 led,
                 args.tenant,

@@ -391,7 +391,7 @@ def test_replay_actions_without_an_api_call_refuse_the_server(world: World) -> N
 
 
 def test_local_commands_without_repo_say_how(world: World) -> None:
-    got = swarm_cli("mission", "list", check=False)
+    got = swarm_cli("mission", "rename", "a", "b", check=False)
     assert got.returncode == 2 and "--repo PATH is required (or --server" in got.stderr
     cancel = swarm_cli("mission", "cancel", "m123456", "--repo", ".", check=False)
     assert cancel.returncode == 2 and "through a daemon only" in cancel.stderr
