@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -285,3 +286,26 @@ def test_a_suite_that_cannot_finish_fails_the_mission_or_finishes_unverified_if_
     assert "did not complete" in ended[False].verdict_reason
     assert ended[True].state == "succeeded"
     assert ended[True].verdict == pb.CRITIC_VERDICT_UNVERIFIED
+
+
+def _commits(world: World) -> float:
+    url = f"http://127.0.0.1:{world.daemon.metrics_port}/metrics"
+    for line in urllib.request.urlopen(url, timeout=10).read().decode().splitlines():
+        if line.startswith("swarm_ledger_commits_total "):
+            return float(line.split()[1])
+    raise AssertionError("no swarm_ledger_commits_total in /metrics")
+
+
+def test_a_missions_commits_are_counted(world: World, stub: Any) -> None:
+    project, _ = fresh(world)  # this process's commits: not the daemon's
+    before = _commits(world)
+    mission = submit(world, stub, project, skip_tests=True, coders=1)
+    follow(world, stub, project, mission.mission_id)
+    done = stub.GetMission(
+        api.GetMissionRequest(project=ref(project=project), mission_id=mission.mission_id),
+        metadata=world.md("a-ops"),
+        timeout=10,
+    )
+    assert done.state == "succeeded", done.reason
+    # Each ticket is claimed in one transaction and ends in another, at the least.
+    assert _commits(world) - before >= 2 * len(done.tickets) > 0
