@@ -197,9 +197,11 @@ class MissionRunner:
         except UnknownMission:
             with self._lock:
                 start = self._starting.get((tenant, project, mission_id))
-            if start is None:
-                raise
-            return describe_start(tenant, project, mission_id, start)
+            if start is not None:
+                return describe_start(tenant, project, mission_id, start)
+        # Its import may have landed (and left ``_starting``) since the log was read: read
+        # again; UnknownMission now means there is no such mission.
+        return describe(self._led, tenant, project, mission_id, alive=alive)
 
     def list(self, tenant: str, project: str) -> list[api.Mission]:
         ids = []

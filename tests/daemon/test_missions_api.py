@@ -46,6 +46,13 @@ def follow(world: World, stub: Any, project: str, mid: str) -> list[api.EventRec
     return list(stub.FollowMission(req, metadata=world.md("a-ops"), timeout=120))
 
 
+def to_the_end(world: World, stub: Any, project: str, mid: str) -> api.Mission:
+    """Follow the mission until it finishes, then get it."""
+    follow(world, stub, project, mid)
+    req = api.GetMissionRequest(project=ref(project=project), mission_id=mid)
+    return stub.GetMission(req, metadata=world.md("a-ops"), timeout=10)
+
+
 def test_a_mission_from_submit_to_done_through_the_api(world: World, stub: Any) -> None:
     project, repo = fresh(world)
     mission = submit(world, stub, project, skip_tests=True, coders=2)
@@ -142,12 +149,7 @@ def test_a_lock_held_through_the_api_makes_the_missions_coder_wait(world: World,
         metadata=md,
         timeout=10,
     )
-    follow(world, stub, project, mission.mission_id)
-    done = stub.GetMission(
-        api.GetMissionRequest(project=ref(project=project), mission_id=mission.mission_id),
-        metadata=world.md("a-ops"),
-        timeout=10,
-    )
+    done = to_the_end(world, stub, project, mission.mission_id)
     assert done.state == "succeeded", done.reason
     assert "def compute_order_total" in (repo / "shop" / "pricing.py").read_text()
 
@@ -166,12 +168,7 @@ def test_cancel_rolls_a_running_mission_back(world: World, stub: Any) -> None:
         timeout=10,
     )
     assert cancelled.mission_id == mission.mission_id
-    follow(world, stub, project, mission.mission_id)
-    done = stub.GetMission(
-        api.GetMissionRequest(project=ref(project=project), mission_id=mission.mission_id),
-        metadata=world.md("a-ops"),
-        timeout=10,
-    )
+    done = to_the_end(world, stub, project, mission.mission_id)
     assert done.state == "failed" and "cancelled by" in done.reason
     assert tree(repo) == before
     with pytest.raises(grpc.RpcError) as err:
@@ -252,12 +249,7 @@ def test_unknown_missions_are_not_found(world: World, stub: Any) -> None:
 def test_a_mission_with_the_critics_sandbox_runs_through_the_api(world: World, stub: Any) -> None:
     project, _ = fresh(world)
     mission = submit(world, stub, project, coders=2)
-    follow(world, stub, project, mission.mission_id)
-    done = stub.GetMission(
-        api.GetMissionRequest(project=ref(project=project), mission_id=mission.mission_id),
-        metadata=world.md("a-ops"),
-        timeout=10,
-    )
+    done = to_the_end(world, stub, project, mission.mission_id)
     assert done.state == "succeeded", done.reason
     assert done.verdict == pb.CRITIC_VERDICT_ACCEPTED and "no regressions" in done.verdict_reason
     assert {t.ticket_id for t in done.tickets} >= {"scout", "baseline", "verify"}
@@ -300,12 +292,7 @@ def test_a_missions_commits_are_counted(world: World, stub: Any) -> None:
     project, _ = fresh(world)  # this process's commits: not the daemon's
     before = _commits(world)
     mission = submit(world, stub, project, skip_tests=True, coders=1)
-    follow(world, stub, project, mission.mission_id)
-    done = stub.GetMission(
-        api.GetMissionRequest(project=ref(project=project), mission_id=mission.mission_id),
-        metadata=world.md("a-ops"),
-        timeout=10,
-    )
+    done = to_the_end(world, stub, project, mission.mission_id)
     assert done.state == "succeeded", done.reason
     # Each ticket is claimed in one transaction and ends in another, at the least.
     assert _commits(world) - before >= 2 * len(done.tickets) > 0
