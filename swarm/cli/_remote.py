@@ -12,9 +12,13 @@ API instead of opening a ledger::
 ``--token``, which warns: a secret on the command line shows in ``ps``), builds
 the channel (insecure unless ``--tls-ca``), checks that the daemon answers,
 runs ``body`` and turns a ``grpc.RpcError`` into ``swarm: error: STATUS:
-details`` with exit code 2. Every unary call carries ``--deadline``; every
-call of one command carries the same ``x-trace-id``, so the daemon's log
-lines of one command can be found together.
+details`` with exit code 2. A daemon that does not answer yet (one still
+starting) is waited for up to ``--deadline``, and every call is made with
+gRPC's wait-for-ready, so a connection that drops mid-command is re-made
+within the call's deadline instead of failing at once with UNAVAILABLE.
+Every unary call carries ``--deadline``; every call of one command carries
+the same ``x-trace-id``, so the daemon's log lines of one command can be
+found together.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ if TYPE_CHECKING:  # grpc loads only when a command talks to a daemon (~60 ms of
 
 TOKEN_ENV = "SWARM_TOKEN"
 DEFAULT_DEADLINE_S = 30.0
+# A daemon still starting (right after `swarm serve &`) is tried again this often, at most:
+# gRPC's own back-off grows to 2 minutes, far past a command's deadline.
+_RECONNECT = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 1000)]
 # The daemon's own limit (swarm.daemon.MAX_MESSAGE_BYTES); a ReadFile of a large file needs it.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
@@ -98,16 +105,9 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=DEFAULT_DEADLINE_S,
         metavar="S",
-        help=f"seconds each request may take (default {DEFAULT_DEADLINE_S:g}); "
-        "following a running mission is not bounded by it",
-    )
-    group.add_argument(
-        "--wait-for-ready",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="wait up to S seconds for a daemon that is still starting (gRPC wait-for-ready); "
-        "default 0: a daemon that is not listening is refused at once",
+        help=f"seconds each request may take, and the longest wait for a daemon that does "
+        f"not answer yet (default {DEFAULT_DEADLINE_S:g}); following a running mission is "
+        "not bounded by it",
     )
     # No abbreviations: `replay --server … diff --to -1s` must never read as --token(-file).
     parser.allow_abbrev = False
@@ -160,11 +160,15 @@ class Remote:
 
     def call(self, method: str, request: Any) -> Any:
         """A unary call, e.g. ``call("GetMission", req)``, within the deadline."""
-        return getattr(self._stub, method)(request, metadata=self._metadata, timeout=self.deadline)
+        return getattr(self._stub, method)(
+            request, metadata=self._metadata, timeout=self.deadline, wait_for_ready=True
+        )
 
     def stream(self, method: str, request: Any, *, deadline: float) -> Any:
         """A server stream: iterate it for its records, ``cancel()`` it to stop early."""
-        return getattr(self._stub, method)(request, metadata=self._metadata, timeout=deadline)
+        return getattr(self._stub, method)(
+            request, metadata=self._metadata, timeout=deadline, wait_for_ready=True
+        )
 
     def pages(self, method: str, request: Any, field: str, page: int) -> Iterator[Any]:
         """Every item of a paged call whose request has ``after`` and ``limit`` and whose
@@ -235,6 +239,7 @@ def _channel(args: argparse.Namespace) -> grpc.Channel:
     options: list[tuple[str, Any]] = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        *_RECONNECT,
     ]
     if args.tls_ca is None:
         if args.tls_server_name:
@@ -250,42 +255,35 @@ def _channel(args: argparse.Namespace) -> grpc.Channel:
     return grpc.secure_channel(target, creds, options=options)
 
 
-def _reachable(channel: grpc.Channel, timeout: float, *, wait: float = 0.0) -> bool:
-    """True once the channel connects; False at its first failure or after ``timeout``.
+def _reachable(channel: grpc.Channel, target: str, timeout: float) -> bool:
+    """True once the channel connects, within ``timeout``; False if it never did.
 
-    A call would also fail on a refused connection, but its message is the
-    transport's; waiting on the state here lets us say what is wrong. With
-    ``wait`` > 0 failures are retried (gRPC's own backoff) for up to ``wait``
-    seconds: a script that has just started ``swarm serve &`` needs no sleep.
+    Refused connections are retried (gRPC's back-off), so a daemon that is
+    still binding its port is waited for; the first failure says so on stderr.
+    A call would also wait (wait-for-ready), but its message on timing out is
+    the transport's; waiting here lets us say what is wrong.
     """
     import grpc
 
-    if wait > 0:
-        try:
-            grpc.channel_ready_future(channel).result(timeout=wait)
-        except grpc.FutureTimeoutError:
-            return False
-        return True
-
-    settled = threading.Event()
-    ready: list[bool] = []
+    told = threading.Event()
 
     def on_state(state: grpc.ChannelConnectivity) -> None:
-        if state is grpc.ChannelConnectivity.READY:
-            ready.append(True)
-            settled.set()
-        elif state in (
-            grpc.ChannelConnectivity.TRANSIENT_FAILURE,
-            grpc.ChannelConnectivity.SHUTDOWN,
-        ):
-            settled.set()
+        if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE and not told.is_set():
+            told.set()
+            print(
+                f"swarm: waiting for the daemon at {target} (up to {timeout:g}s)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     channel.subscribe(on_state, try_to_connect=True)
     try:
-        settled.wait(timeout)
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        return False
     finally:
         channel.unsubscribe(on_state)
-    return bool(ready)
+    return True
 
 
 def describe(exc: grpc.RpcError) -> str:
@@ -323,15 +321,15 @@ def run_remote(
     except RemoteRefused as exc:
         return fail(str(exc))
     try:
-        if not _reachable(channel, args.deadline, wait=getattr(args, "wait_for_ready", 0.0)):
+        if not _reachable(channel, args.server, args.deadline):
             hint = (
                 "does its certificate chain to --tls-ca and name the host?"
                 if args.tls_ca is not None
                 else "if it serves TLS, pass --tls-ca"
             )
             return fail(
-                f"UNAVAILABLE: the daemon at {args.server} is not reachable: is `swarm serve` "
-                f"listening there? ({hint})"
+                f"UNAVAILABLE: the daemon at {args.server} is not reachable after "
+                f"{args.deadline:g}s: is `swarm serve` listening there? ({hint})"
             )
         return body(Remote(args.server, channel, token, args.deadline))
     except grpc.RpcError as exc:

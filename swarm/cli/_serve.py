@@ -1,9 +1,12 @@
 """``swarm serve``: run the daemon (gRPC API, health, reflection, metrics) until SIGTERM.
 
-Prints one line on stdout once it listens (``--json``: a JSON object with the
-ports), then JSON logs on stderr. SIGTERM or Ctrl-C stops taking calls, ends
-open event streams (clients resume from their cursor), lets unary calls
-finish within --grace seconds and exits 0.
+Prints one line on stdout once it is ready, i.e. the port is bound and every
+service answers (``--json``: a JSON object with the address and ports), and
+JSON logs on stderr (the first, "daemon started", names the address too).
+A client started at the same time waits for it (see ``swarm.cli._remote``).
+SIGTERM or Ctrl-C stops taking calls, ends open event streams (clients
+resume from their cursor), lets unary calls finish within --grace seconds
+and exits 0.
 """
 
 from __future__ import annotations
@@ -82,26 +85,25 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from swarm.daemon import ConfigError, Daemon, DaemonConfig, configure_logging
-
-    configure_logging(args.log_level)
-    if args.workers < 1:
-        return fail(f"--workers must be at least 1, got {args.workers}")
-    if args.max_workspace_files < 1:
-        return fail(f"--max-workspace-files must be at least 1, got {args.max_workspace_files}")
-    if args.max_anonymous_streams_per_address < 1:
-        return fail(
-            "--max-anonymous-streams-per-address must be at least 1, "
-            f"got {args.max_anonymous_streams_per_address}"
-        )
-    if args.max_streams_per_tenant < 1:
-        return fail(
-            f"--max-streams-per-tenant must be at least 1, got {args.max_streams_per_tenant}"
-        )
+def _refusal(args: argparse.Namespace) -> str | None:
+    """What is wrong with the flags, before anything is opened; None if nothing."""
+    for flag, value in (
+        ("--workers", args.workers),
+        ("--max-workspace-files", args.max_workspace_files),
+        ("--max-anonymous-streams-per-address", args.max_anonymous_streams_per_address),
+        ("--max-streams-per-tenant", args.max_streams_per_tenant),
+    ):
+        if value < 1:
+            return f"{flag} must be at least 1, got {value}"
     if args.workspaces is not None and not args.workspaces.is_dir():
-        return fail(f"--workspaces: {args.workspaces} is not a folder")
-    config = DaemonConfig(
+        return f"--workspaces: {args.workspaces} is not a folder"
+    return None
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from swarm.daemon import DaemonConfig
+
+    return DaemonConfig(
         listen=args.listen,
         metrics_listen=args.metrics,
         workspaces=args.workspaces,
@@ -113,6 +115,28 @@ def run(args: argparse.Namespace) -> int:
         max_anonymous_streams_per_address=args.max_anonymous_streams_per_address,
         grace_s=args.grace,
     )
+
+
+def _say_ready(args: argparse.Namespace, daemon: Any, url: str) -> None:
+    """The ready line on stdout, once the port is bound and every service answers."""
+    address = f"{args.listen.rpartition(':')[0]}:{daemon.port}"
+    if args.json:
+        ready = {"ready": True, "listen": address, "port": daemon.port, "ledger": url}
+        ready["metrics_port"] = daemon.metrics_port
+        print(json.dumps(ready), flush=True)
+        return
+    metrics = f", metrics on :{daemon.metrics_port}" if daemon.metrics_port else ""
+    print(f"swarm serve: ready, listening on {address}{metrics} (ledger {url})", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from swarm.daemon import ConfigError, Daemon, configure_logging
+
+    configure_logging(args.log_level)
+    problem = _refusal(args)
+    if problem is not None:
+        return fail(problem)
+    config = _config(args)
     url = args.context.ledger_url
     try:
         led = args.context.open()
@@ -131,14 +155,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    host = args.listen.rpartition(":")[0]
-    if args.json:
-        ready = {"listen": f"{host}:{daemon.port}", "port": daemon.port, "ledger": url}
-        ready["metrics_port"] = daemon.metrics_port
-        print(json.dumps(ready), flush=True)
-    else:
-        metrics = f", metrics on :{daemon.metrics_port}" if daemon.metrics_port else ""
-        print(f"swarm serve: listening on {host}:{daemon.port}{metrics} (ledger {url})", flush=True)
+    _say_ready(args, daemon, url)
     while not stop.wait(3600):
         pass
     daemon.stop()

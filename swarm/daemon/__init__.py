@@ -1,7 +1,10 @@
 """The swarm daemon: ``swarm.v1.Swarm`` over gRPC, bearer tokens per tenant, metrics and logs.
 
 ``Daemon(ledger, DaemonConfig(...))`` builds the grpc.aio server (Swarm,
-health and reflection services; ``Edge`` wraps every Swarm method);
+health and reflection services): ``SwarmService`` has one method per RPC,
+and the interceptors (``interceptors()``) do what every call needs: the
+token, the caps, the thread pool, the status (one table, ``STATUS``), the
+log line and the metrics;
 ``start()`` binds it, ``stop()`` drains it. Tokens are kept by
 ``TokenStore`` in the ledger's system tenant. Errors derive from ``DaemonError``;
 see ``swarm.daemon._errors`` for the tree.
@@ -20,16 +23,18 @@ from swarm.daemon._errors import (
     Unauthenticated,
     UnknownToken,
 )
+from swarm.daemon._interceptors import StreamSlots, interceptors
 from swarm.daemon._logging import configure_logging, get_logger
 from swarm.daemon._metrics import Metrics
 from swarm.daemon._server import MAX_MESSAGE_BYTES, SERVICE_NAME, Daemon, DaemonConfig
 from swarm.daemon._service import SwarmService
+from swarm.daemon._status import STATUS, status_of
 from swarm.daemon._tokens import SYSTEM_TENANT, TOKENS_PROJECT, Role, TokenInfo, TokenStore
-from swarm.daemon._wire import Edge, StreamSlots, status_of
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
     "SERVICE_NAME",
+    "STATUS",
     "SYSTEM_TENANT",
     "TOKENS_PROJECT",
     "AuthError",
@@ -37,7 +42,6 @@ __all__ = [
     "Daemon",
     "DaemonConfig",
     "DaemonError",
-    "Edge",
     "InvalidExpiry",
     "InvalidRole",
     "Metrics",
@@ -52,5 +56,6 @@ __all__ = [
     "UnknownToken",
     "configure_logging",
     "get_logger",
+    "interceptors",
     "status_of",
 ]

@@ -1,4 +1,4 @@
-"""The daemon's errors, each mapped to one gRPC status at the service edge.
+"""The daemon's errors, each mapped to one gRPC status by the table in ``_status``.
 
 ::
 
@@ -13,7 +13,7 @@
         └── InvalidExpiry        an expiry that is not in the future
 
 Ledger errors keep their own tree (``ledger.LedgerError``) and are mapped to
-statuses where they cross the wire (``swarm.daemon._service``).
+statuses where they cross the wire (``swarm.daemon._status.STATUS``).
 """
 
 from __future__ import annotations

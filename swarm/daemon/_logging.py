@@ -1,5 +1,9 @@
 """Structured JSON logs on stderr: one object a line, with tenant, project, mission, trace ids.
 
+Facts are bound per call (``swarm.daemon._interceptors.Telemetry`` and
+``Call.note``) and per mission thread in structlog's context variables, and
+every line, structlog's or stdlib ``logging``'s, merges them in.
+
 Every value a line carries is clipped (``clip``): a request field of megabytes
 echoed into an error must not become a log line of megabytes.
 """
@@ -53,35 +57,41 @@ def _clip_values(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> A
 
 
 def configure_logging(level: str = "info") -> None:
-    """Route structlog to stderr as JSON lines; called once at daemon start."""
+    """JSON lines on stderr for structlog and stdlib ``logging`` alike; called once at start.
+
+    Both go through one stdlib handler whose formatter runs structlog's
+    processors, so a warning the orchestrator (or the sandbox, which imports
+    nothing of ours) logs with ``logging`` comes out as the same JSON line,
+    with the facts bound for the call or mission it runs in (tenant, project,
+    mission id, trace id) merged in from the context.
+    """
+    threshold = logging.getLevelNamesMapping()[level.upper()]
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.make_filtering_bound_logger(threshold),
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             _clip_values,
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
     )
-    # The sandbox (which imports nothing of ours) logs its compile notice on the
-    # stdlib "sandbox" logger; carry it into the same JSON lines.
-    bridge = logging.getLogger("sandbox")
-    bridge.handlers = [_ToStructlog()]
-    bridge.setLevel(logging.INFO)
-    bridge.propagate = False
-
-
-class _ToStructlog(logging.Handler):
-    """Re-emits stdlib log records as structlog events (logger name kept)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        structlog.get_logger(record.name).log(record.levelno, record.getMessage())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(threshold)
 
 
 def get_logger(**bound: Any) -> Any:

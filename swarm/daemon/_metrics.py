@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+import ledger
+
+T = TypeVar("T")
 
 
 class Metrics:
@@ -44,3 +50,47 @@ class Metrics:
         """Expose /metrics on ``host:port`` (0 picks a free port); returns the port."""
         server, _thread = start_http_server(port, addr=host, registry=self.registry)
         return int(server.server_address[1])
+
+
+class CountedEngine:
+    """An engine that counts the write transactions it commits (``transact`` returning).
+
+    Reads, watches and directory look-ups pass straight through; so does any
+    attribute of the engine this wrapper does not name.
+    """
+
+    def __init__(self, inner: ledger.Engine, commits: Counter) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._commits = commits
+
+    def transact(self, fn: Callable[[ledger.Transaction], T]) -> T:
+        result = self.inner.transact(fn)
+        self._commits.inc()
+        return result
+
+    def read(self, fn: Callable[[ledger.Transaction], T]) -> T:
+        return self.inner.read(fn)
+
+    def open_directory(self, path: tuple[str, ...], create: bool) -> bytes | None:
+        return self.inner.open_directory(path, create)
+
+    def list_directory(self, path: tuple[str, ...]) -> list[str]:
+        return self.inner.list_directory(path)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def count_commits(led: ledger.Ledger, commits: Counter) -> ledger.Ledger:
+    """A Ledger over ``led``'s engine whose every committed transaction counts in ``commits``.
+
+    Why at the engine: the daemon's calls, its missions' agents and its token
+    store all write through it, and a count kept by hand at call sites missed
+    every mission (the counter stayed 0 however many missions ran). The new
+    Ledger keeps the wall clock, as the daemon always runs on it.
+    """
+    return ledger.Ledger(CountedEngine(led.engine, commits))

@@ -26,14 +26,15 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 import ledger
-from proto.swarm.v1 import service_pb2
+from proto.swarm.v1 import service_pb2, service_pb2_grpc
 from swarm.daemon._errors import ConfigError
+from swarm.daemon._interceptors import interceptors
 from swarm.daemon._logging import get_logger
-from swarm.daemon._metrics import Metrics
+from swarm.daemon._metrics import Metrics, count_commits
 from swarm.daemon._missions import MissionRunner
+from swarm.daemon._pool import Pool
 from swarm.daemon._service import SwarmService
 from swarm.daemon._tokens import TokenStore
-from swarm.daemon._wire import AnonymousStreamCap, Edge
 from swarm.daemon._workspaces import DEFAULT_MAX_FILES
 
 SERVICE_NAME = "swarm.v1.Swarm"
@@ -85,8 +86,11 @@ class Daemon:
 
     def __init__(self, led: ledger.Ledger, config: DaemonConfig) -> None:
         self.config = config
-        self.led = led
         self.metrics = Metrics()
+        # Every transaction of the daemon (its calls, missions, tokens) is counted where it
+        # commits, so no write path can be left out of swarm_ledger_commits_total.
+        led = count_commits(led, self.metrics.ledger_commits)
+        self.led = led
         self.tokens = TokenStore(led)
         self.missions = MissionRunner(
             led, config.workspaces, self.metrics, config.max_workspace_files
@@ -94,8 +98,15 @@ class Daemon:
         self._pool = ThreadPoolExecutor(
             max_workers=config.max_workers, thread_name_prefix="swarm-rpc"
         )
-        self.service = SwarmService(led, self.tokens, self.metrics, self.missions, pool=self._pool)
-        self.edge = Edge(self.service, self.metrics, config.max_streams_per_tenant)
+        pool = Pool(self._pool)
+        self.service = SwarmService(led, self.tokens, self.metrics, self.missions, pool=pool)
+        self._interceptors = interceptors(
+            tokens=self.tokens,
+            metrics=self.metrics,
+            pool=pool,
+            streams_per_tenant=config.max_streams_per_tenant,
+            anonymous_streams_per_address=config.max_anonymous_streams_per_address,
+        )
         self._health = health.aio.HealthServicer()
         self._stopped = threading.Event()
         self._log = get_logger()
@@ -110,7 +121,7 @@ class Daemon:
     def _build(self) -> grpc.aio.Server:
         cfg = self.config
         server = grpc.aio.server(
-            interceptors=(AnonymousStreamCap(cfg.max_anonymous_streams_per_address),),
+            interceptors=self._interceptors,
             maximum_concurrent_rpcs=cfg.max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -119,7 +130,7 @@ class Daemon:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        server.add_generic_rpc_handlers((self.edge.handler(),))
+        service_pb2_grpc.add_SwarmServicer_to_server(self.service, server)  # type: ignore[no-untyped-call]
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (
@@ -158,6 +169,7 @@ class Daemon:
         resumed = self.missions.resume_all()
         self._log.info(
             "daemon started",
+            address=f"{host}:{self.port}",
             resumed_missions=resumed,
             port=self.port,
             metrics_port=self.metrics_port,
@@ -194,7 +206,7 @@ class Daemon:
         """
         if self._stopped.is_set():
             return
-        self._log.info("daemon stopping", open_streams=self.service.open_streams())
+        self._log.info("daemon stopping", open_streams=self.service.streams.count())
         ended = self._run(self._stop()) if self._server is not None else 0
         left = self.missions.stop(self.config.grace_s)
         self._halt_loop()
@@ -206,7 +218,7 @@ class Daemon:
         assert self._server is not None
         await self._health.enter_graceful_shutdown()
         stopping = asyncio.ensure_future(self._server.stop(self.config.grace_s))
-        ended = self.service.stop_streams()  # they end with UNAVAILABLE naming their cursor
+        ended = self.service.streams.stop()  # they end with UNAVAILABLE naming their cursor
         await stopping
         return ended
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,13 @@ def submit(world: World, stub: Any, project: str, **kw: Any) -> api.Mission:
 def follow(world: World, stub: Any, project: str, mid: str) -> list[api.EventRecord]:
     req = api.FollowMissionRequest(project=ref(project=project), mission_id=mid)
     return list(stub.FollowMission(req, metadata=world.md("a-ops"), timeout=120))
+
+
+def to_the_end(world: World, stub: Any, project: str, mid: str) -> api.Mission:
+    """Follow the mission until it finishes, then get it."""
+    follow(world, stub, project, mid)
+    req = api.GetMissionRequest(project=ref(project=project), mission_id=mid)
+    return stub.GetMission(req, metadata=world.md("a-ops"), timeout=10)
 
 
 def test_a_mission_from_submit_to_done_through_the_api(world: World, stub: Any) -> None:
@@ -141,12 +149,7 @@ def test_a_lock_held_through_the_api_makes_the_missions_coder_wait(world: World,
         metadata=md,
         timeout=10,
     )
-    follow(world, stub, project, mission.mission_id)
-    done = stub.GetMission(
-        api.GetMissionRequest(project=ref(project=project), mission_id=mission.mission_id),
-        metadata=world.md("a-ops"),
-        timeout=10,
-    )
+    done = to_the_end(world, stub, project, mission.mission_id)
     assert done.state == "succeeded", done.reason
     assert "def compute_order_total" in (repo / "shop" / "pricing.py").read_text()
 
@@ -165,12 +168,7 @@ def test_cancel_rolls_a_running_mission_back(world: World, stub: Any) -> None:
         timeout=10,
     )
     assert cancelled.mission_id == mission.mission_id
-    follow(world, stub, project, mission.mission_id)
-    done = stub.GetMission(
-        api.GetMissionRequest(project=ref(project=project), mission_id=mission.mission_id),
-        metadata=world.md("a-ops"),
-        timeout=10,
-    )
+    done = to_the_end(world, stub, project, mission.mission_id)
     assert done.state == "failed" and "cancelled by" in done.reason
     assert tree(repo) == before
     with pytest.raises(grpc.RpcError) as err:
@@ -251,12 +249,7 @@ def test_unknown_missions_are_not_found(world: World, stub: Any) -> None:
 def test_a_mission_with_the_critics_sandbox_runs_through_the_api(world: World, stub: Any) -> None:
     project, _ = fresh(world)
     mission = submit(world, stub, project, coders=2)
-    follow(world, stub, project, mission.mission_id)
-    done = stub.GetMission(
-        api.GetMissionRequest(project=ref(project=project), mission_id=mission.mission_id),
-        metadata=world.md("a-ops"),
-        timeout=10,
-    )
+    done = to_the_end(world, stub, project, mission.mission_id)
     assert done.state == "succeeded", done.reason
     assert done.verdict == pb.CRITIC_VERDICT_ACCEPTED and "no regressions" in done.verdict_reason
     assert {t.ticket_id for t in done.tickets} >= {"scout", "baseline", "verify"}
@@ -285,3 +278,21 @@ def test_a_suite_that_cannot_finish_fails_the_mission_or_finishes_unverified_if_
     assert "did not complete" in ended[False].verdict_reason
     assert ended[True].state == "succeeded"
     assert ended[True].verdict == pb.CRITIC_VERDICT_UNVERIFIED
+
+
+def _commits(world: World) -> float:
+    url = f"http://127.0.0.1:{world.daemon.metrics_port}/metrics"
+    for line in urllib.request.urlopen(url, timeout=10).read().decode().splitlines():
+        if line.startswith("swarm_ledger_commits_total "):
+            return float(line.split()[1])
+    raise AssertionError("no swarm_ledger_commits_total in /metrics")
+
+
+def test_a_missions_commits_are_counted(world: World, stub: Any) -> None:
+    project, _ = fresh(world)  # this process's commits: not the daemon's
+    before = _commits(world)
+    mission = submit(world, stub, project, skip_tests=True, coders=1)
+    done = to_the_end(world, stub, project, mission.mission_id)
+    assert done.state == "succeeded", done.reason
+    # Each ticket is claimed in one transaction and ends in another, at the least.
+    assert _commits(world) - before >= 2 * len(done.tickets) > 0
