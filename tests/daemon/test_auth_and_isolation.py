@@ -43,7 +43,7 @@ CALLS: dict[str, Callable[[], Any]] = {
 STREAMS = {"FollowMission", "StreamEvents"}
 
 
-def invoke(stub: Any, method: str, request: Any, md: list[tuple[str, str]] | None) -> Any:
+def invoke(stub: Any, method: str, request: Any, md: tuple[tuple[str, str], ...] | None) -> Any:
     fn = getattr(stub, method)
     if method in STREAMS:
         return list(fn(request, metadata=md, timeout=10))
@@ -51,7 +51,7 @@ def invoke(stub: Any, method: str, request: Any, md: list[tuple[str, str]] | Non
 
 
 def code_of(
-    stub: Any, method: str, request: Any, md: list[tuple[str, str]] | None
+    stub: Any, method: str, request: Any, md: tuple[tuple[str, str], ...] | None
 ) -> grpc.StatusCode:
     try:
         invoke(stub, method, request, md)
@@ -110,7 +110,7 @@ def test_a_revoked_token_stops_working_at_once(world: World, stub: Any) -> None:
     with pytest.raises(grpc.RpcError) as err:
         stub.ListProjects(api.ListProjectsRequest(), metadata=md, timeout=10)
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    assert "revoked" in err.value.details()
+    assert "revoked" in (err.value.details() or "")
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,9 @@ def test_an_ide_token_cannot_manage_tokens(world: World, stub: Any) -> None:
 
 def test_ops_reads_its_own_tenant(world: World, stub: Any) -> None:
     got = stub.ListProjects(api.ListProjectsRequest(), metadata=world.md("a-ops"), timeout=10)
-    assert [p.project for p in got.projects] == ["app"]
+    # Other tests add projects to the shared daemon's tenants; whatever ran first, ops
+    # sees its own tenant's and none of the other's.
+    assert "app" in [p.project for p in got.projects]
     assert all(p.tenant == TENANT_A for p in got.projects)
 
 
@@ -159,7 +161,7 @@ def test_an_admin_manages_its_tenants_tokens_through_the_api(world: World, stub:
     listed = stub.ListTokens(api.ListTokensRequest(), metadata=world.md("a-admin"), timeout=10)
     assert made.info.token_id in {t.token_id for t in listed.tokens}
     assert all(t.tenant == TENANT_A for t in listed.tokens)
-    md = [("authorization", f"Bearer {made.secret}")]
+    md = (("authorization", f"Bearer {made.secret}"),)
     assert stub.ListLocks(api.ListLocksRequest(project=ref()), metadata=md, timeout=10) is not None
     revoked = stub.RevokeToken(
         api.RevokeTokenRequest(token_id=made.info.token_id),

@@ -122,7 +122,7 @@ def test_unknown_or_malformed_cursors_are_refused(
     with pytest.raises(grpc.RpcError) as err:
         list(stream(stub, world, PROJECT, after=after))
     assert err.value.code() == code
-    assert "cursor" in err.value.details()
+    assert "cursor" in (err.value.details() or "")
 
 
 def test_an_unknown_project_is_not_found(world: World, stub: Any) -> None:
@@ -335,7 +335,7 @@ def test_a_lock_held_by_another_person_is_refused_with_who_holds_it(
             timeout=10,
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "alice" in err.value.details()
+    assert "alice" in (err.value.details() or "")
 
 
 def test_fork_makes_a_project_of_a_past_state(world: World, stub: Any) -> None:
@@ -367,8 +367,8 @@ def test_fork_makes_a_project_of_a_past_state(world: World, stub: Any) -> None:
             metadata=world.md("a-ide"),
             timeout=10,
         )
-    assert (
-        err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "exists" in err.value.details()
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "exists" in (
+        err.value.details() or ""
     )
     with pytest.raises(grpc.RpcError) as err:
         stub.Fork(

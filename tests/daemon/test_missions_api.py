@@ -38,7 +38,8 @@ def submit(world: World, stub: Any, project: str, **kw: Any) -> api.Mission:
     req = api.SubmitMissionRequest(
         project=ref(project=project), kind="rename", params=RENAME, workspace=project, **kw
     )
-    return stub.SubmitMission(req, metadata=world.md("a-ide"), timeout=60)
+    mission: api.Mission = stub.SubmitMission(req, metadata=world.md("a-ide"), timeout=60)
+    return mission
 
 
 def follow(world: World, stub: Any, project: str, mid: str) -> list[api.EventRecord]:
@@ -216,7 +217,7 @@ def test_bad_mission_requests_are_refused(
     assert err.value.details()
     for option in ("step_delay_s", "test_timeout_s"):
         if option in change:  # the refusal names the option
-            assert option in err.value.details()
+            assert option in (err.value.details() or "")
 
 
 def test_unknown_missions_are_not_found(world: World, stub: Any) -> None:
@@ -242,7 +243,7 @@ def test_unknown_missions_are_not_found(world: World, stub: Any) -> None:
         with pytest.raises(grpc.RpcError) as err:
             call()
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
-        assert "m000000000000" in err.value.details()
+        assert "m000000000000" in (err.value.details() or "")
 
 
 @pytest.mark.slow

@@ -9,10 +9,11 @@ from typing import Any
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_health.v1 import health_pb2
+from grpc_reflection.v1alpha import reflection_pb2
 
 from proto.swarm.v1 import service_pb2 as api
+from tests._grpc import health_stub, reflection_stub
 from tests.daemon.conftest import PROJECT, TENANT_A, World, ref
 
 
@@ -46,13 +47,13 @@ def test_an_oversized_message_is_refused_and_the_daemon_keeps_serving(
 
 def test_malformed_bytes_are_refused_and_the_daemon_keeps_serving(world: World, stub: Any) -> None:
     with grpc.insecure_channel(world.daemon.target) as channel:
-        raw = channel.unary_unary(
+        raw: Any = channel.unary_unary(
             "/swarm.v1.Swarm/ListProjects", request_serializer=None, response_deserializer=None
         )
         with pytest.raises(grpc.RpcError) as err:
             raw(b"\xff\xff\xff\xff garbage", metadata=world.md("a-ops"), timeout=10)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # parsed at the edge
-        unknown = channel.unary_unary(
+        unknown: Any = channel.unary_unary(
             "/swarm.v1.Swarm/NoSuchMethod", request_serializer=None, response_deserializer=None
         )
         with pytest.raises(grpc.RpcError) as err:
@@ -102,11 +103,11 @@ def test_a_thousand_streams_opened_and_dropped_leak_nothing(world: World, stub: 
 
 def test_health_and_reflection(world: World) -> None:
     with grpc.insecure_channel(world.daemon.target) as channel:
-        health = health_pb2_grpc.HealthStub(channel)
+        health = health_stub(channel)
         for service in ("", "swarm.v1.Swarm"):
             got = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
             assert got.status == health_pb2.HealthCheckResponse.SERVING
-        refl = reflection_pb2_grpc.ServerReflectionStub(channel)
+        refl = reflection_stub(channel)
         answers = list(
             refl.ServerReflectionInfo(
                 iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,7 +197,9 @@ def _indexes_match_the_log(led: Ledger, log: list[RecordedEvent]) -> None:
         got: list[Versionstamp] = []
         after = None
         while True:
-            page = led.history(TENANT, PROJECT, **{kind: value}, after=after, limit=1000)  # type: ignore[arg-type]
+            page = led.history(
+                TENANT, PROJECT, **dict[str, Any]({kind: value}), after=after, limit=1000
+            )
             got.extend(r.versionstamp for r in page)
             if len(page) < 1000:
                 break
@@ -210,29 +213,32 @@ def _indexes_match_the_log(led: Ledger, log: list[RecordedEvent]) -> None:
     from ledger._codec import decode_folded, decode_index_groups, user_versions
 
     entries: list[tuple[str, str, Versionstamp]] = []
-    for key, value in rows:  # folded: a segment per transaction, the first stamp in the key
-        kind, name, _vs = unpack(key, len(pk.index))
-        stamps = decode_folded(value)
-        assert stamps[0].raw == key[-12:]
-        entries += [(str(kind), str(name), vs) for vs in stamps]
-    for key, value in unfolded:  # unfolded: user versions of the transaction in the key
-        tr_version = key[len(pk.recent) + 1 : len(pk.recent) + 11]
-        for kind, name, uvs in decode_index_groups(value):
-            entries += [(kind, name, Versionstamp.of(tr_version, uv)) for uv in user_versions(uvs)]
+    for raw_key, raw_value in rows:  # folded: a segment per transaction, the first stamp in the key
+        index_kind, index_name, _vs = unpack(raw_key, len(pk.index))
+        stamps = decode_folded(raw_value)
+        assert stamps[0].raw == raw_key[-12:]
+        entries += [(str(index_kind), str(index_name), vs) for vs in stamps]
+    for raw_key, raw_value in unfolded:  # unfolded: user versions of the transaction in the key
+        tr_version = raw_key[len(pk.recent) + 1 : len(pk.recent) + 11]
+        for group_kind, group_name, uvs in decode_index_groups(raw_value):
+            entries += [
+                (group_kind, group_name, Versionstamp.of(tr_version, uv))
+                for uv in user_versions(uvs)
+            ]
     found: dict[tuple[str, str], list[Versionstamp]] = defaultdict(list)
-    for kind, name, vs in entries:
-        assert vs in by_vs, f"index {kind}={name} points at missing event {vs}"
-        found[kind, name].append(vs)
+    for entry_kind, entry_name, vs in entries:
+        assert vs in by_vs, f"index {entry_kind}={entry_name} points at missing event {vs}"
+        found[entry_kind, entry_name].append(vs)
     assert {k: sorted(v) for k, v in found.items()} == dict(want)
     # The idempotency records: one per event, each naming where it landed.
     tk = _tk(led)
     eid_prefix = tk.event_id("x")[: -len(b"\x02x\x00")]
     eids = led.engine.read(lambda tr: tr.get_range(eid_prefix, strinc(eid_prefix)))
     assert len(eids) == len(log)
-    for key, value in eids:
-        (_, eid) = unpack(key, len(tk.prefix))
-        vs = Versionstamp(value[:12])
-        assert value[12:].decode() == PROJECT
+    for raw_key, raw_value in eids:
+        (_, eid) = unpack(raw_key, len(tk.prefix))
+        vs = Versionstamp(raw_value[:12])
+        assert raw_value[12:].decode() == PROJECT
         assert vs in by_vs and by_vs[vs].event.event_id == eid
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import threading
+from typing import Any
 
 import pytest
 
@@ -180,26 +181,31 @@ def test_history_pages_across_folded_and_unfolded_index_rows(
     assert folded and unfolded, "the test must cross the fold"
     for kind, value in [("agent", "scout-1"), ("mission", "m2"), ("agent", "agent-2499")]:
         want = [r.versionstamp for r in log if getattr(r.event, f"{kind}_id") == value]
-        got = [r.versionstamp for r in led.history(t, p, **{kind: value}, limit=10_000)]
+        got = [
+            r.versionstamp for r in led.history(t, p, **dict[str, Any]({kind: value}), limit=10_000)
+        ]
         assert got == want
         back = [
-            r.versionstamp for r in led.history(t, p, **{kind: value}, limit=10_000, reverse=True)
+            r.versionstamp
+            for r in led.history(t, p, **dict[str, Any]({kind: value}), limit=10_000, reverse=True)
         ]
         assert back == want[::-1]
         pages: list[Versionstamp] = []
         after = None
-        while page := led.history(t, p, **{kind: value}, after=after, limit=7):
+        while page := led.history(t, p, **dict[str, Any]({kind: value}), after=after, limit=7):
             pages += [r.versionstamp for r in page]
             after = page[-1].versionstamp
         assert pages == want
         pages, before = [], None
-        while page := led.history(t, p, **{kind: value}, before=before, limit=5, reverse=True):
+        while page := led.history(
+            t, p, **dict[str, Any]({kind: value}), before=before, limit=5, reverse=True
+        ):
             pages += [r.versionstamp for r in page]
             before = page[-1].versionstamp
         assert pages == want[::-1]
         if len(want) > 4:
             window = led.history(
-                t, p, **{kind: value}, after=want[1], before=want[-2], limit=10_000
+                t, p, **dict[str, Any]({kind: value}), after=want[1], before=want[-2], limit=10_000
             )
             assert [r.versionstamp for r in window] == want[2:-2]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import Runtime, Sandbox, SandboxInputError, build_runtime
+from sandbox._build_layout import BUILD_NAME, MANIFEST_FORMAT, MANIFEST_NAME
 from sandbox._errors import RuntimeIntegrityError
 from swarm.cli import main
 
@@ -28,15 +29,15 @@ def fake_build(root: Path, **overrides: object) -> Path:
     (stdlib / "os.py").write_text("# the landmark\n")
     (root / "python.wasm").write_bytes(WASM)
     manifest: dict[str, object] = {
-        "format": build_runtime.MANIFEST_FORMAT,
-        "name": build_runtime.BUILD_NAME,
+        "format": MANIFEST_FORMAT,
+        "name": BUILD_NAME,
         "wasm": "python.wasm",
         "wasm_sha256": hashlib.sha256(WASM).hexdigest(),
         "mounts": [[build_runtime.GUEST_STDLIB, build_runtime.STDLIB_DIR]],
         "env": [],
     }
     manifest.update(overrides)
-    (root / build_runtime.MANIFEST_NAME).write_text(json.dumps(manifest))
+    (root / MANIFEST_NAME).write_text(json.dumps(manifest))
     return root
 
 
@@ -44,7 +45,7 @@ def test_from_build_reads_the_manifest_and_verifies_the_module(tmp_path: Path) -
     runtime = Runtime.from_build(fake_build(tmp_path / "b"))
     root = (tmp_path / "b").resolve()
     assert runtime.path == root / "python.wasm"
-    assert runtime.name == build_runtime.BUILD_NAME
+    assert runtime.name == BUILD_NAME
     assert runtime.mounts == ((build_runtime.GUEST_STDLIB, root / build_runtime.STDLIB_DIR),)
     assert runtime.read_verified() == WASM
 
@@ -107,7 +108,7 @@ def test_a_mount_symlinked_out_of_the_build_is_refused(tmp_path: Path) -> None:
 def test_the_setting_names_bundled_optimised_or_a_folder(tmp_path: Path) -> None:
     assert Runtime.from_setting("bundled") == Runtime.bundled()
     assert Runtime.from_setting("") == Runtime.bundled()
-    folder = fake_build(tmp_path / "runtimes" / build_runtime.BUILD_NAME)
+    folder = fake_build(tmp_path / "runtimes" / BUILD_NAME)
     assert Runtime.from_setting("optimised", tmp_path) == Runtime.from_build(folder)
     assert Runtime.from_setting(str(folder)) == Runtime.from_build(folder)
     with pytest.raises(SandboxInputError, match="bundled, optimised or a build folder"):
@@ -133,7 +134,7 @@ def test_check_build_accepts_an_intact_build_and_names_what_is_off(tmp_path: Pat
     assert build_runtime.check_build(folder) == ""
     (folder / "python.wasm").write_bytes(b"changed")
     assert "does not hash to the manifest" in build_runtime.check_build(folder)
-    (folder / build_runtime.MANIFEST_NAME).unlink()
+    (folder / MANIFEST_NAME).unlink()
     assert "no readable" in build_runtime.check_build(folder)
 
 
@@ -183,7 +184,7 @@ def test_make_var_reads_configure_output(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def optimised(cache_dir: Path) -> Sandbox:
-    folder = cache_dir / "runtimes" / build_runtime.BUILD_NAME
+    folder = cache_dir / "runtimes" / BUILD_NAME
     why = build_runtime.check_build(folder)
     if why:
         pytest.skip(f"no optimised build ({why}); make one with python -m sandbox.build_runtime")
@@ -214,7 +215,7 @@ def test_the_cli_runs_on_the_real_build(
 
 
 def test_the_real_build_reproduces_the_known_module(optimised: Sandbox) -> None:
-    manifest = json.loads((optimised.runtime.path.parent / build_runtime.MANIFEST_NAME).read_text())
+    manifest = json.loads((optimised.runtime.path.parent / MANIFEST_NAME).read_text())
     # Same tarball, same Debian toolchain: the same bytes (a mismatch names another toolchain).
     assert manifest["wasm_sha256"] == build_runtime.KNOWN_WASM_SHA256, manifest["compilers"]
     assert manifest["source"]["sha256"] == build_runtime.ORIG_SHA256

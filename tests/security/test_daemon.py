@@ -19,12 +19,13 @@ from typing import Any
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_health.v1 import health_pb2
+from grpc_reflection.v1alpha import reflection_pb2
 
 import ledger
 from proto.swarm.v1 import service_pb2 as api
 from proto.swarm.v1 import service_pb2_grpc as api_grpc
+from tests._grpc import health_stub, reflection_stub
 from tests.daemon.conftest import DaemonProc, make_token, start_daemon, swarm_cli
 from tests.security._outside import Outside
 
@@ -42,8 +43,8 @@ class Site:
     tokens: dict[str, str]
     workspaces: Path
 
-    def md(self, who: str) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {self.tokens[who]}")]
+    def md(self, who: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.tokens[who]}"),)
 
     def stub(self) -> Any:
         return self.daemon.stub()
@@ -98,11 +99,11 @@ async def _hold_idle_streams(site: Site, *, reflection: int, watches: int, per_t
     calls: list[Any] = []
     try:
         for i in range(reflection):
-            refl = reflection_pb2_grpc.ServerReflectionStub(channels[i % 4])
+            refl = reflection_stub(channels[i % 4])
             calls.append(refl.ServerReflectionInfo())  # no token, no request: idle
         health_calls = []
         for i in range(watches):
-            health = health_pb2_grpc.HealthStub(channels[i % 4])
+            health = health_stub(channels[i % 4])
             call = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=120)
             health_calls.append(call)
         tails = []
@@ -116,7 +117,7 @@ async def _hold_idle_streams(site: Site, *, reflection: int, watches: int, per_t
         firsts = await asyncio.gather(*(c.read() for c in health_calls + tails))
         assert len(firsts) == watches + 2 * per_tenant
         for channel in channels:  # on the crowded connections and on a fresh one
-            got = await health_pb2_grpc.HealthStub(channel).Check(
+            got = await health_stub(channel).Check(
                 health_pb2.HealthCheckRequest(service="swarm.v1.Swarm"), timeout=10
             )
             assert got.status == health_pb2.HealthCheckResponse.SERVING
@@ -141,7 +142,7 @@ def test_a_thousand_idle_streams_leave_health_and_unary_calls_answering(
     stub = site.stub()
     code, details = code_and_details(stub.ListProjects, api.ListProjectsRequest(), timeout=10)
     assert code == grpc.StatusCode.UNAUTHENTICATED and "bearer token" in details
-    health = health_pb2_grpc.HealthStub(grpc.insecure_channel(site.daemon.target))
+    health = health_stub(grpc.insecure_channel(site.daemon.target))
     assert health.Check(health_pb2.HealthCheckRequest(), timeout=10).status == 1
     outside.assert_untouched()
 
@@ -201,7 +202,7 @@ def test_one_address_cannot_fill_the_server_with_streams_that_need_no_token(
     daemon = start_daemon(url, tmp_path, "--max-anonymous-streams-per-address", "5")
     try:
         channel = grpc.insecure_channel(daemon.target)
-        health = health_pb2_grpc.HealthStub(channel)
+        health = health_stub(channel)
         watches = [health.Watch(health_pb2.HealthCheckRequest(), timeout=60) for _ in range(5)]
         for w in watches:
             assert next(w).status == health_pb2.HealthCheckResponse.SERVING  # held open
@@ -209,7 +210,7 @@ def test_one_address_cannot_fill_the_server_with_streams_that_need_no_token(
             next, health.Watch(health_pb2.HealthCheckRequest(), timeout=60)
         )
         assert code == grpc.StatusCode.RESOURCE_EXHAUSTED and "without a token" in details
-        refl = reflection_pb2_grpc.ServerReflectionStub(channel)
+        refl = reflection_stub(channel)
         request = reflection_pb2.ServerReflectionRequest(list_services="")
         code, _ = code_and_details(lambda: list(refl.ServerReflectionInfo(iter([request]))))
         assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -249,7 +250,7 @@ def _log_size_when_settled(daemon: DaemonProc, trace: str, lines: int) -> int:
         text = daemon.log.read_text()
         if text.count(trace) >= lines:
             return len(text.encode())
-        health_pb2_grpc.HealthStub(grpc.insecure_channel(daemon.target)).Check(
+        health_stub(grpc.insecure_channel(daemon.target)).Check(
             health_pb2.HealthCheckRequest(), timeout=10
         )
     raise AssertionError(f"the daemon never logged {lines} lines of trace {trace}")

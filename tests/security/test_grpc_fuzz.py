@@ -16,6 +16,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,7 @@ def scalar_values(field: d.FieldDescriptor) -> st.SearchStrategy[Any]:
     if t in (d.FieldDescriptor.TYPE_DOUBLE, d.FieldDescriptor.TYPE_FLOAT):
         return st.floats(width=64 if t == d.FieldDescriptor.TYPE_DOUBLE else 32)
     if t == d.FieldDescriptor.TYPE_ENUM:
+        assert field.enum_type is not None
         return st.one_of(
             st.sampled_from([v.number for v in field.enum_type.values]), st.integers(-3, 99)
         )
@@ -119,14 +121,13 @@ def scalar_values(field: d.FieldDescriptor) -> st.SearchStrategy[Any]:
 def field_values(field: d.FieldDescriptor, depth: int) -> st.SearchStrategy[Any]:
     """Values for one field: a message, a map, a list or a scalar, as the descriptor says."""
     if field.type == d.FieldDescriptor.TYPE_MESSAGE:
-        if field.message_type.GetOptions().map_entry:
-            key, value = (
-                field.message_type.fields_by_name["key"],
-                field.message_type.fields_by_name["value"],
-            )
+        message_type = field.message_type
+        assert message_type is not None
+        if message_type.GetOptions().map_entry:
+            key, value = message_type.fields_by_name["key"], message_type.fields_by_name["value"]
             keys = st.one_of(st.sampled_from(PARAM_KEYS), scalar_values(key))
             return st.dictionaries(keys, field_values(value, depth + 1), max_size=4)
-        inner = messages(field.message_type, depth + 1)
+        inner = messages(message_type, depth + 1)
         return st.lists(inner, max_size=3) if _repeated(field) else inner
     one = scalar_values(field)
     return st.lists(one, max_size=4) if _repeated(field) else one
@@ -150,7 +151,7 @@ def messages(desc: d.Descriptor, depth: int = 0) -> st.SearchStrategy[Any]:
         st.one_of(
             st.none(),
             st.sampled_from(list(oneof.fields)).flatmap(
-                lambda f: field_values(f, depth).map(lambda v, f=f: (f.name, v))
+                lambda f: field_values(f, depth).map(partial(_named, f.name))
             ),
         )
         for oneof in desc.oneofs
@@ -167,9 +168,15 @@ def messages(desc: d.Descriptor, depth: int = 0) -> st.SearchStrategy[Any]:
     return st.tuples(st.fixed_dictionaries(plain), st.tuples(*choices).map(list)).map(build)
 
 
+def _named(name: str, value: Any) -> tuple[str, Any]:
+    return name, value
+
+
 def _set(msg: Any, name: str, value: Any) -> None:
     field = msg.DESCRIPTOR.fields_by_name[name]
-    target = getattr(msg, name) if _repeated(field) or field.type == field.TYPE_MESSAGE else None
+    target: Any = (
+        getattr(msg, name) if _repeated(field) or field.type == field.TYPE_MESSAGE else None
+    )
     if field.type == field.TYPE_MESSAGE and field.message_type.GetOptions().map_entry:
         for k, v in value.items():
             _set_map(target, k, v)
@@ -223,18 +230,20 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 WHO = st.sampled_from(["admin", "admin", "ide", "ide", "ops", "other-admin", None, "garbage"])
 
 
-def _metadata(t: Target, who: str | None) -> list[tuple[str, str]]:
+def _metadata(t: Target, who: str | None) -> tuple[tuple[str, str], ...]:
     if who is None:
-        return []
+        return ()
     token = t.tokens.get(who, "swt_000000000000_" + "x" * 43)
-    return [("authorization", f"Bearer {token}")]
+    return (("authorization", f"Bearer {token}"),)
 
 
-def _call(t: Target, method: d.MethodDescriptor, request: Any, md: list[tuple[str, str]]) -> None:
+def _call(
+    t: Target, method: d.MethodDescriptor, request: Any, md: tuple[tuple[str, str], ...]
+) -> None:
     """Make the call; a stream is read for a moment, then left (its deadline is short)."""
     channel = grpc.insecure_channel(t.daemon.target)
     try:
-        fn = (channel.unary_stream if method.server_streaming else channel.unary_unary)(
+        fn: Any = (channel.unary_stream if method.server_streaming else channel.unary_unary)(
             f"/{SERVICE.full_name}/{method.name}",
             request_serializer=lambda m: m.SerializeToString(),
             response_deserializer=lambda b: b,
@@ -276,7 +285,7 @@ def test_no_request_gets_internal_or_writes_outside(target: Target, name: str) -
 def test_undecodable_bytes_are_invalid_argument(target: Target) -> None:
     with grpc.insecure_channel(target.daemon.target) as channel:
         for method in SERVICE.methods:
-            call = (channel.unary_stream if method.server_streaming else channel.unary_unary)(
+            call: Any = (channel.unary_stream if method.server_streaming else channel.unary_unary)(
                 f"/{SERVICE.full_name}/{method.name}"
             )
             with pytest.raises(grpc.RpcError) as err:

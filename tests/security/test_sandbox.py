@@ -70,7 +70,7 @@ def _peaks(box: Sandbox, folder: Path, codes: list[str]) -> list[tuple[str, int,
         env=env,
         check=True,
     )
-    return [tuple(row) for row in json.loads(done.stdout)]  # type: ignore[misc]
+    return [tuple(row) for row in json.loads(done.stdout)]
 
 
 @pytest.mark.parametrize(

@@ -48,8 +48,8 @@ class Hub:
     root: Path
     tokens: dict[str, str]
 
-    def md(self, who: str) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {self.tokens[who]}")]
+    def md(self, who: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.tokens[who]}"),)
 
     def workspace(self, name: str) -> Path:
         dest = self.root / name
@@ -87,7 +87,8 @@ def _refused(hub: Hub, who: str, method: str, request: Any) -> grpc.RpcError:
 
 def _create(hub: Hub, who: str, project: str, workspace: str) -> api.Project:
     req = api.CreateProjectRequest(project=api.ProjectRef(project=project), workspace=workspace)
-    return _call(hub, who, "CreateProject", req)
+    created: api.Project = _call(hub, who, "CreateProject", req)
+    return created
 
 
 def _submit(hub: Hub, who: str, project: str, workspace: str, **kw: Any) -> api.Mission:
@@ -100,7 +101,8 @@ def _submit(hub: Hub, who: str, project: str, workspace: str, **kw: Any) -> api.
         coders=1,
         **kw,
     )
-    return _call(hub, who, "SubmitMission", req)
+    submitted: api.Mission = _call(hub, who, "SubmitMission", req)
+    return submitted
 
 
 def _follow_to_end(hub: Hub, who: str, project: str, mid: str) -> api.Mission:
@@ -111,7 +113,10 @@ def _follow_to_end(hub: Hub, who: str, project: str, mid: str) -> api.Mission:
         api.FollowMissionRequest(project=ref, mission_id=mid), metadata=hub.md(who), timeout=120
     ):
         pass
-    return _call(hub, who, "GetMission", api.GetMissionRequest(project=ref, mission_id=mid))
+    got: api.Mission = _call(
+        hub, who, "GetMission", api.GetMissionRequest(project=ref, mission_id=mid)
+    )
+    return got
 
 
 def tracked(repo: Path) -> dict[str, str]:
@@ -143,8 +148,8 @@ def test_a_tenant_cannot_run_a_mission_on_another_tenants_workspace(
 
     err = _refused(hub, "a-ide", "SubmitMission", _submit_request("app", "theirs-shop"))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED, err.details()
-    assert "belongs to another tenant" in err.details()
-    assert B not in err.details()  # whose folder it is stays B's business
+    assert "belongs to another tenant" in (err.details() or "")
+    assert B not in (err.details() or "")  # whose folder it is stays B's business
 
     # Nothing of B's landed in A's project, so ReadFile on A's own project has none of it.
     ref = api.ProjectRef(project="app")
@@ -178,7 +183,7 @@ def test_a_tenant_cannot_register_another_tenants_workspace(hub: Hub, outside: O
         api.CreateProjectRequest(project=api.ProjectRef(project="web"), workspace="bolt-web"),
     )
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED, err.details()
-    assert "another tenant" in err.details()
+    assert "another tenant" in (err.details() or "")
     with ledger.open_ledger(hub.url) as led:  # the refusal wrote nothing: A has no such project
         assert "web" not in led.projects(A)
         claim = led.workspace_owner(str(hub.root.resolve()), "bolt-web")
@@ -199,7 +204,7 @@ def test_two_projects_on_one_folder_are_refused(hub: Hub, outside: Outside) -> N
         api.CreateProjectRequest(project=api.ProjectRef(project="other"), workspace="shared"),
     )
     assert other.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "belongs to project 'first'" in other.details()
+    assert "belongs to project 'first'" in (other.details() or "")
 
     # A project created without a folder cannot take one that is already another's either.
     _call(
@@ -214,7 +219,7 @@ def test_two_projects_on_one_folder_are_refused(hub: Hub, outside: Outside) -> N
     # And a project runs on its own folder only.
     err = _refused(hub, "a-ide", "SubmitMission", _submit_request("first", "second"))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "owns workspace 'shared'" in err.details()
+    assert "owns workspace 'shared'" in (err.details() or "")
     outside.assert_untouched()
 
 
@@ -231,7 +236,7 @@ def test_a_workspace_that_is_a_symlink_out_of_the_root_is_refused(
     ):
         err = _refused(hub, "a-ide", method, request)
         assert err.code() == grpc.StatusCode.PERMISSION_DENIED, (method, err.details())
-        assert "symlink" in err.details()
+        assert "symlink" in (err.details() or "")
     outside.assert_untouched()
 
 
@@ -244,7 +249,7 @@ def test_a_swarm_symlink_in_a_workspace_is_refused_not_followed(hub: Hub, outsid
     _create(hub, "a-ide", "dotswarm", "dotswarm")
     err = _refused(hub, "a-ide", "SubmitMission", _submit_request("dotswarm", ""))
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION, err.details()
-    assert ".swarm is a symlink" in err.details()
+    assert ".swarm is a symlink" in (err.details() or "")
     outside.assert_untouched()
 
 
@@ -489,7 +494,9 @@ def test_a_patch_to_vcs_metadata_is_refused_at_submit(
         _submit_request(name, name, kind="patch", params={"diff": _patch(path)}),
     )  # fmt: skip
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
-    assert path in err.details() and "version-control or tool metadata" in err.details()
+    assert path in (err.details() or "") and "version-control or tool metadata" in (
+        err.details() or ""
+    )
     assert tree_digest(repo) == before
     outside.assert_untouched()
 
@@ -536,8 +543,8 @@ def test_bad_workspace_names_are_invalid_argument(
     ):
         err = _refused(hub, "a-ide", method, request)
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, (method, err.details())
-        assert rule in err.details()
-        assert len(err.details()) < 400  # the name is cut, never echoed whole
+        assert rule in (err.details() or "")
+        assert len(err.details() or "") < 400  # the name is cut, never echoed whole
     outside.assert_untouched()
 
 
@@ -551,13 +558,13 @@ def test_a_path_part_over_255_bytes_is_invalid_argument(hub: Hub, outside: Outsi
         hub, "a-ide", "ReadFile", api.ReadFileRequest(project=ref, path=f"a/{long_part}")
     )
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "at most 255 bytes" in err.details()
+    assert "at most 255 bytes" in (err.details() or "")
     err = _refused(
         hub, "a-ide", "SubmitMission",
         _submit_request(name, name, kind="patch", params={"diff": _patch(f"shop/{long_part}.py", "x = 1\n")}),
     )  # fmt: skip
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "at most 255 bytes" in err.details()
+    assert "at most 255 bytes" in (err.details() or "")
     outside.assert_untouched()
 
 
@@ -584,7 +591,9 @@ def test_a_workspace_over_the_files_cap_is_refused(hub: Hub, outside: Outside) -
     _create(hub, "a-ide", "huge", "huge")
     err = _refused(hub, "a-ide", "SubmitMission", _submit_request("huge", ""))
     assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, err.details()
-    assert "more than 200 files" in err.details() and "--max-workspace-files" in err.details()
+    assert "more than 200 files" in (err.details() or "") and "--max-workspace-files" in (
+        err.details() or ""
+    )
     with ledger.open_ledger(hub.url) as led:  # nothing was imported
         assert led.files(A, "huge") == []
     outside.assert_untouched()

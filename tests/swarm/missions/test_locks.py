@@ -111,7 +111,8 @@ def test_a_lock_a_person_never_releases_fails_that_ticket_and_the_mission_rolls_
     landed = [c for c in view.changes if c.agent_id.startswith("coder-")]
     assert len(landed) >= 4  # the other files proceeded ...
     assert snapshot(repo) == before  # ... and were compensated when the mission failed
-    assert mled.get_lock(TENANT, PROJECT, "shop/cart.py").holder == "human:bob"
+    held = mled.get_lock(TENANT, PROJECT, "shop/cart.py")
+    assert held is not None and held.holder == "human:bob"
 
 
 def test_add_param_updates_definition_and_call_sites(mled: ledger.Ledger, repo: Path) -> None:

@@ -94,9 +94,9 @@ def test_rename_changes_every_definition_import_and_use_and_the_ledger_tells_the
     assert len(view.decision("critic.syntax")) == len(report.files_changed)
     tests = view.decision("critic.tests")
     assert {t.event.decision.outcome for t in tests} == {"pass"}
-    story = mission_story(mled, TENANT, PROJECT, view)
-    assert [t["state"] for t in story["dag"]] == ["done"] * len(story["dag"])
-    assert story["story"][-1]["kind"] == "signal"
+    told = mission_story(mled, TENANT, PROJECT, view)
+    assert [t["state"] for t in told["dag"]] == ["done"] * len(told["dag"])
+    assert told["story"][-1]["kind"] == "signal"
 
 
 def test_a_breaking_patch_is_rejected_and_the_workspace_is_byte_identical(
@@ -304,7 +304,5 @@ def test_the_workspace_is_reconciled_with_the_ledger_on_resume(
     assert report.ok, report
     text = (repo / "shop" / "pricing.py").read_text()
     assert "def price_each(" in text and "garbage" not in text
-    assert (
-        hashlib.sha256(text.encode()).digest()
-        == mled.file_state(TENANT, PROJECT, "shop/pricing.py").sha256
-    )
+    state = mled.file_state(TENANT, PROJECT, "shop/pricing.py")
+    assert state is not None and hashlib.sha256(text.encode()).digest() == state.sha256

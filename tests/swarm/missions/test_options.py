@@ -23,20 +23,20 @@ def test_every_option_has_a_check() -> None:
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, -1, 10**12, "3", True])
 def test_a_number_option_refuses_nan_infinity_and_out_of_range(name: str, bad: Any) -> None:
     with pytest.raises(InvalidMission) as err:
-        MissionOptions(**{name: bad})
+        MissionOptions(**dict[str, Any]({name: bad}))
     assert name in str(err.value) and "invalid mission options" in str(err.value)
 
 
 @pytest.mark.parametrize("name", ["coders", "edit_retries", "critic_rounds"])
 def test_a_count_must_be_a_whole_number(name: str) -> None:
     with pytest.raises(InvalidMission, match=f"{name} must be a whole number"):
-        MissionOptions(**{name: 2.5})
+        MissionOptions(**dict[str, Any]({name: 2.5}))
 
 
 @pytest.mark.parametrize("name", ["run_tests", "allow_unverified"])
 def test_a_flag_must_be_a_bool(name: str) -> None:
     with pytest.raises(InvalidMission, match=f"{name} must be true or false"):
-        MissionOptions(**{name: 1})
+        MissionOptions(**dict[str, Any]({name: 1}))
 
 
 def test_every_problem_is_named_at_once() -> None:

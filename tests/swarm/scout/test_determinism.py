@@ -118,7 +118,7 @@ def test_the_same_bytes_scan_the_same_in_other_processes(
 
 def test_real_standard_library_modules_scan_the_same_everywhere() -> None:
     paths = [STDLIB / rel for rel in REAL_MODULES]
-    here = []
+    here: list[str] = []
     for path in paths:
         source = path.read_bytes()
         scans = {_digest(PythonIndexer().scan(source).to_json()) for _ in range(5)}
