@@ -531,7 +531,15 @@ def test_tls_with_the_ca_flag(tmp_path: Path) -> None:
     admin = make_token(url, TENANT_A, "admin")
     daemon = start_daemon(url, tmp_path, "--tls-cert", str(cert), "--tls-key", str(key))
     try:
-        base = ("admin", "token", "list", "--server", daemon.target, "--token", admin)
+        base: tuple[str, ...] = (
+            "admin",
+            "token",
+            "list",
+            "--server",
+            daemon.target,
+            "--token",
+            admin,
+        )
         ok = swarm_cli(*base, "--tls-ca", str(cert), "--tls-server-name", "swarm.test", check=False)
         assert ok.returncode == 0, ok.stderr
         assert "admin" in ok.stdout

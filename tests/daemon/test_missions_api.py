@@ -51,7 +51,8 @@ def to_the_end(world: World, stub: Any, project: str, mid: str) -> api.Mission:
     """Follow the mission until it finishes, then get it."""
     follow(world, stub, project, mid)
     req = api.GetMissionRequest(project=ref(project=project), mission_id=mid)
-    return stub.GetMission(req, metadata=world.md("a-ops"), timeout=10)
+    mission: api.Mission = stub.GetMission(req, metadata=world.md("a-ops"), timeout=10)
+    return mission
 
 
 def test_a_mission_from_submit_to_done_through_the_api(world: World, stub: Any) -> None:
