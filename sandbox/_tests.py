@@ -88,6 +88,8 @@ def _run_runner(
     nonce = secrets.token_hex(16)
     header: dict[str, Any] = {"nonce": nonce, "framework": framework, "paths": list(mounts)}
     readonly = dict(mounts)
+    # Read-only folders that do not change during a run: the runner memoises stats there.
+    header["immutable"] = [guest for guest, _ in box.runtime.mounts] + list(mounts)
     if bytecode is not None:
         readonly[PYC_DIR] = bytecode
         header["bytecode"] = PYC_DIR

@@ -178,3 +178,38 @@ def test_the_guest_loads_a_matching_pyc_and_skips_a_stale_one(box: Sandbox, tmp_
         assert result.ok, result.stderr.decode()
         outputs.append(result.stdout.decode().strip())
     assert outputs == ["99", "1"]
+
+
+_MEMO = """
+import os, sys
+memoise_stats(['/ro'])
+first, again = os.stat('/ro/f.txt'), os.stat('/ro/f.txt')
+assert os.stat('/ro') is os.stat('/ro')
+with open('/work/w.txt', 'w') as f:
+    f.write('x')
+small = os.stat('/work/w.txt').st_size
+with open('/work/w.txt', 'w') as f:
+    f.write('xyz')
+missing = 0
+for _ in range(2):
+    try:
+        os.stat('/ro/missing')
+    except FileNotFoundError:
+        missing += 1
+print(first is again, first.st_size, small, os.stat('/work/w.txt').st_size, missing,
+      os.stat('/ro/f.txt', follow_symlinks=False) is first)
+"""
+
+
+def test_stats_are_memoised_only_under_the_read_only_folders(box: Sandbox, tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "f.txt").write_text("12345")
+    work = tmp_path / "work"
+    work.mkdir()
+    runner = Path(sandbox.__file__).with_name("_guest_runner.py").read_text()
+    runner = runner.replace('if __name__ == "__main__":\n    main()\n', "")
+    result = box.run(runner + _MEMO, folder=work, writable=True, readonly_dirs={"/ro": ro})
+    assert result.ok, result.stderr.decode()
+    # Memoised under /ro; a writable folder's changes and a missing file are seen every time.
+    assert result.stdout.decode().split() == ["True", "5", "1", "3", "2", "False"]
