@@ -14,7 +14,7 @@ import functools
 import hashlib
 import struct
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -287,6 +287,7 @@ class Ledger:
         events: Sequence[events_pb2.SwarmEvent],
         *,
         check_fencing: bool = True,
+        cursors: Mapping[str, bytes] | None = None,
     ) -> list[Appended]:
         """Append ``events`` in one transaction and return where each landed.
 
@@ -297,9 +298,13 @@ class Ledger:
         (or none when the file is unlocked), name the file's current hash as
         its previous hash, and reference a blob that is already stored.
         ``check_fencing=False`` is for replicas (sync) whose tokens came from
-        another ledger's locks; the hash chain is still enforced.
+        another ledger's locks; the hash chain is still enforced. ``cursors``
+        (name -> value, as :meth:`set_cursor`) are written in the same transaction
+        (none for an empty batch).
         """
         tk, pk = self._keys(tenant, project)
+        for name in cursors or ():
+            validate.agent_id(name)
         if len(events) > MAX_BATCH:
             raise InvalidArgument(f"a batch holds at most {MAX_BATCH} events, got {len(events)}")
         if not events:
@@ -311,7 +316,10 @@ class Ledger:
         def fn(
             tr: Transaction,
         ) -> tuple[list[tuple[str, int | Versionstamp, bool]], VersionstampFuture | None]:
-            return self._append_in(tr, tk, pk, tenant, project, prepared, now, check_fencing)
+            out = self._append_in(tr, tk, pk, tenant, project, prepared, now, check_fencing)
+            for name, value in (cursors or {}).items():
+                tr.set(pk.cursor(name), value)
+            return out
 
         staged, future = self.engine.transact(fn)
         tr_version = future.result() if future is not None else b""
