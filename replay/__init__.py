@@ -41,6 +41,7 @@ from replay._errors import (
 from replay._fork import FORK_AGENT, Forked, fork
 from replay._guard import (
     METADATA_NAMES,
+    SCRATCH,
     GuardedTree,
     metadata_problem,
     path_problem,
@@ -61,6 +62,7 @@ from replay._state import (
     apply_change,
     decode_manifest,
     encode_manifest,
+    executable_after,
     fold,
 )
 from replay._time import format_time, parse_time
@@ -69,6 +71,7 @@ __all__ = [
     "DEFAULT_SNAPSHOT_EVERY",
     "FORK_AGENT",
     "METADATA_NAMES",
+    "SCRATCH",
     "BadPoint",
     "BisectError",
     "BisectResult",
@@ -96,6 +99,7 @@ __all__ = [
     "decision_behind",
     "decode_manifest",
     "encode_manifest",
+    "executable_after",
     "fold",
     "fork",
     "format_time",
