@@ -53,6 +53,14 @@ from replay._materialise import (
     unified_diff,
     write_tree,
 )
+from replay._omissions import (
+    IMPORTER,
+    OMITTED_KIND,
+    Omissions,
+    left_out,
+    omission_event,
+    omissions_at,
+)
 from replay._state import (
     DEFAULT_SNAPSHOT_EVERY,
     Entry,
@@ -70,7 +78,9 @@ from replay._time import format_time, parse_time
 __all__ = [
     "DEFAULT_SNAPSHOT_EVERY",
     "FORK_AGENT",
+    "IMPORTER",
     "METADATA_NAMES",
+    "OMITTED_KIND",
     "SCRATCH",
     "BadPoint",
     "BisectError",
@@ -82,6 +92,7 @@ __all__ = [
     "Forked",
     "GuardedTree",
     "Materialised",
+    "Omissions",
     "OutputNotEmpty",
     "Probe",
     "Progress",
@@ -103,8 +114,11 @@ __all__ = [
     "fold",
     "fork",
     "format_time",
+    "left_out",
     "materialise",
     "metadata_problem",
+    "omission_event",
+    "omissions_at",
     "parse_time",
     "path_problem",
     "read_contents",

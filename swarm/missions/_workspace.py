@@ -262,6 +262,10 @@ def import_workspace(
                     b"",
                 )
             )
+    omitted = replay.left_out(root, on_disk)  # recorded, so a replay can say what it lacks
+    if omitted.paths:
+        eid = f"{mission_id}.import-omitted"
+        batch.append(replay.omission_event(eid, mission_id, omitted))
     if batch:
         led.append(tenant, project, batch)
     return manifest, skipped

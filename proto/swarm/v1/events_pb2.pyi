@@ -141,7 +141,7 @@ class SwarmEvent(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., tenant: _Optional[str] = ..., project: _Optional[str] = ..., mission_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., span_id: _Optional[str] = ..., agent_role: _Optional[_Union[AgentRole, str]] = ..., agent_id: _Optional[str] = ..., time_us: _Optional[int] = ..., parent_event_id: _Optional[str] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., state_change: _Optional[_Union[StateChange, _Mapping]] = ..., ticket: _Optional[_Union[TicketUpdate, _Mapping]] = ..., signal: _Optional[_Union[Signal, _Mapping]] = ...) -> None: ...
 
 class Decision(_message.Message):
-    __slots__ = ("kind", "input", "rationale", "rejected", "confidence", "memory_refs", "outcome", "attributes", "detail", "verdict", "test_code")
+    __slots__ = ("kind", "input", "rationale", "rejected", "confidence", "memory_refs", "outcome", "attributes", "detail", "verdict", "test_code", "omitted")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +160,7 @@ class Decision(_message.Message):
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     TEST_CODE_FIELD_NUMBER: _ClassVar[int]
+    OMITTED_FIELD_NUMBER: _ClassVar[int]
     kind: str
     input: str
     rationale: str
@@ -171,7 +172,8 @@ class Decision(_message.Message):
     detail: BlobRef
     verdict: CriticVerdict
     test_code: TestCodeCheck
-    def __init__(self, kind: _Optional[str] = ..., input: _Optional[str] = ..., rationale: _Optional[str] = ..., rejected: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., confidence: _Optional[float] = ..., memory_refs: _Optional[_Iterable[str]] = ..., outcome: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., detail: _Optional[_Union[BlobRef, _Mapping]] = ..., verdict: _Optional[_Union[CriticVerdict, str]] = ..., test_code: _Optional[_Union[TestCodeCheck, _Mapping]] = ...) -> None: ...
+    omitted: _records_pb2.ImportOmissions
+    def __init__(self, kind: _Optional[str] = ..., input: _Optional[str] = ..., rationale: _Optional[str] = ..., rejected: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., confidence: _Optional[float] = ..., memory_refs: _Optional[_Iterable[str]] = ..., outcome: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., detail: _Optional[_Union[BlobRef, _Mapping]] = ..., verdict: _Optional[_Union[CriticVerdict, str]] = ..., test_code: _Optional[_Union[TestCodeCheck, _Mapping]] = ..., omitted: _Optional[_Union[_records_pb2.ImportOmissions, _Mapping]] = ...) -> None: ...
 
 class TestCodeCheck(_message.Message):
     __slots__ = ("files", "rule", "judge_run", "original_failing")

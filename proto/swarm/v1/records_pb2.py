@@ -24,23 +24,29 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cproto/swarm/v1/records.proto\x12\x08swarm.v1\"\x8d\x03\n\x0cSyncConflict\x12*\n\x05state\x18\x01 \x01(\x0e\x32\x1b.swarm.v1.SyncConflictState\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.swarm.v1.SyncConflictKind\x12\x0b\n\x03hub\x18\x03 \x01(\t\x12\x15\n\redge_event_id\x18\x04 \x01(\t\x12\x19\n\x11\x65\x64ge_versionstamp\x18\x05 \x01(\x0c\x12\x1c\n\x14\x65\x64ge_previous_sha256\x18\x06 \x01(\x0c\x12\x17\n\x0f\x65\x64ge_new_sha256\x18\x07 \x01(\x0c\x12\x17\n\x0f\x65\x64ge_event_blob\x18\x08 \x01(\x0c\x12\x12\n\nhub_sha256\x18\t \x01(\x0c\x12\x18\n\x10hub_versionstamp\x18\n \x01(\x0c\x12\x19\n\x11\x65\x64ge_event_sha256\x18\x0b \x01(\x0c\x12\x18\n\x10hub_event_sha256\x18\x0c \x01(\x0c\x12\x0e\n\x06reason\x18\r \x01(\t\x12\x10\n\x08resolves\x18\x0e \x01(\t\x12\x13\n\x0bresolved_by\x18\x0f \x01(\t\"T\n\nSyncCursor\x12\x0b\n\x03hub\x18\x01 \x01(\t\x12\x14\n\x0cversionstamp\x18\x02 \x01(\x0c\x12\x0f\n\x07handled\x18\x03 \x01(\x04\x12\x12\n\nupdated_us\x18\x04 \x01(\x10\"\xa3\x01\n\x0bTokenRecord\x12\x10\n\x08token_id\x18\x01 \x01(\t\x12\x0e\n\x06tenant\x18\x02 \x01(\t\x12\'\n\x04role\x18\x03 \x01(\x0e\x32\x19.swarm.v1.StoredTokenRole\x12\r\n\x05label\x18\x04 \x01(\t\x12\x12\n\ncreated_us\x18\x05 \x01(\x10\x12\x12\n\nrevoked_us\x18\x06 \x01(\x10\x12\x12\n\nexpires_us\x18\x07 \x01(\x10*x\n\x11SyncConflictState\x12#\n\x1fSYNC_CONFLICT_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SYNC_CONFLICT_STATE_OPEN\x10\x01\x12 \n\x1cSYNC_CONFLICT_STATE_RESOLVED\x10\x02*\x94\x01\n\x10SyncConflictKind\x12\"\n\x1eSYNC_CONFLICT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17SYNC_CONFLICT_KIND_FILE\x10\x01\x12\x1f\n\x1bSYNC_CONFLICT_KIND_EVENT_ID\x10\x02\x12\x1e\n\x1aSYNC_CONFLICT_KIND_REFUSED\x10\x03*\xa3\x01\n\x0fStoredTokenRole\x12!\n\x1dSTORED_TOKEN_ROLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16STORED_TOKEN_ROLE_SYNC\x10\x01\x12\x19\n\x15STORED_TOKEN_ROLE_OPS\x10\x02\x12\x19\n\x15STORED_TOKEN_ROLE_IDE\x10\x03\x12\x1b\n\x17STORED_TOKEN_ROLE_ADMIN\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cproto/swarm/v1/records.proto\x12\x08swarm.v1\"\x8d\x03\n\x0cSyncConflict\x12*\n\x05state\x18\x01 \x01(\x0e\x32\x1b.swarm.v1.SyncConflictState\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.swarm.v1.SyncConflictKind\x12\x0b\n\x03hub\x18\x03 \x01(\t\x12\x15\n\redge_event_id\x18\x04 \x01(\t\x12\x19\n\x11\x65\x64ge_versionstamp\x18\x05 \x01(\x0c\x12\x1c\n\x14\x65\x64ge_previous_sha256\x18\x06 \x01(\x0c\x12\x17\n\x0f\x65\x64ge_new_sha256\x18\x07 \x01(\x0c\x12\x17\n\x0f\x65\x64ge_event_blob\x18\x08 \x01(\x0c\x12\x12\n\nhub_sha256\x18\t \x01(\x0c\x12\x18\n\x10hub_versionstamp\x18\n \x01(\x0c\x12\x19\n\x11\x65\x64ge_event_sha256\x18\x0b \x01(\x0c\x12\x18\n\x10hub_event_sha256\x18\x0c \x01(\x0c\x12\x0e\n\x06reason\x18\r \x01(\t\x12\x10\n\x08resolves\x18\x0e \x01(\t\x12\x13\n\x0bresolved_by\x18\x0f \x01(\t\"T\n\nSyncCursor\x12\x0b\n\x03hub\x18\x01 \x01(\t\x12\x14\n\x0cversionstamp\x18\x02 \x01(\x0c\x12\x0f\n\x07handled\x18\x03 \x01(\x04\x12\x12\n\nupdated_us\x18\x04 \x01(\x10\"\xa3\x01\n\x0bTokenRecord\x12\x10\n\x08token_id\x18\x01 \x01(\t\x12\x0e\n\x06tenant\x18\x02 \x01(\t\x12\'\n\x04role\x18\x03 \x01(\x0e\x32\x19.swarm.v1.StoredTokenRole\x12\r\n\x05label\x18\x04 \x01(\t\x12\x12\n\ncreated_us\x18\x05 \x01(\x10\x12\x12\n\nrevoked_us\x18\x06 \x01(\x10\x12\x12\n\nexpires_us\x18\x07 \x01(\x10\"E\n\x0fImportOmissions\x12$\n\x05paths\x18\x01 \x03(\x0b\x32\x15.swarm.v1.OmittedPath\x12\x0c\n\x04more\x18\x02 \x01(\x04\"A\n\x0bOmittedPath\x12\x0c\n\x04path\x18\x01 \x01(\t\x12$\n\x06reason\x18\x02 \x01(\x0e\x32\x14.swarm.v1.OmitReason*x\n\x11SyncConflictState\x12#\n\x1fSYNC_CONFLICT_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SYNC_CONFLICT_STATE_OPEN\x10\x01\x12 \n\x1cSYNC_CONFLICT_STATE_RESOLVED\x10\x02*\x94\x01\n\x10SyncConflictKind\x12\"\n\x1eSYNC_CONFLICT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17SYNC_CONFLICT_KIND_FILE\x10\x01\x12\x1f\n\x1bSYNC_CONFLICT_KIND_EVENT_ID\x10\x02\x12\x1e\n\x1aSYNC_CONFLICT_KIND_REFUSED\x10\x03*\xa3\x01\n\x0fStoredTokenRole\x12!\n\x1dSTORED_TOKEN_ROLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16STORED_TOKEN_ROLE_SYNC\x10\x01\x12\x19\n\x15STORED_TOKEN_ROLE_OPS\x10\x02\x12\x19\n\x15STORED_TOKEN_ROLE_IDE\x10\x03\x12\x1b\n\x17STORED_TOKEN_ROLE_ADMIN\x10\x04*\x89\x01\n\nOmitReason\x12\x1b\n\x17OMIT_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12OMIT_REASON_FOLDER\x10\x01\x12\x14\n\x10OMIT_REASON_FILE\x10\x02\x12\x17\n\x13OMIT_REASON_SYMLINK\x10\x03\x12\x17\n\x13OMIT_REASON_SPECIAL\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'proto.swarm.v1.records_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SYNCCONFLICTSTATE']._serialized_start=694
-  _globals['_SYNCCONFLICTSTATE']._serialized_end=814
-  _globals['_SYNCCONFLICTKIND']._serialized_start=817
-  _globals['_SYNCCONFLICTKIND']._serialized_end=965
-  _globals['_STOREDTOKENROLE']._serialized_start=968
-  _globals['_STOREDTOKENROLE']._serialized_end=1131
+  _globals['_SYNCCONFLICTSTATE']._serialized_start=832
+  _globals['_SYNCCONFLICTSTATE']._serialized_end=952
+  _globals['_SYNCCONFLICTKIND']._serialized_start=955
+  _globals['_SYNCCONFLICTKIND']._serialized_end=1103
+  _globals['_STOREDTOKENROLE']._serialized_start=1106
+  _globals['_STOREDTOKENROLE']._serialized_end=1269
+  _globals['_OMITREASON']._serialized_start=1272
+  _globals['_OMITREASON']._serialized_end=1409
   _globals['_SYNCCONFLICT']._serialized_start=43
   _globals['_SYNCCONFLICT']._serialized_end=440
   _globals['_SYNCCURSOR']._serialized_start=442
   _globals['_SYNCCURSOR']._serialized_end=526
   _globals['_TOKENRECORD']._serialized_start=529
   _globals['_TOKENRECORD']._serialized_end=692
+  _globals['_IMPORTOMISSIONS']._serialized_start=694
+  _globals['_IMPORTOMISSIONS']._serialized_end=763
+  _globals['_OMITTEDPATH']._serialized_start=765
+  _globals['_OMITTEDPATH']._serialized_end=830
 # @@protoc_insertion_point(module_scope)

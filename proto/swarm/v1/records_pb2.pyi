@@ -1,6 +1,8 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -25,6 +27,14 @@ class StoredTokenRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STORED_TOKEN_ROLE_OPS: _ClassVar[StoredTokenRole]
     STORED_TOKEN_ROLE_IDE: _ClassVar[StoredTokenRole]
     STORED_TOKEN_ROLE_ADMIN: _ClassVar[StoredTokenRole]
+
+class OmitReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OMIT_REASON_UNSPECIFIED: _ClassVar[OmitReason]
+    OMIT_REASON_FOLDER: _ClassVar[OmitReason]
+    OMIT_REASON_FILE: _ClassVar[OmitReason]
+    OMIT_REASON_SYMLINK: _ClassVar[OmitReason]
+    OMIT_REASON_SPECIAL: _ClassVar[OmitReason]
 SYNC_CONFLICT_STATE_UNSPECIFIED: SyncConflictState
 SYNC_CONFLICT_STATE_OPEN: SyncConflictState
 SYNC_CONFLICT_STATE_RESOLVED: SyncConflictState
@@ -37,6 +47,11 @@ STORED_TOKEN_ROLE_SYNC: StoredTokenRole
 STORED_TOKEN_ROLE_OPS: StoredTokenRole
 STORED_TOKEN_ROLE_IDE: StoredTokenRole
 STORED_TOKEN_ROLE_ADMIN: StoredTokenRole
+OMIT_REASON_UNSPECIFIED: OmitReason
+OMIT_REASON_FOLDER: OmitReason
+OMIT_REASON_FILE: OmitReason
+OMIT_REASON_SYMLINK: OmitReason
+OMIT_REASON_SPECIAL: OmitReason
 
 class SyncConflict(_message.Message):
     __slots__ = ("state", "kind", "hub", "edge_event_id", "edge_versionstamp", "edge_previous_sha256", "edge_new_sha256", "edge_event_blob", "hub_sha256", "hub_versionstamp", "edge_event_sha256", "hub_event_sha256", "reason", "resolves", "resolved_by")
@@ -101,3 +116,19 @@ class TokenRecord(_message.Message):
     revoked_us: int
     expires_us: int
     def __init__(self, token_id: _Optional[str] = ..., tenant: _Optional[str] = ..., role: _Optional[_Union[StoredTokenRole, str]] = ..., label: _Optional[str] = ..., created_us: _Optional[int] = ..., revoked_us: _Optional[int] = ..., expires_us: _Optional[int] = ...) -> None: ...
+
+class ImportOmissions(_message.Message):
+    __slots__ = ("paths", "more")
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
+    paths: _containers.RepeatedCompositeFieldContainer[OmittedPath]
+    more: int
+    def __init__(self, paths: _Optional[_Iterable[_Union[OmittedPath, _Mapping]]] = ..., more: _Optional[int] = ...) -> None: ...
+
+class OmittedPath(_message.Message):
+    __slots__ = ("path", "reason")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    reason: OmitReason
+    def __init__(self, path: _Optional[str] = ..., reason: _Optional[_Union[OmitReason, str]] = ...) -> None: ...
