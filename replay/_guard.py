@@ -176,19 +176,17 @@ class GuardedTree:
             old = self._lstat_final(dfd, parts, path)
             mode = stat.S_IMODE(old.st_mode) if old is not None else None
             with self._scratch_fd(dfd) as sfd:
-                for attempt in (1, 2):
-                    try:
-                        self._put(sfd, dfd, parts[-1], data, mode, executable)
-                        return
-                    except FileNotFoundError:
-                        # Another process's first write swept our file in the instant
-                        # before we locked it: stage it again, once.
-                        if attempt == 2:
-                            raise
-                    except OSError as exc:
-                        if exc.errno != errno.EXDEV:
-                            raise
-                        sfd = dfd  # the target is on another mount: stage beside it
+                try:
+                    self._put(sfd, dfd, parts[-1], data, mode, executable)
+                except FileNotFoundError:
+                    # Another process's first write swept our file in the instant before
+                    # we locked it: stage it again, once.
+                    self._put(sfd, dfd, parts[-1], data, mode, executable)
+                except OSError as exc:
+                    if exc.errno != errno.EXDEV:
+                        raise
+                    # The target is on another mount than the scratch folder: stage beside.
+                    self._put(dfd, dfd, parts[-1], data, mode, executable)
 
     def _put(
         self, sfd: int, dfd: int, name: str, data: bytes, mode: int | None, exe: bool | None
