@@ -245,6 +245,8 @@ def _replay(args: argparse.Namespace) -> int:
         left = replay.omissions_at(led, args.tenant, args.project, vs)
         facts["left_out"] = [{"path": p, "reason": why} for p, why in left.paths] if left else []
         facts["left_out_more"] = left.more if left else 0
+        if left and left.unreadable:
+            facts["left_out_unreadable"] = left.unreadable
         if args.json:
             emit_json(facts)
         else:
@@ -255,7 +257,9 @@ def _replay(args: argparse.Namespace) -> int:
             print(f"  verified: {state.verification}")
             base = f"snapshot {state.snapshot}" if state.snapshot else "the first event"
             print(f"  from {base} plus {state.events_folded} events")
-            if left:
+            if left and left.unreadable:
+                print(f"  what the import left out could not be read: {left.unreadable}")
+            elif left:
                 print(f"  left out (never imported, so not replayed): {_listed(left)}")
         return 0
 
