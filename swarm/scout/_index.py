@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import replay
 from swarm.scout._errors import NotInRepository, UnknownFile, UnsupportedLanguage
-from swarm.scout._python import PythonIndexer, Scan, materialise, module_name
+from swarm.scout._python import RECENT, PythonIndexer, Scan, materialise, module_name
 from swarm.scout._symbols import Symbols
 from swarm.scout._types import FileIndex, IndexStats, Occurrence
 
@@ -401,7 +401,11 @@ class RepoIndex:
         return fi
 
     def _add(self, path: str, sha: bytes, source: bytes) -> FileIndex:
-        fi = materialise(path, sha, self._scan(self._indexer_for(path), sha, source))
+        indexer = self._indexer_for(path)
+        scan = self._scan(indexer, sha, source)
+        if isinstance(indexer, PythonIndexer):
+            RECENT.put(sha, scan)  # an edit of this file parses it no more (PythonIndexer.index)
+        fi = materialise(path, sha, scan)
         self._files[path] = fi
         for occ in fi.occurrences:
             self._by_name.setdefault(occ.name, {}).setdefault(path, []).append(occ)

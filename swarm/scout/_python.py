@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,6 +151,33 @@ class Scan:
         return cls(rows, tuple(data["imports"]), tuple(data["errors"]), facts)
 
 
+class _RecentScans:
+    """The last scans of this process by the sha256 of their bytes (least recently used
+    forgotten first), shared by every indexer and index in it."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._scans: OrderedDict[bytes, Scan] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sha: bytes) -> Scan | None:
+        with self._lock:
+            scan = self._scans.get(sha)
+            if scan is not None:
+                self._scans.move_to_end(sha)
+            return scan
+
+    def put(self, sha: bytes, scan: Scan) -> None:
+        with self._lock:
+            self._scans[sha] = scan
+            self._scans.move_to_end(sha)
+            while len(self._scans) > self._size:
+                self._scans.popitem(last=False)
+
+
+RECENT = _RecentScans(8192)
+
+
 class PythonIndexer:
     """Indexes Python source with tree-sitter: definitions, references, imports, attributes,
     ``__all__`` entries, keyword-argument names, dotted-path strings and docstring mentions."""
@@ -160,10 +190,17 @@ class PythonIndexer:
         self._parser: Parser | None = None  # made on the first scan (see _grammar)
 
     def index(self, path: str, source: bytes) -> FileIndex:
-        """Parse ``source`` (the content of repo path ``path``) and list what it holds."""
-        import hashlib
+        """Parse ``source`` (the content of repo path ``path``) and list what it holds.
 
-        return materialise(path, hashlib.sha256(source).digest(), self.scan(source))
+        Bytes this process scanned lately (here or in a RepoIndex) are not parsed again:
+        a scan is a pure function of the bytes (an edit re-reads what the index read).
+        """
+        sha = hashlib.sha256(source).digest()
+        scan = RECENT.get(sha)
+        if scan is None:
+            scan = self.scan(source)
+            RECENT.put(sha, scan)
+        return materialise(path, sha, scan)
 
     def scan(self, source: bytes) -> Scan:
         """The path-independent part of indexing: parse and classify."""
