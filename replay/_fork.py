@@ -9,7 +9,7 @@ from ledger import Ledger, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 from replay._errors import ForkError, UnsafePath
 from replay._guard import metadata_problem, path_problem
-from replay._state import State
+from replay._state import Entry, State
 
 FORK_AGENT = "replay.fork"
 _BATCH = 500
@@ -22,6 +22,25 @@ class Forked:
     project: str
     link: Versionstamp
     files: int
+
+
+def _created(link_id: str, path: str, entry: Entry) -> pb.SwarmEvent:
+    """The fork's CREATE of ``path`` as ``entry`` (its blob shared, its mode kept)."""
+    return pb.SwarmEvent(
+        event_id=ledger.new_event_id(),
+        agent_role=pb.AGENT_ROLE_SYSTEM,
+        agent_id=FORK_AGENT,
+        parent_event_id=link_id,
+        state_change=pb.StateChange(
+            path=path,
+            new_sha256=entry.sha256,
+            new_size=entry.size,
+            content=pb.BlobRef(sha256=entry.sha256, size=entry.size),
+            kind=pb.CHANGE_KIND_CREATE,
+            reversible=True,
+            executable=entry.executable,
+        ),
+    )
 
 
 def fork(led: Ledger, tenant: str, origin: str, state: State, new_project: str) -> Forked:
@@ -64,23 +83,7 @@ def fork(led: Ledger, tenant: str, origin: str, state: State, new_project: str) 
         ),
     )
     (linked,) = led.append(tenant, new_project, [link])
-    changes = [
-        pb.SwarmEvent(
-            event_id=ledger.new_event_id(),
-            agent_role=pb.AGENT_ROLE_SYSTEM,
-            agent_id=FORK_AGENT,
-            parent_event_id=link.event_id,
-            state_change=pb.StateChange(
-                path=path,
-                new_sha256=entry.sha256,
-                new_size=entry.size,
-                content=pb.BlobRef(sha256=entry.sha256, size=entry.size),
-                kind=pb.CHANGE_KIND_CREATE,
-                reversible=True,
-            ),
-        )
-        for path, entry in sorted(state.files.items())
-    ]
+    changes = [_created(link.event_id, p, e) for p, e in sorted(state.files.items())]
     for start in range(0, len(changes), _BATCH):
         led.append(tenant, new_project, changes[start : start + _BATCH])
     back = pb.SwarmEvent()

@@ -3,7 +3,8 @@
 Python first, behind a per-language interface (:class:`LanguageIndexer`) so
 JavaScript/TypeScript can follow. :class:`RepoIndex` walks a repository,
 parses only new or changed files (a cache keyed by content hash and indexer
-version, shared across processes through ``cache_dir``), and answers usage
+version, shared across processes through ``cache_dir``; with ``lazy=True``, only
+the files a query needs, found by a byte search for the name), and answers usage
 queries, the import graph, and which tests a change touches; :class:`Symbols`
 resolves what a name, attribute or dotted string means (through re-exports).
 """

@@ -7,13 +7,14 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 import replay
 from swarm.scout._errors import NotInRepository, UnknownFile, UnsupportedLanguage
-from swarm.scout._python import PythonIndexer, Scan, materialise, module_name
+from swarm.scout._python import RECENT, PythonIndexer, Scan, materialise, module_name
 from swarm.scout._symbols import Symbols
 from swarm.scout._types import FileIndex, IndexStats, Occurrence
 
@@ -71,6 +72,14 @@ class RepoIndex:
     With ``cache_root`` (a workspace holding ``cache_dir``), every cache read and
     write goes through the path guard ``replay.GuardedTree(cache_root)``, so a
     symlink on the way to the cache (a planted ``.swarm``) is refused, never followed.
+
+    With ``lazy=True``, :meth:`refresh` reads and hashes every file but parses none:
+    a file is parsed when a query needs it (:meth:`find` parses the files whose bytes
+    hold the name, :meth:`file` its one file, :meth:`symbols` the modules a resolution
+    walks through, :meth:`import_graph` all of them). Every answer is the one the
+    eager index gives (an occurrence's name is always spelled in its file's bytes);
+    a rename of a rare name in a big repository just parses far fewer files. A lazy
+    index may be read from several threads at once (parsing takes a lock).
     """
 
     def __init__(
@@ -81,6 +90,7 @@ class RepoIndex:
         cache_root: Path | None = None,
         only: Callable[[str, bytes], bool] | None = None,
         parses: dict[bytes, Scan] | None = None,
+        lazy: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
         self._only = only  # index just the files this accepts (path, bytes); None = all
@@ -93,6 +103,9 @@ class RepoIndex:
             self._guard = (replay.GuardedTree(cache_root), rel)
         self._indexers = [PythonIndexer()]
         self._files: dict[str, FileIndex] = {}
+        self._lazy = lazy
+        self._pending: dict[str, bytes] = {}  # lazy: path -> bytes read, not parsed yet
+        self._lock = threading.RLock()  # parsing on demand may happen in several threads
         self._stat: dict[str, tuple[int, int]] = {}
         # Parses by (indexer version, content hash): a pure function of the bytes, so
         # indexes of one process may share them (``parses``), as processes share the cache.
@@ -122,20 +135,23 @@ class RepoIndex:
             except OSError:
                 continue
             fingerprint = (st.st_size, st.st_mtime_ns)
-            if self._stat.get(path) == fingerprint and path in self._files:
+            if self._stat.get(path) == fingerprint and self._known(path):
                 self._cached += 1
                 continue
             source = full.read_bytes()
             if self._only is not None and not self._only(path, source):
                 seen.discard(path)
                 continue
-            self._index_bytes(path, source)
+            if self._lazy:
+                self._defer(path, source)
+            else:
+                self._index_bytes(path, source)
             self._stat[path] = fingerprint
-        gone = [p for p in self._files if p not in seen]
+        gone = [p for p in self._paths() if p not in seen]
         for path in gone:
             self.remove(path)
         return IndexStats(
-            files=len(self._files),
+            files=len(self._paths()),
             parsed=self._parsed,
             cached=self._cached,
             seconds=time.perf_counter() - started,
@@ -146,18 +162,22 @@ class RepoIndex:
         """Re-index one file from ``source`` (after an edit); the file on disk is not read."""
         path = self.normalise(path)
         self._indexer_for(path)
-        self._stat.pop(path, None)
-        return self._index_bytes(path, source)
+        with self._lock:
+            self._stat.pop(path, None)
+            self._pending.pop(path, None)
+            return self._index_bytes(path, source)
 
     def remove(self, path: str) -> None:
         """Forget one file (after a deletion); unknown paths are ignored."""
         path = self.normalise(path)
-        old = self._files.pop(path, None)
-        self._stat.pop(path, None)
-        if old is not None:
-            self._unlink_names(old)
-            self._graph = None
-            self._symbols = None
+        with self._lock:
+            old = self._files.pop(path, None)
+            self._stat.pop(path, None)
+            if self._pending.pop(path, None) is not None:
+                self._changed()
+            if old is not None:
+                self._unlink_names(old)
+                self._changed()
 
     def normalise(self, path: str) -> str:
         """The repo-relative POSIX form of ``path``; refuses anything outside the repository."""
@@ -185,26 +205,51 @@ class RepoIndex:
 
     def files(self) -> list[str]:
         """Every indexed repo path, sorted."""
-        return sorted(self._files)
+        with self._lock:
+            return sorted(self._paths())
 
     def file(self, path: str) -> FileIndex:
         """The index of one file."""
         key = self.normalise(path)
-        try:
-            return self._files[key]
-        except KeyError:
-            raise UnknownFile(key) from None
+        with self._lock:
+            if key in self._pending:
+                self._load(key)
+            try:
+                return self._files[key]
+            except KeyError:
+                raise UnknownFile(key) from None
 
     def find(self, name: str, kinds: Iterable[str] | None = None) -> list[Occurrence]:
         """Every occurrence of identifier ``name`` (optionally only ``kinds``), in path order."""
         wanted = set(kinds) if kinds is not None else None
         out: list[Occurrence] = []
-        per_file = self._by_name.get(name, {})
-        for path in sorted(per_file):
-            for occ in per_file[path]:
-                if wanted is None or occ.kind in wanted:
-                    out.append(occ)
+        with self._lock:
+            if self._pending:
+                for path in self.mentioning(name):
+                    self._load(path)
+            per_file = self._by_name.get(name, {})
+            for path in sorted(per_file):
+                for occ in per_file[path]:
+                    if wanted is None or occ.kind in wanted:
+                        out.append(occ)
         return out
+
+    def _parsed_file(self, path: str) -> FileIndex:
+        """The index of repo path ``path`` (already normalised), parsing it if deferred."""
+        with self._lock:
+            self._load(path)
+            return self._files[path]
+
+    def mentioning(self, name: str) -> list[str]:
+        """The paths whose occurrences may include ``name``: the parsed files that hold it
+        and the unparsed ones whose bytes spell it (a superset, never parsed here)."""
+        needle = name.encode()
+        # A name read from invalid UTF-8 holds U+FFFD, which the bytes do not spell.
+        unsure = "\ufffd" in name
+        with self._lock:
+            found = set(self._by_name.get(name, {}))
+            found.update(p for p, src in self._pending.items() if unsure or needle in src)
+            return sorted(found)
 
     def defines(self, name: str) -> list[Occurrence]:
         """The definitions of ``name`` at module level or in a class body (not locals)."""
@@ -212,14 +257,18 @@ class RepoIndex:
 
     def symbols(self) -> Symbols:
         """Symbol resolution over the index as it stands (rebuilt after any change)."""
-        if self._symbols is None:
-            self._symbols = Symbols(dict(self._files))
-        return self._symbols
+        with self._lock:
+            if self._symbols is None:
+                if self._lazy:
+                    self._symbols = Symbols(_LazyFiles(self), mentioning=self.mentioning)
+                else:
+                    self._symbols = Symbols(dict(self._files))
+            return self._symbols
 
     def module_path(self, dotted: str) -> str | None:
         """The repo path of module ``dotted`` (see :meth:`import_graph` for how it resolves)."""
-        table = self._modules()
-        hits = table.get(dotted)
+        with self._lock:
+            hits = self._modules().get(dotted)
         return hits[0] if hits else None
 
     def import_graph(self) -> dict[str, set[str]]:
@@ -232,7 +281,13 @@ class RepoIndex:
         ``a/b/__init__.py``, which Python runs first. Ambiguity over-approximates:
         more edges, so more tests run, never fewer.
         """
+        with self._lock:
+            return self._import_graph()
+
+    def _import_graph(self) -> dict[str, set[str]]:
         if self._graph is None:
+            for path in list(self._pending):
+                self._load(path)
             table = self._modules()
             graph: dict[str, set[str]] = {}
             for path, fi in self._files.items():
@@ -273,7 +328,7 @@ class RepoIndex:
         for path in changed:
             if path.rsplit("/", 1)[-1] == "conftest.py":
                 folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
-                tied.update(p for p in self._files if p.startswith(folder) and is_test_file(p))
+                tied.update(p for p in self.files() if p.startswith(folder) and is_test_file(p))
         return tied
 
     # -- internals --------------------------------------------------------
@@ -302,23 +357,58 @@ class RepoIndex:
                 return ix
         raise UnsupportedLanguage(path)
 
+    def _paths(self) -> set[str]:
+        return self._files.keys() | self._pending.keys()
+
+    def _known(self, path: str) -> bool:
+        return path in self._files or path in self._pending
+
+    def _changed(self) -> None:
+        """Forget what was derived from the set of files or their contents."""
+        self._graph = None
+        self._symbols = None
+        self._modules_cache = None
+
+    def _defer(self, path: str, source: bytes) -> None:
+        """Lazy refresh: keep the bytes of a new or changed file, parse it when asked."""
+        old = self._files.get(path)
+        if old is not None:
+            if old.sha256 == hashlib.sha256(source).digest():
+                self._cached += 1
+                return
+            del self._files[path]
+            self._unlink_names(old)
+        self._pending[path] = source
+        self._changed()
+
+    def _load(self, path: str) -> None:
+        """Parse one deferred file: the index's content does not change, only what is known
+        of it, so nothing derived is forgotten (a Symbols in use stays valid)."""
+        source = self._pending.pop(path, None)
+        if source is not None:
+            self._add(path, hashlib.sha256(source).digest(), source)
+
     def _index_bytes(self, path: str, source: bytes) -> FileIndex:
         sha = hashlib.sha256(source).digest()
         old = self._files.get(path)
         if old is not None and old.sha256 == sha:
             self._cached += 1
             return old
-        indexer = self._indexer_for(path)
-        scan = self._scan(indexer, sha, source)
-        fi = materialise(path, sha, scan)
         if old is not None:
             self._unlink_names(old)
+        fi = self._add(path, sha, source)
+        self._changed()
+        return fi
+
+    def _add(self, path: str, sha: bytes, source: bytes) -> FileIndex:
+        indexer = self._indexer_for(path)
+        scan = self._scan(indexer, sha, source)
+        if isinstance(indexer, PythonIndexer):
+            RECENT.put(sha, scan)  # an edit of this file parses it no more (PythonIndexer.index)
+        fi = materialise(path, sha, scan)
         self._files[path] = fi
         for occ in fi.occurrences:
             self._by_name.setdefault(occ.name, {}).setdefault(path, []).append(occ)
-        self._graph = None
-        self._symbols = None
-        self._modules_cache = None
         return fi
 
     def _scan(self, indexer: PythonIndexer, sha: bytes, source: bytes) -> Scan:
@@ -391,7 +481,7 @@ class RepoIndex:
     def _modules(self) -> dict[str, list[str]]:
         if self._modules_cache is None:
             ranked: dict[str, list[tuple[int, str]]] = {}
-            for path in self._files:
+            for path in self._paths():
                 if not path.endswith(".py"):
                     continue
                 parts = module_name(path).split(".")
@@ -403,6 +493,24 @@ class RepoIndex:
                 table[dotted] = sorted(p for k, p in hits if k == best)
             self._modules_cache = table
         return self._modules_cache
+
+
+class _LazyFiles(Mapping[str, FileIndex]):
+    """A lazy index's files as :class:`Symbols` reads them: every path, each parsed on
+    first access (through the index, so under its lock)."""
+
+    def __init__(self, index: RepoIndex) -> None:
+        self._index = index
+        self._keys = sorted(index._paths())
+
+    def __getitem__(self, path: str) -> FileIndex:
+        return self._index._parsed_file(path)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -16,7 +16,11 @@ symbol resolver needs: imports with their aliases and the scope they sit in,
 from __future__ import annotations
 
 import bisect
+import functools
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +28,6 @@ import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from swarm.scout._types import FileIndex, Occurrence
-
-_LANGUAGE = Language(tree_sitter_python.language())
 
 # One query; each capture name is the slot an identifier sits in. An identifier
 # can be captured by several patterns: the most specific slot wins (see _RANK).
@@ -64,7 +66,19 @@ _QUERY_SOURCE = """
 (dictionary_comprehension) @scope
 (generator_expression) @scope
 """
-_QUERY = Query(_LANGUAGE, _QUERY_SOURCE)
+
+
+@functools.cache
+def _grammar() -> tuple[Language, Query]:
+    """The language and its compiled query, built once per process on the first parse.
+
+    Compiling the query costs about 10 ms; a process whose scans all come from the
+    cache (or that never scans, such as ``check_syntax`` alone) does not pay it.
+    """
+    language = Language(tree_sitter_python.language())
+    return language, Query(language, _QUERY_SOURCE)
+
+
 _RANK = {"reference": 0, "definition": 1, "keyword": 2, "attribute": 3, "import": 4, "module": 5}
 _LOCAL_SCOPES = frozenset(
     {
@@ -137,6 +151,33 @@ class Scan:
         return cls(rows, tuple(data["imports"]), tuple(data["errors"]), facts)
 
 
+class _RecentScans:
+    """The last scans of this process by the sha256 of their bytes (least recently used
+    forgotten first), shared by every indexer and index in it."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._scans: OrderedDict[bytes, Scan] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sha: bytes) -> Scan | None:
+        with self._lock:
+            scan = self._scans.get(sha)
+            if scan is not None:
+                self._scans.move_to_end(sha)
+            return scan
+
+    def put(self, sha: bytes, scan: Scan) -> None:
+        with self._lock:
+            self._scans[sha] = scan
+            self._scans.move_to_end(sha)
+            while len(self._scans) > self._size:
+                self._scans.popitem(last=False)
+
+
+RECENT = _RecentScans(8192)
+
+
 class PythonIndexer:
     """Indexes Python source with tree-sitter: definitions, references, imports, attributes,
     ``__all__`` entries, keyword-argument names, dotted-path strings and docstring mentions."""
@@ -146,19 +187,29 @@ class PythonIndexer:
     version = "py-3"
 
     def __init__(self) -> None:
-        self._parser = Parser(_LANGUAGE)
+        self._parser: Parser | None = None  # made on the first scan (see _grammar)
 
     def index(self, path: str, source: bytes) -> FileIndex:
-        """Parse ``source`` (the content of repo path ``path``) and list what it holds."""
-        import hashlib
+        """Parse ``source`` (the content of repo path ``path``) and list what it holds.
 
-        return materialise(path, hashlib.sha256(source).digest(), self.scan(source))
+        Bytes this process scanned lately (here or in a RepoIndex) are not parsed again:
+        a scan is a pure function of the bytes (an edit re-reads what the index read).
+        """
+        sha = hashlib.sha256(source).digest()
+        scan = RECENT.get(sha)
+        if scan is None:
+            scan = self.scan(source)
+            RECENT.put(sha, scan)
+        return materialise(path, sha, scan)
 
     def scan(self, source: bytes) -> Scan:
         """The path-independent part of indexing: parse and classify."""
+        language, query = _grammar()
+        if self._parser is None:
+            self._parser = Parser(language)
         root = self._parser.parse(source).root_node
         walk = _Walk(source.split(b"\n"))
-        captures = QueryCursor(_QUERY).captures(root)
+        captures = QueryCursor(query).captures(root)
         walk.set_scopes([n for kind in ("class", "scope") for n in captures.get(kind, ())])
         for kind in ("reference", "definition", "keyword"):
             for node in captures.get(kind, ()):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from swarm.scout._errors import AmbiguousSymbol, SymbolNotFound
@@ -139,8 +139,16 @@ def _facts_of(fi: FileIndex, stem: str) -> _FileFacts:
 class Symbols:
     """Resolution over one state of a RepoIndex (build a new one after the index changes)."""
 
-    def __init__(self, files: dict[str, FileIndex]) -> None:
+    def __init__(
+        self,
+        files: Mapping[str, FileIndex],
+        *,
+        mentioning: Callable[[str], Iterable[str]] | None = None,
+    ) -> None:
+        # ``mentioning(name)``: a superset of the paths whose occurrences include
+        # ``name`` (a lazy index reads each file only when asked); None: every path.
         self._index = files
+        self._mentioning = mentioning
         self._facts: dict[str, _FileFacts] = {}
         self._bindings: dict[tuple[str, str], _Value] = {}
         self._definitions: list[Symbol] | None = None
@@ -508,15 +516,29 @@ class Symbols:
 
     def _all_definitions(self) -> list[Symbol]:
         out: set[Symbol] = set()
-        for stem, paths in self._stems.items():
-            module = self.module_of(stem)
+        for paths in self._stems.values():
             for path in paths:
-                ff = self._file(path)
-                for name, kind in ff.module_defs.items():
-                    out.add(Symbol(stem, name, module, kind))
-                for cls, names in ff.members.items():
-                    if cls in ff.classes:
-                        out.update(Symbol(stem, f"{cls}.{n}", module, k) for n, k in names.items())
+                out.update(self._defined_in(path))
+        return sorted(out)
+
+    def _defined_in(self, path: str) -> set[Symbol]:
+        ff = self._file(path)
+        module = self.module_of(ff.stem)
+        out = {Symbol(ff.stem, name, module, kind) for name, kind in ff.module_defs.items()}
+        for cls, names in ff.members.items():
+            if cls in ff.classes:
+                out.update(Symbol(ff.stem, f"{cls}.{n}", module, k) for n, k in names.items())
+        return out
+
+    def _definitions_named(self, name: str) -> list[Symbol]:
+        """The definitions whose last component is ``name``, sorted (only the files that
+        may mention it are read)."""
+        if self._mentioning is None or self._definitions is not None:
+            return [s for s in self.definitions() if s.name == name]
+        stems = {self.stem_of(p) for p in self._mentioning(name)}
+        out: set[Symbol] = set()
+        for path in (p for stem in stems for p in self._stems.get(stem, ())):
+            out.update(s for s in self._defined_in(path) if s.name == name)
         return sorted(out)
 
     def symbol(self, stem: str, qualname: str) -> Symbol:
@@ -580,10 +602,8 @@ class Symbols:
         could also mean)."""
         return [
             s
-            for s in self.definitions()
-            if s.name == symbol.name
-            and s.owner
-            and (s.stem, s.owner) != (symbol.stem, symbol.owner)
+            for s in self._definitions_named(symbol.name)
+            if s.owner and (s.stem, s.owner) != (symbol.stem, symbol.owner)
         ]
 
 

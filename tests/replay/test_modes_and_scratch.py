@@ -155,3 +155,16 @@ def test_an_imported_executable_comes_back_executable(tmp_path: Path) -> None:
     replay.materialise(led, T, r.state_at(r.latest()), tmp_path / "out")
     assert _mode(tmp_path / "out/bin/deploy") & 0o111
     assert not _mode(tmp_path / "out/README") & 0o111
+
+
+def test_a_fork_keeps_the_executable_bit() -> None:
+    led = ledger.open_ledger("memory:")
+    led.create_tenant(T)
+    led.create_project(T, P)
+    led.append(T, P, [_change(led, "run.sh", b"#!/bin/sh\n", True)])
+    (last,) = led.append(T, P, [_change(led, "lib.py", b"x = 1\n", None)])
+    state = replay.Replayer(led, T, P).state_at(last.versionstamp)
+    replay.fork(led, T, P, state, "shop-fork")
+    forked = replay.Replayer(led, T, "shop-fork")
+    files = forked.state_at(forked.latest()).files
+    assert files["run.sh"].executable and not files["lib.py"].executable

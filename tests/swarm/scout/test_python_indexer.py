@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from swarm.scout import PythonIndexer
 
 
@@ -72,3 +74,31 @@ def test_syntax_errors_are_listed_with_positions() -> None:
 def test_strings_and_comments_are_not_identifiers() -> None:
     src = '# f here\ns = "f"\n'
     assert kinds_of(src, "f") == []
+
+
+def test_index_of_bytes_an_index_already_parsed_is_the_fresh_parse(tmp_path: Path) -> None:
+    import hashlib
+
+    from swarm.scout import RepoIndex
+    from swarm.scout._python import materialise
+
+    src = b"import os\n\n\nclass K:\n    def f(self):\n        return os.sep\n"
+    (tmp_path / "m.py").write_bytes(src)
+    index = RepoIndex(tmp_path)
+    index.refresh()
+    again = PythonIndexer().index("other/m.py", src)
+    fresh = materialise("other/m.py", hashlib.sha256(src).digest(), PythonIndexer().scan(src))
+    assert again == fresh
+    assert [o.name for o in index.file("m.py").occurrences] == [o.name for o in again.occurrences]
+
+
+def test_recent_scans_forget_the_least_recently_used_first() -> None:
+    from swarm.scout._python import _RecentScans
+
+    recent = _RecentScans(2)
+    scans = {k: PythonIndexer().scan(f"x{k} = 1\n".encode()) for k in range(3)}
+    recent.put(b"0", scans[0])
+    recent.put(b"1", scans[1])
+    assert recent.get(b"0") is scans[0]  # now 1 is the least recently used
+    recent.put(b"2", scans[2])
+    assert (recent.get(b"0"), recent.get(b"1"), recent.get(b"2")) == (scans[0], None, scans[2])
