@@ -120,19 +120,37 @@ class Runtime:
         return cls.from_build(base / "runtimes" / _build_layout.BUILD_NAME)
 
     @classmethod
+    def auto(cls, cache_dir: Path | str | None = None) -> Runtime:
+        """The optimised build where one is built under ``cache_dir``, else the bundled one.
+
+        "Built" means its manifest exists: a build that is there but damaged (a
+        bad manifest here; a module that no longer hashes to its manifest when
+        a Sandbox loads it) is refused with RuntimeIntegrityError, never
+        silently swapped for the bundled one.
+        """
+        base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        build = base / "runtimes" / _build_layout.BUILD_NAME
+        if not (build / _build_layout.MANIFEST_NAME).exists():
+            return cls.bundled()
+        return cls.from_build(build)  # the module's hash is checked when it is loaded
+
+    @classmethod
     def from_setting(cls, setting: str, cache_dir: Path | str | None = None) -> Runtime:
-        """``bundled``, ``optimised`` or a build folder's path, as an operator writes it.
+        """``auto``, ``bundled``, ``optimised`` or a build folder's path, as an operator writes it.
 
         The edges (CLI, tests, bench) read ``SWARM_SANDBOX_RUNTIME`` and pass it here.
         """
         value = setting.strip()
         if value in ("", "bundled"):
             return cls.bundled()
+        if value == "auto":
+            return cls.auto(cache_dir)
         if value == "optimised":
             return cls.optimised(cache_dir)
         if "/" not in value and not Path(value).is_dir():
             raise SandboxInputError(
-                "runtime", f"must be bundled, optimised or a build folder's path, got {setting!r}"
+                "runtime",
+                f"must be auto, bundled, optimised or a build folder's path, got {setting!r}",
             )
         return cls.from_build(Path(value).expanduser())
 

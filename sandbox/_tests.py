@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _host
+from ._bytecode import PYC_DIR, mounted_bytecode
 from ._discover import ExpectedTest, choose_framework, expected_tests
 from ._errors import RunnerError, SandboxInputError
 from ._guest_runner import REPORT_MAGIC
@@ -61,8 +62,37 @@ def run_tests_in(
         mounts[RUNNERS_DIR] = pinned_runners(
             box.cache_dir, lambda d: _compile_in(box, d), guest=box.runtime.sha256.lower()
         )
+    with mounted_bytecode(box, root) as bytecode:
+        result, channel, nonce = _run_runner(box, root, chosen, mounts, bytecode, writable, limits)
+    try:
+        body = _one_frame(channel, nonce.encode(), result)
+        runner, items = _parse_body(body, chosen)
+        _check_against(items, expected)
+    except _Refused as refused:
+        return TestReport(
+            framework=chosen, items=(), run=result, complete=False, problem=str(refused)
+        )
+    return TestReport(framework=chosen, items=items, run=result, complete=True, runner=runner)
+
+
+def _run_runner(
+    box: Sandbox,
+    root: Path,
+    framework: str,
+    mounts: dict[str, Path],
+    bytecode: Path | None,
+    writable: bool,
+    limits: Limits | None,
+) -> tuple[RunResult, _host.ReportChannel, str]:
+    """One run of the guest runner over ``root``: its result, its channel and the nonce sent."""
     nonce = secrets.token_hex(16)
-    header = {"nonce": nonce, "framework": chosen, "paths": list(mounts)}
+    header: dict[str, Any] = {"nonce": nonce, "framework": framework, "paths": list(mounts)}
+    readonly = dict(mounts)
+    # Read-only folders that do not change during a run: the runner memoises stats there.
+    header["immutable"] = [guest for guest, _ in box.runtime.mounts] + list(mounts)
+    if bytecode is not None:
+        readonly[PYC_DIR] = bytecode
+        header["bytecode"] = PYC_DIR
     env = {"PYTHONDONTWRITEBYTECODE": "1", "HOME": "/work"}
     if writable:
         env["TMPDIR"] = "/work"
@@ -75,18 +105,10 @@ def run_tests_in(
         stdin=json.dumps(header).encode() + b"\n",
         env=env,
         limits=limits or _TEST_LIMITS,
-        readonly_dirs=mounts,
+        readonly_dirs=readonly,
         report_channel=channel,
     )
-    try:
-        body = _one_frame(channel, nonce.encode(), result)
-        runner, items = _parse_body(body, chosen)
-        _check_against(items, expected)
-    except _Refused as refused:
-        return TestReport(
-            framework=chosen, items=(), run=result, complete=False, problem=str(refused)
-        )
-    return TestReport(framework=chosen, items=items, run=result, complete=True, runner=runner)
+    return result, channel, nonce
 
 
 def _compile_in(box: Sandbox, staging: Path) -> None:

@@ -111,8 +111,28 @@ def test_the_setting_names_bundled_optimised_or_a_folder(tmp_path: Path) -> None
     folder = fake_build(tmp_path / "runtimes" / BUILD_NAME)
     assert Runtime.from_setting("optimised", tmp_path) == Runtime.from_build(folder)
     assert Runtime.from_setting(str(folder)) == Runtime.from_build(folder)
-    with pytest.raises(SandboxInputError, match="bundled, optimised or a build folder"):
+    with pytest.raises(SandboxInputError, match="auto, bundled, optimised or a build folder"):
         Runtime.from_setting("fastest")
+
+
+def test_auto_is_the_optimised_build_where_built_else_the_bundled_one(tmp_path: Path) -> None:
+    assert Runtime.auto(tmp_path) == Runtime.bundled()  # nothing built here
+    assert Runtime.from_setting("auto", tmp_path) == Runtime.bundled()
+    folder = fake_build(tmp_path / "runtimes" / BUILD_NAME)
+    assert Runtime.auto(tmp_path) == Runtime.from_build(folder)
+    assert Runtime.from_setting("auto", tmp_path) == Runtime.from_build(folder)
+
+
+def test_auto_refuses_a_damaged_build_rather_than_falling_back(tmp_path: Path) -> None:
+    folder = fake_build(tmp_path / "runtimes" / BUILD_NAME, wasm_sha256="not a hash")
+    with pytest.raises(RuntimeIntegrityError, match="is not a SHA-256"):
+        Runtime.auto(tmp_path)
+    fake_build(tmp_path / "other" / "runtimes" / BUILD_NAME)
+    runtime = Runtime.auto(tmp_path / "other")
+    (tmp_path / "other" / "runtimes" / BUILD_NAME / "python.wasm").write_bytes(WASM + b"!")
+    with pytest.raises(RuntimeIntegrityError, match="does not match"):
+        Sandbox(runtime=runtime, cache_dir=tmp_path / "cache")
+    assert folder.is_dir()
 
 
 def test_the_cli_refuses_an_unknown_or_missing_runtime(
