@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from ledger import _codec as codec
 from ledger import _index as index
+from ledger import _validate as validate
 from ledger._errors import (
     HashChainBroken,
     InvalidArgument,
@@ -62,8 +63,11 @@ def append(
     clock: Clock,
     events: Sequence[events_pb2.SwarmEvent],
     check_fencing: bool,
+    cursors: Mapping[str, bytes],
 ) -> list[Appended]:
     """``Ledger.append``: validate outside, then one transaction; where each event landed."""
+    for name in cursors:
+        validate.agent_id(name)
     if len(events) > MAX_BATCH:
         raise InvalidArgument(f"a batch holds at most {MAX_BATCH} events, got {len(events)}")
     if not events:
@@ -72,7 +76,10 @@ def append(
     now = clock()
 
     def fn(tr: Transaction) -> tuple[Staged, VersionstampFuture | None]:
-        return append_in(tr, scope, prepared, now, check_fencing)
+        out = append_in(tr, scope, prepared, now, check_fencing)
+        for name, value in cursors.items():
+            tr.set(scope.keys.cursor(name), value)
+        return out
 
     staged, future = engine.transact(fn)
     tr_version = future.result() if future is not None else b""

@@ -21,7 +21,7 @@ together or not at all (see ``_append``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from ledger import _append, _blobs, _history, _locks, _log, _projects, _timeindex, _watches
 from ledger._append import MAX_BATCH
@@ -137,6 +137,7 @@ class Ledger:
         events: Sequence[events_pb2.SwarmEvent],
         *,
         check_fencing: bool = True,
+        cursors: Mapping[str, bytes] | None = None,
     ) -> list[Appended]:
         """Append ``events`` in one transaction and return where each landed.
 
@@ -147,10 +148,14 @@ class Ledger:
         (or none when the file is unlocked), name the file's current hash as
         its previous hash, and reference a blob that is already stored.
         ``check_fencing=False`` is for replicas (sync) whose tokens came from
-        another ledger's locks; the hash chain is still enforced.
+        another ledger's locks; the hash chain is still enforced. ``cursors``
+        (name -> value, as :meth:`set_cursor`) are written in the same transaction
+        (none for an empty batch).
         """
         scope = self._scopes.project(tenant, project)
-        return _append.append(self.engine, scope, self._clock, events, check_fencing)
+        return _append.append(
+            self.engine, scope, self._clock, events, check_fencing, cursors or {}
+        )
 
     # reading --------------------------------------------------------------------
     @_names_project
