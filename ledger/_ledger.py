@@ -153,9 +153,7 @@ class Ledger:
         (none for an empty batch).
         """
         scope = self._scopes.project(tenant, project)
-        return _append.append(
-            self.engine, scope, self._clock, events, check_fencing, cursors or {}
-        )
+        return _append.append(self.engine, scope, self._clock, events, check_fencing, cursors or {})
 
     # reading --------------------------------------------------------------------
     @_names_project
