@@ -25,7 +25,8 @@ import replay
 from ledger import Ledger
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.missions._errors import InvalidMission, RefusedPath, TooManyFiles
-from swarm.missions._view import envelope, path_key
+from swarm.missions._events import change_event, import_id
+from swarm.missions._identity import ORCHESTRATOR
 
 # Never imported, never copied into the sandbox: VCS data, the embedded ledger, caches.
 _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "env", "site-packages"})
@@ -128,36 +129,6 @@ def unified_diff(path: str, old: bytes | None, new: bytes | None, limit: int = 6
     return text if len(text) <= limit else ""
 
 
-def change_event(
-    mission_id: str,
-    event_id: str,
-    agent_id: str,
-    path: str,
-    previous: bytes,
-    new_blob: ledger.BlobRef | None,
-    diff: str,
-    token: bytes,
-    reverts: str = "",
-) -> pb.SwarmEvent:
-    """A StateChange of ``path`` from hash ``previous`` to ``new_blob`` (None deletes)."""
-    sc = pb.StateChange(
-        path=path,
-        previous_sha256=previous,
-        unified_diff=diff,
-        fencing_token=token,
-        reversible=True,
-        reverts_event_id=reverts,
-    )
-    if new_blob is None:
-        sc.kind = pb.CHANGE_KIND_DELETE
-    else:
-        sc.new_sha256 = new_blob.sha256
-        sc.new_size = new_blob.size
-        sc.content.CopyFrom(pb.BlobRef(sha256=new_blob.sha256, size=new_blob.size))
-        sc.kind = pb.CHANGE_KIND_MODIFY if previous else pb.CHANGE_KIND_CREATE
-    return envelope(mission_id, event_id, agent_id, state_change=sc)
-
-
 # Files per import append: their blobs go in first (a few transactions), then the events.
 _IMPORT_BATCH = 200
 
@@ -171,8 +142,8 @@ def _import_events(
     return [
         change_event(
             mission_id,
-            f"{mission_id}.import.{path_key(path)}",
-            "orchestrator-1",
+            import_id(mission_id, path),
+            ORCHESTRATOR,
             path,
             head,
             blob,
@@ -202,26 +173,10 @@ def import_workspace(
     before anything is written.
     """
     on_disk = list(walk_repo(root, max_files))
-    tree = guarded(root)
-    with _refusals():  # every name first, so a refusal lands no part of the import
-        for path in on_disk:
-            tree.parts(path)
     heads = {f.path: f.sha256 for f in led.files(tenant, project)}
-    holders = {lk.path: lk.holder for lk in led.locks(tenant, project)}
-    locked = set(holders)
-    unseen = sorted(p for p in on_disk if p in locked and p not in heads)
-    if unseen:
-        # A locked file the ledger never held would be invisible to the scout, and a
-        # rename would silently miss it: refuse before anything lands.
-        raise InvalidMission(
-            f"{unseen[0]} is locked by {holders[unseen[0]]} and was never imported, so the "
-            "mission could not see it"
-            + (f" ({len(unseen) - 1} more such file(s))" if len(unseen) > 1 else "")
-            + "; start the mission once the lock is released"
-        )
+    locked = _check_importable(led, tenant, project, root, on_disk, heads)
     manifest: dict[str, str] = {}
     skipped: list[str] = []
-    batch: list[pb.SwarmEvent] = []
     pending: list[tuple[str, bytes, bytes]] = []  # (path, head, bytes on disk)
     for i, path in enumerate(on_disk):
         data = read_file(root, path)
@@ -243,23 +198,41 @@ def import_workspace(
         if progress is not None:
             progress(i + 1, len(on_disk))
     batch = _import_events(led, tenant, mission_id, pending) if pending else []
-    for path, head in heads.items():
-        if path not in manifest and path not in locked:
-            batch.append(
-                change_event(
-                    mission_id,
-                    f"{mission_id}.import.{path_key(path)}",
-                    "orchestrator-1",
-                    path,
-                    head,
-                    None,
-                    "",
-                    b"",
-                )
-            )
+    gone = [p for p in heads if p not in manifest and p not in locked]
+    batch += [
+        change_event(mission_id, import_id(mission_id, p), ORCHESTRATOR, p, heads[p], None, "", b"")
+        for p in gone
+    ]
     if batch:
         led.append(tenant, project, batch)
     return manifest, skipped
+
+
+def _check_importable(
+    led: Ledger,
+    tenant: str,
+    project: str,
+    root: Path,
+    on_disk: list[str],
+    heads: Mapping[str, bytes],
+) -> set[str]:
+    """The locked paths; refuses, before anything lands, a name the guard refuses and a
+    locked file the ledger never held (it would be invisible to the scout, and a rename
+    would silently miss it)."""
+    tree = guarded(root)
+    with _refusals():  # every name first, so a refusal lands no part of the import
+        for path in on_disk:
+            tree.parts(path)
+    holders = {lk.path: lk.holder for lk in led.locks(tenant, project)}
+    unseen = sorted(p for p in on_disk if p in holders and p not in heads)
+    if unseen:
+        raise InvalidMission(
+            f"{unseen[0]} is locked by {holders[unseen[0]]} and was never imported, so the "
+            "mission could not see it"
+            + (f" ({len(unseen) - 1} more such file(s))" if len(unseen) > 1 else "")
+            + "; start the mission once the lock is released"
+        )
+    return set(holders)
 
 
 def reconcile(
