@@ -22,12 +22,9 @@ Budgets: the baseline runs under the mission's ``test_timeout_s``; later runs
 under :func:`run_budget` of the baseline's wall time. Fuel is lifted: the
 wall-clock deadline (epoch interruption) is what stops runaway code.
 
-Nothing runs twice. Every run is keyed by the digest of the tree copied into
-the sandbox (paths and content hashes, so the test selection is part of it);
-a later run with the same key reuses the recorded result, and its decision
-names the run it reused in ``memory_refs``. After the edits the critic runs
-the test files the import graph ties to the changed files, then only the
-*other* test files, so no test file runs twice on one tree.
+This module holds the critic's handlers and how a round's verdict is reached; the
+sandbox runs and their reuse (nothing runs twice on one tree) are in ``_suites``, and
+the judging of runs against the baseline and of test-code edits in ``_judgement``.
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ from swarm.missions._identity import (
 from swarm.missions._loop import Handler, agent_loop, restore
 from swarm.missions._options import MissionOptions
 from swarm.missions._plan import Plan, Ticket, check_target, validate_plan
+from swarm.missions._records import MissionStart
 from swarm.missions._runtime import Progress, Runtime
 from swarm.missions._scout import scout
 from swarm.missions._view import STATE_NAMES, MissionView
@@ -244,11 +245,7 @@ def run_mission(
     start = view.started
     assert start is not None  # load_view refuses a mission that never started
     root = check_repo(Path(repo) if repo is not None else Path(start.repo))
-    if brain is None:
-        settings = dict(start.brain_settings)
-        if api_key:
-            settings["api_key"] = api_key
-        brain = make_brain(start.brain, **settings)
+    brain = brain or _recorded_brain(start, api_key)
     manifest = start.manifest_of(led, tenant)
     run = view.runs + 1
     led.append(tenant, project, [run_event(mission_id, run)])
@@ -257,8 +254,16 @@ def run_mission(
     with tempfile.TemporaryDirectory(prefix="swarm-snapshot-") as snap:
         index = _start_index(led, tenant, manifest, Path(snap), root, parses)
         rt = Runtime(
-            *(cast(Ledger, _QueuedWrites(led)), tenant, project, root, mission_id),
-            *(start.request, brain, start.options, index, run),
+            cast(Ledger, _QueuedWrites(led)),
+            tenant,
+            project,
+            root,
+            mission_id,
+            start.request,
+            brain,
+            start.options,
+            index,
+            run,
             manifest=manifest,
             on_write=on_write,
         )
@@ -267,6 +272,14 @@ def run_mission(
     _snapshot_at_end(led, tenant, project, mission_id, finished)
     view.catch_up()
     return report_of(led, tenant, project, view, time.perf_counter() - began)
+
+
+def _recorded_brain(start: MissionStart, api_key: str | None) -> Brain:
+    """The provider recorded at start (the api key is never recorded: it is passed again)."""
+    settings = dict(start.brain_settings)
+    if api_key:
+        settings["api_key"] = api_key
+    return make_brain(start.brain, **settings)
 
 
 def _start_index(
