@@ -182,7 +182,7 @@ def start_mission(
     if led.find_event(tenant, f"{mid}.started") is not None:
         raise InvalidMission(f"mission {mid} already exists; use resume")
     on_import = (lambda d, n: progress("import", d, n)) if progress else None
-    manifest, skipped = import_workspace(led, tenant, project, root, mid, on_import, max_files)
+    files, skipped = import_workspace(led, tenant, project, root, mid, on_import, max_files)
     first = _first_tickets(request, opts)
     validate_plan(Plan(mid, first))
     started = started_event(
@@ -191,7 +191,7 @@ def start_mission(
         brain=brain,
         brain_settings={k: v for k, v in settings.items() if k != "api_key"},
         options=opts,
-        manifest=manifest_blob(led, tenant, manifest),
+        manifest=manifest_blob(led, tenant, files),
         repo=str(root),
         skipped_locked=skipped,
         detail=f"{request.kind} on {root.name}",

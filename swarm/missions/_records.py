@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ledger
+import replay
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import missions_pb2 as mpb
 from swarm.brain import EditRequest
@@ -43,7 +44,7 @@ class MissionStart:
 
     def manifest_of(self, led: ledger.Ledger, tenant: str) -> dict[str, str]:
         """The manifest: every tracked path's content sha256 (hex) as the mission started."""
-        return dict(json.loads(led.get_blob(tenant, self.manifest)))
+        return manifest_digests(led.get_blob(tenant, self.manifest))
 
     def signal(self) -> tuple[dict[str, str], mpb.MissionRecord]:
         """The signal's attributes and record. ``manifest`` and ``repo`` stay attributes:
@@ -409,3 +410,12 @@ def decode_exchange(blob: bytes) -> tuple[str, str]:
         return str(body["request_json"]), str(body["response_json"])
     msg = mpb.ModelExchange.FromString(blob)
     return msg.request_json, msg.response_json
+
+
+def manifest_digests(blob: bytes) -> dict[str, str]:
+    """A stored manifest as the mission reads it: path -> content sha256 (hex). Reads
+    replay's manifest format, and the JSON object (path -> hex) of ledgers written
+    before missions stored their manifests that way."""
+    if blob[:1] == b"{":
+        return {str(p): str(d) for p, d in json.loads(blob).items()}
+    return {p: e.sha256.hex() for p, e in replay.decode_manifest(blob).items()}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -162,10 +161,10 @@ def import_workspace(
     mission_id: str,
     progress: Callable[[int, int], None] | None = None,
     max_files: int | None = None,
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, replay.Entry], list[str]]:
     """Bring the ledger's heads up to the files on disk; return the manifest and skipped paths.
 
-    The manifest maps every tracked path to its content sha256 (hex) as the
+    The manifest maps every tracked path to its content (sha256, size) as the
     mission starts. Files a live lock protects (a person editing them) are
     not imported and are listed as skipped; such a file the ledger never held
     is :class:`InvalidMission`, since the mission could not see it at all.
@@ -173,9 +172,10 @@ def import_workspace(
     before anything is written.
     """
     on_disk = list(walk_repo(root, max_files))
-    heads = {f.path: f.sha256 for f in led.files(tenant, project)}
+    states = {f.path: f for f in led.files(tenant, project)}
+    heads = {p: f.sha256 for p, f in states.items()}
     locked = _check_importable(led, tenant, project, root, on_disk, heads)
-    manifest: dict[str, str] = {}
+    manifest: dict[str, replay.Entry] = {}
     skipped: list[str] = []
     pending: list[tuple[str, bytes, bytes]] = []  # (path, head, bytes on disk)
     for i, path in enumerate(on_disk):
@@ -183,13 +183,13 @@ def import_workspace(
         if data is None:
             continue  # removed since the walk: not part of the repository as it starts
         digest = sha256(data)
-        manifest[path] = digest.hex()
+        manifest[path] = replay.Entry(digest, len(data))
         head = heads.get(path, b"")
         if head == digest:
             continue
         if path in locked:
             skipped.append(path)
-            manifest[path] = head.hex()
+            manifest[path] = replay.Entry(head, states[path].size)
             continue
         pending.append((path, head, data))
         if len(pending) >= _IMPORT_BATCH:
@@ -304,8 +304,10 @@ def scout_cache(root: Path) -> tuple[Path, Path]:
     return root, Path(root, *SCOUT_CACHE.split("/"))
 
 
-def manifest_blob(led: Ledger, tenant: str, manifest: Mapping[str, str]) -> ledger.BlobRef:
-    return led.put_blob(tenant, json.dumps(dict(manifest), sort_keys=True).encode())
+def manifest_blob(led: Ledger, tenant: str, manifest: Mapping[str, replay.Entry]) -> ledger.BlobRef:
+    """Store a mission's manifest in replay's manifest format, the one format of a set of
+    files (path -> sha256, size) that replay's snapshots use too."""
+    return led.put_blob(tenant, replay.encode_manifest(manifest))
 
 
 def check_repo(root: Path) -> Path:

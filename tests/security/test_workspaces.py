@@ -31,7 +31,7 @@ from proto.swarm.v1 import service_pb2 as api
 from swarm.brain import EditRequest
 from swarm.missions import MissionOptions, RefusedPath, run_mission, start_mission, walk_repo
 from swarm.missions._events import signal_event
-from swarm.missions._workspace import manifest_blob, materialise
+from swarm.missions._workspace import materialise
 from tests.daemon.conftest import ROOT, SAMPLE, DaemonProc, make_token, start_daemon
 from tests.security._outside import Outside, tree_digest
 
@@ -361,7 +361,8 @@ def _forge_mission(url: str, project: str, repo: str, manifest: dict[str, str]) 
     mid = "m0badc0ffee1"
     with ledger.open_ledger(url) as led:
         led.create_project(A, project, exist_ok=True)
-        blob = manifest_blob(led, A, manifest)
+        # the JSON manifest of a ledger written before missions used replay's format
+        blob = led.put_blob(A, json.dumps(manifest).encode())
         started = signal_event(
             mid,
             f"{mid}.started",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import ledger
+import ops
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import EditRequest
 from swarm.missions import (
@@ -37,7 +38,7 @@ from swarm.missions._records import (
     payload_of,
     ticket_record,
 )
-from swarm.missions._workspace import import_workspace, manifest_blob
+from swarm.missions._workspace import import_workspace
 from tests.swarm.missions.conftest import PROJECT, RENAME, TENANT, Mission, snapshot
 
 RUN: dict[str, Any] = {
@@ -181,8 +182,9 @@ def test_a_mission_an_older_build_started_reads_resumes_and_reports(
     options = MissionOptions(coders=2, run_tests=False, backoff_s=0.0)
     mled.create_tenant(TENANT)
     mled.create_project(TENANT, PROJECT)
-    manifest, _ = import_workspace(mled, TENANT, PROJECT, repo.resolve(), mid)
-    blob = manifest_blob(mled, TENANT, manifest)
+    files, _ = import_workspace(mled, TENANT, PROJECT, repo.resolve(), mid)
+    manifest = {p: e.sha256.hex() for p, e in files.items()}
+    blob = mled.put_blob(TENANT, json.dumps(manifest, sort_keys=True).encode())  # old form
     started = signal_event(
         mid,
         f"{mid}.started",
@@ -218,3 +220,7 @@ def test_a_mission_an_older_build_started_reads_resumes_and_reports(
     assert "compute_order_total" in (repo / "shop" / "pricing.py").read_text()
     heads = {f.path: f.sha256.hex() for f in mled.files(TENANT, PROJECT)}
     assert heads == snapshot(repo)
+    # audit reads the old start's request too
+    (edit,) = [w for w in ops.who_changed(mled, TENANT, PROJECT, "shop/pricing.py") if w.decision]
+    assert edit.request == "rename new=compute_order_total old=calculate_total"
+    assert edit.verdict_outcome == "not_tested"
