@@ -128,7 +128,7 @@ def check_blob(need: BlobNeed, data: bytes) -> None:
 def check_manifest(data: bytes) -> None:
     """A mission manifest: replay's manifest format (the one missions store), or the JSON
     object of workspace paths to sha256 hex digests that older missions stored."""
-    if data[:4] == _MANIFEST_MAGIC:
+    if data[:4] in (_MANIFEST_MAGIC, _MANIFEST_MODES):
         _check_binary_manifest(data)
         return
     try:
@@ -146,22 +146,26 @@ def check_manifest(data: bytes) -> None:
 
 
 # replay.encode_manifest's layout (sync may not import replay): a magic, then per file
-# its path's length, sha256 and size, then the path.
+# its path's length, sha256 and size, then the path, then (SWM2 only) a flags byte.
 _MANIFEST_MAGIC = b"SWM1"
+_MANIFEST_MODES = b"SWM2"
 _ENTRY = struct.Struct(">H32sQ")
 
 
 def _check_binary_manifest(data: bytes) -> None:
-    offset = len(_MANIFEST_MAGIC)
+    flags = 1 if data[:4] == _MANIFEST_MODES else 0
+    offset = 4
     while offset < len(data):
         if offset + _ENTRY.size > len(data):
             raise Refused("its mission manifest ends inside an entry")
         length, _sha, _size = _ENTRY.unpack_from(data, offset)
         offset += _ENTRY.size
         raw = data[offset : offset + length]
-        offset += length
-        if len(raw) != length:
+        offset += length + flags
+        if len(raw) != length or offset > len(data):
             raise Refused("its mission manifest ends inside an entry's path")
+        if flags and data[offset - 1] & ~1:
+            raise Refused(f"its mission manifest has unknown flags {data[offset - 1]:#x}")
         try:
             ledger.check_workspace_path(raw.decode())
         except (UnicodeDecodeError, ledger.InvalidArgument) as exc:

@@ -132,8 +132,10 @@ def change_event(
     diff: str,
     token: bytes,
     reverts: str = "",
+    executable: bool | None = None,
 ) -> pb.SwarmEvent:
-    """A StateChange of ``path`` from hash ``previous`` to ``new_blob`` (None deletes)."""
+    """A StateChange of ``path`` from hash ``previous`` to ``new_blob`` (None deletes);
+    ``executable`` None leaves the file's mode as it was."""
     sc = pb.StateChange(
         path=path,
         previous_sha256=previous,
@@ -149,6 +151,8 @@ def change_event(
         sc.new_size = new_blob.size
         sc.content.CopyFrom(pb.BlobRef(sha256=new_blob.sha256, size=new_blob.size))
         sc.kind = pb.CHANGE_KIND_MODIFY if previous else pb.CHANGE_KIND_CREATE
+        if executable is not None:
+            sc.executable = executable
     return envelope(mission_id, event_id, agent, state_change=sc)
 
 

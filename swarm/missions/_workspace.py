@@ -133,11 +133,11 @@ _IMPORT_BATCH = 200
 
 
 def _import_events(
-    led: Ledger, tenant: str, mission_id: str, pending: list[tuple[str, bytes, bytes]]
+    led: Ledger, tenant: str, mission_id: str, pending: list[tuple[str, bytes, bytes, bool]]
 ) -> list[pb.SwarmEvent]:
-    """The import StateChanges of ``pending`` (path, head, bytes), their blobs stored first
+    """The import StateChanges of ``pending`` (path, head, bytes, executable), blobs first
     in as few transactions as the ledger's limits allow."""
-    refs = led.put_blobs(tenant, [data for _, _, data in pending])
+    refs = led.put_blobs(tenant, [data for _, _, data, _ in pending])
     return [
         change_event(
             mission_id,
@@ -148,8 +148,9 @@ def _import_events(
             blob,
             unified_diff(path, led.get_blob(tenant, head) if head else None, data),
             b"",
+            executable=exe,
         )
-        for (path, head, data), blob in zip(pending, refs, strict=True)
+        for (path, head, data, exe), blob in zip(pending, refs, strict=True)
     ]
 
 
@@ -172,18 +173,19 @@ def import_workspace(
     before anything is written.
     """
     on_disk = list(walk_repo(root, max_files))
+    tree = guarded(root)
     states = {f.path: f for f in led.files(tenant, project)}
     heads = {p: f.sha256 for p, f in states.items()}
     locked = _check_importable(led, tenant, project, root, on_disk, heads)
     manifest: dict[str, replay.Entry] = {}
     skipped: list[str] = []
-    pending: list[tuple[str, bytes, bytes]] = []  # (path, head, bytes on disk)
+    pending: list[tuple[str, bytes, bytes, bool]] = []  # (path, head, bytes, executable)
     for i, path in enumerate(on_disk):
         data = read_file(root, path)
         if data is None:
             continue  # removed since the walk: not part of the repository as it starts
-        digest = sha256(data)
-        manifest[path] = replay.Entry(digest, len(data))
+        digest, executable = sha256(data), bool(tree.executable(path))
+        manifest[path] = replay.Entry(digest, len(data), executable)
         head = heads.get(path, b"")
         if head == digest:
             continue
@@ -191,7 +193,7 @@ def import_workspace(
             skipped.append(path)
             manifest[path] = replay.Entry(head, states[path].size)
             continue
-        pending.append((path, head, data))
+        pending.append((path, head, data, executable))
         if len(pending) >= _IMPORT_BATCH:
             led.append(tenant, project, _import_events(led, tenant, mission_id, pending))
             pending = []
@@ -203,6 +205,9 @@ def import_workspace(
         change_event(mission_id, import_id(mission_id, p), ORCHESTRATOR, p, heads[p], None, "", b"")
         for p in gone
     ]
+    omitted = replay.left_out(root, on_disk)  # recorded, so a replay can say what it lacks
+    if omitted.paths:
+        batch.append(replay.omission_event(f"{mission_id}.import-omitted", mission_id, omitted))
     if batch:
         led.append(tenant, project, batch)
     return manifest, skipped

@@ -108,6 +108,13 @@ def test_a_manifest_in_replays_format_is_checked_entry_by_entry() -> None:
         check_manifest(replay.encode_manifest({"../../x": replay.Entry(b"\x01" * 32, 5)}))
     with pytest.raises(Refused, match="ends inside"):
         check_manifest(good[:-3])
+    modes = replay.encode_manifest({"bin/run": replay.Entry(b"\x02" * 32, 9, True)})
+    assert modes[:4] == b"SWM2"
+    check_manifest(modes)
+    with pytest.raises(Refused, match="ends inside"):
+        check_manifest(modes[:-1])
+    with pytest.raises(Refused, match="unknown flags"):
+        check_manifest(modes[:-1] + b"\x04")
 
 
 def test_canonical_form_ignores_time_and_implicit_names_only() -> None:
