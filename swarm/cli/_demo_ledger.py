@@ -17,13 +17,14 @@ from typing import Any
 import ledger
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.cli._common import emit_json, fail
-from swarm.missions._identity import CRITIC, SCOUT, coder_id
 
 DEMO_PATH = "src/greeting.py"
 
 
 def run(args: argparse.Namespace) -> int:
     """The ledger tour; ``args`` carries ledger, tenant, project and json."""
+    from swarm.missions import CRITIC, SCOUT, coder_id  # the mission agents' ids
+
     url = args.context.ledger_url
     steps: list[dict[str, Any]] = []
 

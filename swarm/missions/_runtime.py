@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ops
 from ledger import Ledger
 from swarm.brain import Brain, EditRequest, Exchange, FileEdit, Proposal, replay_proposal
 from swarm.missions._events import decision_event, step_id
@@ -149,4 +148,8 @@ def _exchange_of(rt: Runtime, sha: bytes) -> Exchange:
 
 def describe_request(request: EditRequest) -> str:
     """A request in one line for people (the coder's Decision names it; ``audit who`` too)."""
+    # Imported here, not with the package: loading ops with every CLI command made the
+    # remote client print "Exception in thread" at exit (tests/daemon/test_cli_server.py).
+    import ops
+
     return ops.format_request(request.kind, request.params)
