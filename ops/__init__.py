@@ -18,7 +18,18 @@ Errors derive from ``AuditError`` (tree in ``ops._errors``).
 
 from __future__ import annotations
 
-from ops._audit import COLUMNS, KINDS, ROLES, AuditRow, ChangeWhy, Query, query, row_of, who_changed
+from ops._audit import (
+    COLUMNS,
+    KINDS,
+    ROLES,
+    AuditRow,
+    ChangeWhy,
+    Query,
+    format_request,
+    query,
+    row_of,
+    who_changed,
+)
 from ops._errors import AuditError, BadQuery, ExportUnavailable, UnknownFormat
 from ops._export import EXPORT_FORMATS, TEXT_FORMATS, export, render
 from ops._verify import (
@@ -65,6 +76,7 @@ __all__ = [
     "UnknownFormat",
     "VerifyReport",
     "export",
+    "format_request",
     "query",
     "render",
     "row_of",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -184,15 +185,22 @@ def _source(
 
 @dataclass(frozen=True, slots=True)
 class ChangeWhy:
-    """A StateChange and the Decision that led to it (None when none is recorded)."""
+    """A StateChange, the Decision that led to it (None when none is recorded), and, for a
+    mission's change, the mission's request and the critic's verdict on its changes."""
 
     change: AuditRow
     decision: AuditRow | None
+    request: str = ""  # the mission's request in one line ("" outside a mission)
+    verdict: AuditRow | None = None  # the mission's first critic.verdict after a decided change
+    verdict_outcome: str = ""  # its outcome: "accept", "reject", "could_not_judge", ...
 
     def as_dict(self) -> dict[str, object]:
         return {
             "change": self.change.as_dict(),
             "decision": self.decision.as_dict() if self.decision else None,
+            "request": self.request,
+            "verdict": self.verdict.as_dict() if self.verdict else None,
+            "verdict_outcome": self.verdict_outcome,
         }
 
 
@@ -205,11 +213,85 @@ def who_changed(
     since_us: int | None = None,
     until_us: int | None = None,
 ) -> list[ChangeWhy]:
-    """Every StateChange of ``path`` in the window, each with the Decision behind it."""
+    """Every StateChange of ``path`` in the window, each with the Decision behind it and,
+    for a mission's change, the mission's request and the critic's verdict."""
     q = Query(path=path, kind="state_change", since_us=since_us, until_us=until_us)
+    missions: dict[str, _MissionFacts] = {}
     out: list[ChangeWhy] = []
     for row in query(led, tenant, project, q):
-        rec = led.get_event(tenant, project, Versionstamp.parse(row.versionstamp))
+        vs = Versionstamp.parse(row.versionstamp)
+        rec = led.get_event(tenant, project, vs)
         why = decision_behind(led, tenant, project, rec)
-        out.append(ChangeWhy(row, row_of(why) if why is not None else None))
+        decision = row_of(why) if why is not None else None
+        if not row.mission:
+            out.append(ChangeWhy(row, decision))
+            continue
+        if row.mission not in missions:
+            missions[row.mission] = _mission_facts(led, tenant, project, row.mission)
+        facts = missions[row.mission]
+        # A change made on a decision (a coder's edit) is what a verdict judges; the import
+        # step and compensations, with none behind them, are not.
+        later = (v for v in facts.verdicts if v.versionstamp > vs)
+        verdict = next(later, None) if decision is not None else None
+        out.append(
+            ChangeWhy(
+                row,
+                decision,
+                facts.request,
+                row_of(verdict) if verdict is not None else None,
+                verdict.event.decision.outcome if verdict is not None else "",
+            )
+        )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _MissionFacts:
+    request: str
+    verdicts: list[RecordedEvent]
+
+
+def _mission_facts(led: Ledger, tenant: str, project: str, mission: str) -> _MissionFacts:
+    """A mission's request (from its MISSION_STARTED) and its critic's verdicts, in order."""
+    request = ""
+    verdicts: list[RecordedEvent] = []
+    cursor: Versionstamp | None = None
+    while True:
+        page = led.history(tenant, project, mission=mission, after=cursor, limit=1000)
+        for rec in page:
+            ev = rec.event
+            if rec.kind == "signal" and ev.signal.kind == pb.SIGNAL_KIND_MISSION_STARTED:
+                request = request_line(ev.signal)
+            elif rec.kind == "decision" and ev.decision.kind == "critic.verdict":
+                verdicts.append(rec)
+        if len(page) < 1000:
+            return _MissionFacts(request, verdicts)
+        cursor = page[-1].versionstamp
+
+
+def request_line(signal: pb.Signal) -> str:
+    """A MISSION_STARTED's request in one line: its kind, then each parameter's first line
+    (typed ``MissionStarted``, or the JSON attribute a ledger written before it holds)."""
+    if signal.mission.HasField("started"):
+        kind, params = (
+            signal.mission.started.request.kind,
+            dict(signal.mission.started.request.params),
+        )
+    else:
+        try:
+            raw = json.loads(signal.attributes.get("request", "{}"))
+            kind, params = str(raw.get("kind", "")), dict(raw.get("params", {}))
+        except (ValueError, AttributeError):
+            return signal.detail
+    return format_request(kind, params)
+
+
+def format_request(kind: str, params: Mapping[str, object]) -> str:
+    """A mission's request for people, in one line: its kind and each parameter's first
+    line (at most 80 characters of it), e.g. ``rename new=compute_total old=calculate_total``."""
+    parts = [kind]
+    for key in sorted(params):
+        lines = str(params[key]).strip().splitlines() or [""]
+        more = len(lines) > 1 or len(lines[0]) > 80
+        parts.append(f"{key}={lines[0][:80]}{' ...' if more else ''}")
+    return " ".join(parts)

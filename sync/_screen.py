@@ -16,6 +16,7 @@ An event that breaks a rule is refused with the rule named (``Refusal``).
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 
 import ledger
@@ -125,7 +126,11 @@ def check_blob(need: BlobNeed, data: bytes) -> None:
 
 
 def check_manifest(data: bytes) -> None:
-    """A mission manifest: a JSON object of workspace paths to sha256 hex digests."""
+    """A mission manifest: replay's manifest format (the one missions store), or the JSON
+    object of workspace paths to sha256 hex digests that older missions stored."""
+    if data[:4] in (_MANIFEST_MAGIC, _MANIFEST_MODES):
+        _check_binary_manifest(data)
+        return
     try:
         doc = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -137,6 +142,33 @@ def check_manifest(data: bytes) -> None:
             ledger.check_workspace_path(path)
             ledger.check_sha256_hex(f"manifest entry {path[:80]!r}", digest)
         except ledger.InvalidArgument as exc:
+            raise Refused(f"its mission manifest has a bad entry: {exc}") from None
+
+
+# replay.encode_manifest's layout (sync may not import replay): a magic, then per file
+# its path's length, sha256 and size, then the path, then (SWM2 only) a flags byte.
+_MANIFEST_MAGIC = b"SWM1"
+_MANIFEST_MODES = b"SWM2"
+_ENTRY = struct.Struct(">H32sQ")
+
+
+def _check_binary_manifest(data: bytes) -> None:
+    flags = 1 if data[:4] == _MANIFEST_MODES else 0
+    offset = 4
+    while offset < len(data):
+        if offset + _ENTRY.size > len(data):
+            raise Refused("its mission manifest ends inside an entry")
+        length, _sha, _size = _ENTRY.unpack_from(data, offset)
+        offset += _ENTRY.size
+        raw = data[offset : offset + length]
+        offset += length + flags
+        if len(raw) != length or offset > len(data):
+            raise Refused("its mission manifest ends inside an entry's path")
+        if flags and data[offset - 1] & ~1:
+            raise Refused(f"its mission manifest has unknown flags {data[offset - 1]:#x}")
+        try:
+            ledger.check_workspace_path(raw.decode())
+        except (UnicodeDecodeError, ledger.InvalidArgument) as exc:
             raise Refused(f"its mission manifest has a bad entry: {exc}") from None
 
 

@@ -209,10 +209,14 @@ def _who(args: argparse.Namespace) -> int:
         for w in whys:
             c = w.change
             print(f"{c.time}  {c.agent or '-'} ({c.role}) {c.summary} {c.path}  [{c.versionstamp}]")
+            if w.request:
+                print(f"    request: {w.request}  (mission {c.mission})")
             if w.decision is not None:
                 print(f"    why: {w.decision.summary}  ({w.decision.agent}, {w.decision.event_id})")
             else:
                 print("    why: no Decision recorded")
+            if w.verdict is not None:
+                print(f"    verdict: {w.verdict_outcome}: {w.verdict.summary}  ({w.verdict.agent})")
         print(f"({len(whys)} change{'s' if len(whys) != 1 else ''} of {args.path})")
         return 0
 

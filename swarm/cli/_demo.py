@@ -104,11 +104,13 @@ class _Tour:
 
     def before_and_after(self) -> tuple[int, str, str]:
         """The step before the first agent's change, and the cursors before and after the agents."""
+        from swarm.missions import ORCHESTRATOR  # the import step's changes are not an agent's
+
         step = next(
             (
                 n
                 for n, e in enumerate(self.events)
-                if e["kind"] == "state_change" and not e["agent"].startswith("orchestrator")
+                if e["kind"] == "state_change" and e["agent"] != str(ORCHESTRATOR)
             ),
             len(self.events),
         )

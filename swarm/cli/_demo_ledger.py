@@ -23,6 +23,8 @@ DEMO_PATH = "src/greeting.py"
 
 def run(args: argparse.Namespace) -> int:
     """The ledger tour; ``args`` carries ledger, tenant, project and json."""
+    from swarm.missions import CRITIC, SCOUT, coder_id  # the mission agents' ids
+
     url = args.context.ledger_url
     steps: list[dict[str, Any]] = []
 
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                 event_id=f"{mission}-scout",
                 mission_id=mission,
                 agent_role=pb.AGENT_ROLE_SCOUT,
-                agent_id="scout-1",
+                agent_id=str(SCOUT),
                 decision=pb.Decision(
                     kind="scout.usages",
                     input="where is greet() defined?",
@@ -57,10 +59,10 @@ def run(args: argparse.Namespace) -> int:
                 ),
             )
             (appended,) = led.append(t, p, [scout])
-            say("appended a Decision", versionstamp=appended.versionstamp, agent="scout-1")
+            say("appended a Decision", versionstamp=appended.versionstamp, agent=str(SCOUT))
 
-            lock = led.acquire_lock(t, p, DEMO_PATH, "coder-1", ttl_s=30)
-            say("took a lock", path=DEMO_PATH, holder="coder-1", token=lock.token.hex())
+            lock = led.acquire_lock(t, p, DEMO_PATH, str(coder_id(1)), ttl_s=30)
+            say("took a lock", path=DEMO_PATH, holder=str(coder_id(1)), token=lock.token.hex())
 
             head = led.file_state(t, p, DEMO_PATH)
             content = f'def greet():\n    return "hello from run {run_id}"\n'.encode()
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
                 event_id=f"{mission}-edit",
                 mission_id=mission,
                 agent_role=pb.AGENT_ROLE_CODER,
-                agent_id="coder-1",
+                agent_id=str(coder_id(1)),
                 parent_event_id=scout.event_id,
                 state_change=pb.StateChange(
                     path=DEMO_PATH,
@@ -107,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 event_id=f"{mission}-critic",
                 mission_id=mission,
                 agent_role=pb.AGENT_ROLE_CRITIC,
-                agent_id="critic-1",
+                agent_id=str(CRITIC),
                 decision=pb.Decision(kind="critic.verdict", rationale="parses", outcome="accept"),
             )
             threading.Timer(0.2, lambda: led.append(t, p, [later])).start()
@@ -116,9 +118,9 @@ def run(args: argparse.Namespace) -> int:
             waited_ms = round((time.monotonic() - started) * 1000)
             if not woke:
                 return fail("the watch did not fire within 10 s", 1)
-            say("woke on a watch", waited_ms=waited_ms, by="critic-1")
+            say("woke on a watch", waited_ms=waited_ms, by=str(CRITIC))
 
-            led.release_lock(t, p, DEMO_PATH, "coder-1", lock.token)
+            led.release_lock(t, p, DEMO_PATH, str(coder_id(1)), lock.token)
             say("released the lock", path=DEMO_PATH, locks_now=len(led.locks(t, p)))
             info = led.project_info(t, p)
             say("project now", events=info.events, head=info.head)

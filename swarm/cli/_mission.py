@@ -33,7 +33,6 @@ with its process (Ctrl-C) and ``resume`` picks it up.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -437,7 +436,7 @@ def run_show(args: argparse.Namespace) -> int:
             story = mission_story(led, args.tenant, project, view)
     except (MissionError, ledger.LedgerError, OSError) as exc:
         return fail(str(exc))
-    outcome = (view.finished or {}).get("outcome", "running (not finished)")
+    outcome = str(view.finished.outcome) if view.finished else "running (not finished)"
     return _print_story(args, outcome, story, started)
 
 
@@ -481,18 +480,16 @@ def run_list(args: argparse.Namespace) -> int:
                 if rec.kind != "signal" or rec.event.signal.kind != pb.SIGNAL_KIND_MISSION_STARTED:
                     continue
                 view = load_view(led, tenant, project, rec.event.mission_id)
-                request = json.loads((view.started or {}).get("request", "{}"))
-                finished = view.finished or {}
-                import_prefix = f"{view.mission_id}.import."
-                changed = {c.path for c in view.changes if not c.event_id.startswith(import_prefix)}
+                assert view.started is not None  # load_view refuses a mission never started
+                end = view.finished
                 rows.append(
                     {
                         "mission_id": view.mission_id,
-                        "state": finished.get("outcome", "unfinished"),
-                        "kind": str(request.get("kind", "")),
+                        "state": str(end.outcome) if end else "unfinished",
+                        "kind": view.started.request.kind,
                         "started": format_time(rec.time_us),
-                        "files_changed": len(changed),
-                        "reason": finished.get("detail", ""),
+                        "files_changed": len(view.changed_paths()),
+                        "reason": end.reason if end else "",
                         "verdict": view.verdict_name,
                     }
                 )

@@ -10,7 +10,6 @@ a mission the orchestrator refused to go on with.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,14 +18,19 @@ from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
 from swarm.brain import BrainError, EditRequest
 from swarm.brain._rules import validate as validate_request
-from swarm.missions import MissionError, MissionOptions, Ticket, load_view
-from swarm.missions._runtime import signal_event
-from swarm.missions._view import planned_event, ticket_event
+from swarm.missions import (
+    ORCHESTRATOR,
+    MissionError,
+    MissionOptions,
+    MissionOutcome,
+    Ticket,
+    load_view,
+)
+from swarm.missions._events import finished_event, planned_event, started_event, ticket_event
 from swarm.missions._workspace import manifest_blob
 
 CANCEL_TICKET = "cancel"
 REASON_CHARS = 2000  # longest reason a MISSION_FINISHED carries
-ORCHESTRATOR = "orchestrator-1"
 
 
 class MissionRefused(Exception):
@@ -93,7 +97,7 @@ def record_cancel(
     if view.finished is not None:
         raise MissionRefused(
             "FAILED_PRECONDITION",
-            f"mission {mission_id} already ended ({view.finished.get('outcome', '?')})",
+            f"mission {mission_id} already ended ({view.finished.outcome})",
         )
     # A known kind keeps the scout's plan validation happy; the ticket lands already
     # failed, and agents only claim tickets that are not terminal, so none runs it.
@@ -106,13 +110,7 @@ def record_cancel(
 
 
 def _finished(mid: str, reason: str) -> pb.SwarmEvent:
-    return signal_event(
-        mid,
-        f"{mid}.finished",
-        pb.SIGNAL_KIND_MISSION_FINISHED,
-        reason[:REASON_CHARS],
-        {"outcome": "failed", "files_changed": "0"},
-    )
+    return finished_event(mid, MissionOutcome.FAILED, reason[:REASON_CHARS], files_changed=0)
 
 
 def record_refusal(
@@ -123,20 +121,16 @@ def record_refusal(
     if led.find_event(tenant, f"{mid}.started") is not None:
         # Another process started this id meanwhile: that mission is not ours to end.
         raise ledger.AlreadyExists(f"mission {mid}")
-    request = {"kind": start.request.kind, "params": dict(start.request.params)}
-    blob = manifest_blob(led, tenant, {})
-    started = signal_event(
+    started = started_event(
         mid,
-        f"{mid}.started",
-        pb.SIGNAL_KIND_MISSION_STARTED,
-        f"{start.request.kind} on {start.workspace} (refused)",
-        {
-            "request": json.dumps(request),
-            "brain": "rules",
-            "options": start.options.to_json(),
-            "manifest": blob.hex,
-            "workspace": start.workspace,
-        },
+        start.request,
+        brain="rules",
+        brain_settings={},
+        options=start.options,
+        manifest=manifest_blob(led, tenant, {}),
+        repo="",
+        workspace=start.workspace,
+        detail=f"{start.request.kind} on {start.workspace} (refused)",
     )
     led.append(tenant, project, [started, _finished(mid, start.error)])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import ledger
@@ -21,10 +20,9 @@ def describe(
     """
     view = load_view(led, tenant, project, mission_id)
     assert view.started is not None
-    request = json.loads(view.started.get("request", "{}"))
+    request = view.started.request
     if view.finished is not None:
-        state = view.finished.get("outcome", "failed")
-        reason = view.finished.get("detail", "")
+        state, reason = str(view.finished.outcome), view.finished.reason
     else:
         state = "running" if alive else "interrupted"
         reason = "" if alive else "no process runs it; a daemon restart resumes it"
@@ -32,17 +30,15 @@ def describe(
     return api.Mission(
         mission_id=mission_id,
         project=api.ProjectRef(tenant=tenant, project=project),
-        kind=str(request.get("kind", "")),
-        params={str(k): str(v) for k, v in request.get("params", {}).items()},
+        kind=request.kind,
+        params={str(k): str(v) for k, v in request.params.items()},
         state=state,
         reason=reason,
         tickets=_tickets(view),
         started_us=started_us,
         finished_us=finished_us,
-        files_changed=sorted(
-            {c.path for c in view.changes if not c.event_id.startswith(f"{mission_id}.import.")}
-        ),
-        workspace=view.started.get("workspace") or Path(view.started.get("repo", "")).name,
+        files_changed=view.changed_paths(),
+        workspace=view.started.workspace or Path(view.started.repo).name,
         verdict=view.verdict,  # type: ignore[arg-type]
         verdict_reason=view.verdict_reason,
     )

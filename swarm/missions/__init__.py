@@ -25,6 +25,16 @@ from swarm.missions._errors import (
     TooManyFiles,
     UnknownMission,
 )
+from swarm.missions._identity import (
+    CRITIC,
+    ORCHESTRATOR,
+    SCOUT,
+    AgentId,
+    MissionOutcome,
+    Role,
+    coder_id,
+)
+from swarm.missions._options import MissionOptions
 from swarm.missions._orchestrator import (
     MissionReport,
     load_view,
@@ -47,14 +57,19 @@ from swarm.missions._plan import (
     topological_order,
     validate_plan,
 )
-from swarm.missions._runtime import MissionOptions, Progress
+from swarm.missions._records import MissionEnd, MissionStart
+from swarm.missions._runtime import Progress
 from swarm.missions._story import describe_event, mission_story
 from swarm.missions._view import VERDICT_NAMES, ChangeView, MissionView, TicketView
 from swarm.missions._workspace import walk_repo
 
 __all__ = [
     "AGENT_KINDS",
+    "CRITIC",
+    "ORCHESTRATOR",
+    "SCOUT",
     "VERDICT_NAMES",
+    "AgentId",
     "AllowPaths",
     "ChangeView",
     "DenyPaths",
@@ -62,20 +77,25 @@ __all__ = [
     "InvalidPlan",
     "Judgement",
     "MaxFilesChanged",
+    "MissionEnd",
     "MissionError",
     "MissionOptions",
+    "MissionOutcome",
     "MissionReport",
+    "MissionStart",
     "MissionView",
     "OutsideRepository",
     "Plan",
     "Policy",
     "Progress",
     "RefusedPath",
+    "Role",
     "Ticket",
     "TicketView",
     "TooManyFiles",
     "UnknownMission",
     "check_target",
+    "coder_id",
     "describe_event",
     "judge",
     "load_view",

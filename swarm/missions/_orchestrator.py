@@ -10,7 +10,6 @@ id makes a step that already landed land once.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import tempfile
@@ -29,21 +28,41 @@ from ledger import Ledger, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import Brain, EditRequest, make_brain
 from swarm.brain._rules import validate as validate_request
-from swarm.missions._agents import agent_loop, coder, scout
+from swarm.missions._coder import coder
 from swarm.missions._critic import critic
 from swarm.missions._errors import InvalidMission, UnknownMission
+from swarm.missions._events import (
+    finished_event,
+    path_key,
+    planned_event,
+    run_event,
+    started_event,
+    stopping_event,
+    ticket_event,
+)
+from swarm.missions._identity import (
+    CRITIC,
+    ORCHESTRATOR,
+    SCOUT,
+    AgentId,
+    MissionOutcome,
+    Role,
+    coder_id,
+)
+from swarm.missions._loop import Handler, agent_loop, restore
+from swarm.missions._options import MissionOptions
 from swarm.missions._plan import Plan, Ticket, check_target, validate_plan
-from swarm.missions._runtime import MissionOptions, Progress, Runtime, signal_event
-from swarm.missions._view import STATE_NAMES, MissionView, path_key, planned_event, ticket_event
+from swarm.missions._records import MissionStart
+from swarm.missions._runtime import Progress, Runtime
+from swarm.missions._scout import scout
+from swarm.missions._view import STATE_NAMES, MissionView
 from swarm.missions._workspace import (
-    change_event,
     check_repo,
     import_workspace,
     manifest_blob,
     materialise,
     reconcile,
     scout_cache,
-    unified_diff,
 )
 from swarm.scout import RepoIndex, Scan
 
@@ -58,7 +77,7 @@ class MissionReport:
     "not_tested"; "" when the critic never spoke, e.g. the scout failed)."""
 
     mission_id: str
-    outcome: str  # "succeeded" | "failed" | "running"
+    outcome: str  # a MissionOutcome (a daemon's report of a mission may also say "interrupted")
     reason: str
     tickets: dict[str, int]
     files_changed: tuple[str, ...]
@@ -71,12 +90,12 @@ class MissionReport:
 
     @property
     def ok(self) -> bool:
-        return self.outcome == "succeeded"
+        return self.outcome == MissionOutcome.SUCCEEDED
 
     def to_json(self) -> dict[str, Any]:
         return {
             "mission_id": self.mission_id,
-            "outcome": self.outcome,
+            "outcome": str(self.outcome),
             "reason": self.reason,
             "tickets": self.tickets,
             "files_changed": list(self.files_changed),
@@ -156,26 +175,34 @@ def start_mission(
     mid = mission_id or new_mission_id()
     if not _MISSION_ID.fullmatch(mid):
         raise InvalidMission(f"mission id {mid!r} must look like m + 6..24 hex digits")
-    check_target(
-        request, root, parses
-    )  # an unknown or ambiguous symbol: refused before anything runs
+    check_target(request, root, parses)  # an unknown or ambiguous symbol: refused here
     with contextlib.suppress(ledger.AlreadyExists):
         led.create_tenant(tenant)
     led.create_project(tenant, project, exist_ok=True)
     if led.find_event(tenant, f"{mid}.started") is not None:
         raise InvalidMission(f"mission {mid} already exists; use resume")
-    manifest, skipped = import_workspace(
-        led,
-        tenant,
-        project,
-        root,
+    on_import = (lambda d, n: progress("import", d, n)) if progress else None
+    files, skipped = import_workspace(led, tenant, project, root, mid, on_import, max_files)
+    first = _first_tickets(request, opts)
+    validate_plan(Plan(mid, first))
+    started = started_event(
         mid,
-        (lambda d, n: progress("import", d, n)) if progress else None,
-        max_files,
+        request,
+        brain=brain,
+        brain_settings={k: v for k, v in settings.items() if k != "api_key"},
+        options=opts,
+        manifest=manifest_blob(led, tenant, files),
+        repo=str(root),
+        skipped_locked=skipped,
+        detail=f"{request.kind} on {root.name}",
     )
-    blob = manifest_blob(led, tenant, manifest)
-    public = {k: v for k, v in settings.items() if k != "api_key"}
-    first = (
+    led.append(tenant, project, [started, *(planned_event(mid, t) for t in first)])
+    return mid
+
+
+def _first_tickets(request: EditRequest, opts: MissionOptions) -> tuple[Ticket, Ticket]:
+    """The tickets every mission starts with: the scout, and the critic's baseline run."""
+    return (
         Ticket(
             id="scout",
             kind="scout",
@@ -188,24 +215,6 @@ def start_mission(
             id="baseline", kind="critic", inputs={"suite": "full"}, timeout_s=opts.test_timeout_s
         ),
     )
-    validate_plan(Plan(mid, first))
-    started = signal_event(
-        mid,
-        f"{mid}.started",
-        pb.SIGNAL_KIND_MISSION_STARTED,
-        f"{request.kind} on {root.name}",
-        {
-            "request": json.dumps({"kind": request.kind, "params": dict(request.params)}),
-            "brain": brain,
-            "brain_settings": json.dumps(public),
-            "options": opts.to_json(),
-            "manifest": blob.hex,
-            "repo": str(root),
-            "skipped_locked": json.dumps(skipped),
-        },
-    )
-    led.append(tenant, project, [started, *(planned_event(mid, t) for t in first)])
-    return mid
 
 
 def run_mission(
@@ -233,129 +242,111 @@ def run_mission(
     view = load_view(led, tenant, project, mission_id)
     if view.finished is not None:
         return report_of(led, tenant, project, view, time.perf_counter() - began)
-    info = view.started
-    assert info is not None  # load_view refuses a mission that never started
-    root = check_repo(Path(repo) if repo is not None else Path(info["repo"]))
-    req = json.loads(info["request"])
-    request = EditRequest(req["kind"], req["params"])
-    options = MissionOptions.from_json(info["options"])
-    if brain is None:
-        settings = json.loads(info.get("brain_settings", "{}"))
-        if api_key:
-            settings["api_key"] = api_key
-        brain = make_brain(info.get("brain", "rules"), **settings)
-    manifest: dict[str, str] = json.loads(led.get_blob(tenant, bytes.fromhex(info["manifest"])))
+    start = view.started
+    assert start is not None  # load_view refuses a mission that never started
+    root = check_repo(Path(repo) if repo is not None else Path(start.repo))
+    brain = brain or _recorded_brain(start, api_key)
+    manifest = start.manifest_of(led, tenant)
     run = view.runs + 1
-    led.append(
-        tenant,
-        project,
-        [
-            signal_event(
-                mission_id,
-                f"{mission_id}.run.{run}",
-                pb.SIGNAL_KIND_AGENT_STARTED,
-                "first run" if run == 1 else f"resumed (run {run})",
-                {"run": str(run)},
-            )
-        ],
-    )
+    led.append(tenant, project, [run_event(mission_id, run)])
     _release_dead_locks(led, tenant, project, view)
     reconcile(led, tenant, project, root, manifest)
     with tempfile.TemporaryDirectory(prefix="swarm-snapshot-") as snap:
-        materialise(led, tenant, manifest, Path(snap))
-        cache_root, cache_dir = scout_cache(root)  # through the path guard
-        index = RepoIndex(Path(snap), cache_dir=cache_dir, cache_root=cache_root, parses=parses)
-        index.refresh()
+        index = _start_index(led, tenant, manifest, Path(snap), root, parses)
         rt = Runtime(
             cast(Ledger, _QueuedWrites(led)),
             tenant,
             project,
             root,
             mission_id,
-            request,
+            start.request,
             brain,
-            options,
+            start.options,
             index,
             run,
             manifest=manifest,
             on_write=on_write,
         )
-        threads = [
-            threading.Thread(
-                target=agent_loop, args=(rt, "scout-1", ("scout",), scout), daemon=True
-            )
-        ]
-        threads += [
-            threading.Thread(
-                target=agent_loop,
-                args=(rt, f"coder-{i}", ("coder",), coder, (i - 1) * 7919),
-                daemon=True,
-            )
-            for i in range(1, options.coders + 1)
-        ]
-        threads.append(
-            threading.Thread(
-                target=agent_loop, args=(rt, "critic-1", ("critic",), critic), daemon=True
-            )
-        )
-        for th in threads:
-            th.start()
-        outcome, reason = _watch(rt, view, progress)
-        rt.stop.set()
-        led.append(
-            tenant,
-            project,
-            [
-                signal_event(
-                    mission_id,
-                    f"{mission_id}.stopping.r{run}",
-                    pb.SIGNAL_KIND_HEALTH,
-                    "agents stopping",
-                    {"run": str(run)},
-                )
-            ],
-        )
-        for th in threads:
-            th.join()
-        view.catch_up()
-        cancel = [tv for tv in view.tickets.values() if not tv.terminal]
-        if cancel:
-            led.append(
-                tenant,
-                project,
-                [
-                    ticket_event(
-                        mission_id,
-                        tv.ticket,
-                        pb.TICKET_STATE_CANCELLED,
-                        tv.attempt,
-                        "orchestrator-1",
-                        step="cancelled",
-                        reason=reason or "mission over",
-                    )
-                    for tv in cancel
-                ],
-            )
-        if outcome == "failed":
-            rollback(rt, view)
-        view.catch_up()
-        changed = _changed_paths(led, tenant, project, manifest)
-        (finished,) = led.append(
-            tenant,
-            project,
-            [
-                signal_event(
-                    mission_id,
-                    f"{mission_id}.finished",
-                    pb.SIGNAL_KIND_MISSION_FINISHED,
-                    reason,
-                    {"outcome": outcome, "files_changed": str(len(changed))},
-                )
-            ],
-        )
-    _snapshot_at_end(led, tenant, project, mission_id, finished.versionstamp)
+        outcome, reason = _run_agents(rt, view, progress)
+        finished = _finish(rt, view, outcome, reason)
+    _snapshot_at_end(led, tenant, project, mission_id, finished)
     view.catch_up()
     return report_of(led, tenant, project, view, time.perf_counter() - began)
+
+
+def _recorded_brain(start: MissionStart, api_key: str | None) -> Brain:
+    """The provider recorded at start (the api key is never recorded: it is passed again)."""
+    settings = dict(start.brain_settings)
+    if api_key:
+        settings["api_key"] = api_key
+    return make_brain(start.brain, **settings)
+
+
+def _start_index(
+    led: Ledger,
+    tenant: str,
+    manifest: dict[str, str],
+    snap: Path,
+    root: Path,
+    parses: dict[bytes, Scan] | None,
+) -> RepoIndex:
+    """The scout's index of the files as the mission started, materialised under ``snap``
+    (its parse cache in the workspace's ``.swarm``, made through the path guard)."""
+    materialise(led, tenant, manifest, snap)
+    cache_root, cache_dir = scout_cache(root)
+    index = RepoIndex(snap, cache_dir=cache_dir, cache_root=cache_root, parses=parses)
+    index.refresh()
+    return index
+
+
+def _run_agents(
+    rt: Runtime, view: MissionView, progress: Progress | None
+) -> tuple[MissionOutcome, str]:
+    """Run the scout, the coders and the critic on their threads until the DAG ends; stop
+    them and wait for them. Returns the outcome and its reason."""
+    agents: list[tuple[AgentId, tuple[str, ...], Handler, int]] = [(SCOUT, ("scout",), scout, 0)]
+    agents += [
+        (coder_id(i), ("coder",), coder, (i - 1) * 7919) for i in range(1, rt.options.coders + 1)
+    ]
+    agents.append((CRITIC, ("critic",), critic, 0))
+    threads = [
+        threading.Thread(target=agent_loop, args=(rt, *agent), daemon=True) for agent in agents
+    ]
+    for th in threads:
+        th.start()
+    outcome, reason = _watch(rt, view, progress)
+    rt.stop.set()
+    rt.led.append(rt.tenant, rt.project, [stopping_event(rt.mission_id, rt.run)])
+    for th in threads:
+        th.join()
+    return outcome, reason
+
+
+def _finish(rt: Runtime, view: MissionView, outcome: MissionOutcome, reason: str) -> Versionstamp:
+    """Cancel what is left of the DAG, roll a failed mission back, and record its end."""
+    view.catch_up()
+    cancel = [
+        ticket_event(
+            rt.mission_id,
+            tv.ticket,
+            pb.TICKET_STATE_CANCELLED,
+            tv.attempt,
+            ORCHESTRATOR,
+            step="cancelled",
+            reason=reason or "mission over",
+        )
+        for tv in view.tickets.values()
+        if not tv.terminal
+    ]
+    if cancel:
+        rt.led.append(rt.tenant, rt.project, cancel)
+    if outcome == MissionOutcome.FAILED:
+        rollback(rt, view)
+    view.catch_up()
+    changed = _changed_paths(rt.led, rt.tenant, rt.project, rt.manifest)
+    end = finished_event(rt.mission_id, outcome, reason, files_changed=len(changed))
+    (finished,) = rt.led.append(rt.tenant, rt.project, [end])
+    return finished.versionstamp
 
 
 def _snapshot_at_end(
@@ -381,7 +372,7 @@ def _snapshot_at_end(
         )
 
 
-def _watch(rt: Runtime, view: MissionView, progress: Progress | None) -> tuple[str, str]:
+def _watch(rt: Runtime, view: MissionView, progress: Progress | None) -> tuple[MissionOutcome, str]:
     """Block on ledger watches until the mission's DAG reaches an end; return (outcome, reason)."""
     while True:
         head = rt.led.head(rt.tenant, rt.project)
@@ -397,27 +388,31 @@ def _watch(rt: Runtime, view: MissionView, progress: Progress | None) -> tuple[s
             rt.stop.set()  # no new claims; in-flight tickets finish, then we roll back
             if not in_flight:
                 first = failed[0]
-                return "failed", f"ticket {first.ticket.id} failed: {first.reason}"
+                return MissionOutcome.FAILED, f"ticket {first.ticket.id} failed: {first.reason}"
         verify = view.tickets.get("verify")
         if verify is not None and verify.state == pb.TICKET_STATE_DONE:
             # The verdict landed before the verify ticket's DONE, so the view has it.
             name = view.verdict_name.replace("_", " ")
-            return "succeeded", f"every ticket done; {name}: {view.verdict_reason}"
+            return MissionOutcome.SUCCEEDED, f"every ticket done; {name}: {view.verdict_reason}"
         rt.led.wait_for_append(rt.tenant, rt.project, head, 5.0)
 
 
 def _release_dead_locks(led: Ledger, tenant: str, project: str, view: MissionView) -> None:
     """Let go of locks held by agents of an earlier run of this mission (its process died).
 
-    One mission runs in a project at a time, so a ``coder-*``/``critic-*`` lock
-    with a live lease can only be a dead run's.
+    One mission runs in a project at a time, so a coder's, critic's or orchestrator's
+    lock with a live lease can only be a dead run's.
     """
     if view.runs == 0:
         return
     for lock in led.locks(tenant, project):
-        if lock.holder.startswith(("coder-", "critic-", "orchestrator-")):
+        agent = AgentId.parse(lock.holder)
+        if agent is not None and agent.role in _LOCKING_ROLES:
             with contextlib.suppress(ledger.LockNotHeld):
                 led.release_lock(tenant, project, lock.path, lock.holder, lock.token)
+
+
+_LOCKING_ROLES = frozenset({Role.CODER, Role.CRITIC, Role.ORCHESTRATOR})
 
 
 def _changed_paths(led: Ledger, tenant: str, project: str, manifest: dict[str, str]) -> list[str]:
@@ -438,35 +433,17 @@ def rollback(rt: Runtime, view: MissionView) -> list[str]:
             continue  # not the mission's doing (someone else's change since)
         want = rt.manifest.get(path, "")
         head = rt.led.file_state(rt.tenant, rt.project, path)
-        now = head.sha256 if head else b""
-        holder = "orchestrator-1"
-        lock = rt.led.acquire_lock(rt.tenant, rt.project, path, holder, rt.options.lock_ttl_s)
-        try:
-            cur = rt.led.get_blob(rt.tenant, now) if now else None
-            old = rt.led.get_blob(rt.tenant, bytes.fromhex(want)) if want else None
-            blob = rt.led.put_blob(rt.tenant, old) if old is not None else None
-            eid = f"{rt.mission_id}.rollback.{path_key(path)}.{now.hex()[:12] or 'absent'}"
-            rt.led.append(
-                rt.tenant,
-                rt.project,
-                [
-                    change_event(
-                        rt.mission_id,
-                        eid,
-                        holder,
-                        path,
-                        now,
-                        blob,
-                        unified_diff(path, cur, old),
-                        lock.token,
-                        reverts=last_change[path],
-                    )
-                ],
-            )
-            rt.write(path, old)
-            restored.append(path)
-        finally:
-            rt.led.release_lock(rt.tenant, rt.project, path, holder, lock.token)
+        now = head.sha256.hex()[:12] if head else "absent"
+        restore(
+            rt,
+            ORCHESTRATOR,
+            path,
+            bytes.fromhex(want),
+            event_id=f"{rt.mission_id}.rollback.{path_key(path)}.{now}",
+            reverts=last_change[path],
+            wait_s=0.0,
+        )
+        restored.append(path)
     return restored
 
 
@@ -487,12 +464,35 @@ def report_of(
 ) -> MissionReport:
     """The report of a mission as its events stand."""
     assert view.started is not None
-    manifest = json.loads(led.get_blob(tenant, bytes.fromhex(view.started["manifest"])))
-    mission_changes = {
-        c.path for c in view.changes if not c.event_id.startswith(f"{view.mission_id}.import.")
-    }
+    manifest = view.started.manifest_of(led, tenant)
+    mission_changes = set(view.changed_paths())
     changed = [p for p in _changed_paths(led, tenant, project, manifest) if p in mission_changes]
     counts = Counter(STATE_NAMES.get(t.state, "?") for t in view.tickets.values())
+    if view.finished is not None:
+        outcome, reason = view.finished.outcome, view.finished.reason
+    else:
+        outcome, reason = MissionOutcome.RUNNING, "not finished (resume it)"
+    failed = {
+        t.ticket.id: t.reason for t in view.tickets.values() if t.state == pb.TICKET_STATE_FAILED
+    }
+    return MissionReport(
+        view.mission_id,
+        outcome,
+        reason,
+        dict(counts),
+        tuple(changed),
+        _tests_of(view),
+        seconds,
+        view.events,
+        failed,
+        view.verdict_name,
+        view.verdict_reason,
+    )
+
+
+def _tests_of(view: MissionView) -> dict[str, Any]:
+    """The report's test summary: the baseline's counts, the runs after the edits, and
+    every verdict the critic gave (a retry's verdict follows the one it replaced)."""
     verify = view.tickets.get("verify")
     baseline = view.tickets.get("baseline")
     tests: dict[str, Any] = {}
@@ -506,24 +506,4 @@ def report_of(
     verdicts = [d.event.decision for d in view.decision("critic.verdict")]
     if verdicts:
         tests["verdicts"] = [v.outcome for v in verdicts]
-    if view.finished is not None:
-        outcome = view.finished.get("outcome", "failed")
-        reason = view.finished.get("detail", "")
-    else:
-        outcome, reason = "running", "not finished (resume it)"
-    failed = {
-        t.ticket.id: t.reason for t in view.tickets.values() if t.state == pb.TICKET_STATE_FAILED
-    }
-    return MissionReport(
-        view.mission_id,
-        outcome,
-        reason,
-        dict(counts),
-        tuple(changed),
-        tests,
-        seconds,
-        view.events,
-        failed,
-        view.verdict_name,
-        view.verdict_reason,
-    )
+    return tests

@@ -1,22 +1,16 @@
-"""Event ids, event builders, and the fold that turns a mission's events into its state.
-
-Every step of a mission has a deterministic event id derived from the mission
-id, the ticket id, the attempt and the step, so re-running a step after a
-crash lands it once (the ledger refuses a second event with the same id).
-"""
+"""The fold that turns a mission's events into its state (the builders are in ``_events``)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import ledger
 from ledger import Ledger, RecordedEvent, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
+from swarm.missions._events import import_prefix
 from swarm.missions._plan import Plan, Ticket
+from swarm.missions._records import MissionEnd, MissionStart, end_of, payload_of, run_of, start_of
 
 TERMINAL: frozenset[int] = frozenset(
     {pb.TICKET_STATE_DONE, pb.TICKET_STATE_FAILED, pb.TICKET_STATE_CANCELLED}
@@ -42,109 +36,6 @@ VERDICT_NAMES: dict[int, str] = {
 }
 # How many log events past its cursor a view reads directly before it turns to the index.
 _TAIL = 256
-
-ROLES = {
-    "scout": pb.AGENT_ROLE_SCOUT,
-    "coder": pb.AGENT_ROLE_CODER,
-    "critic": pb.AGENT_ROLE_CRITIC,
-    "orchestrator": pb.AGENT_ROLE_ORCHESTRATOR,
-}
-
-
-def path_key(path: str) -> str:
-    """A short stable id fragment for a path (paths may hold characters event ids may not)."""
-    return hashlib.sha256(path.encode()).hexdigest()[:20]
-
-
-def step_id(mission_id: str, ticket_id: str, attempt: int, step: str) -> str:
-    """The event id of one step of one attempt of one ticket."""
-    return f"{mission_id}.{ticket_id}.a{attempt}.{step}"
-
-
-def role_of(agent_id: str) -> int:
-    return ROLES.get(agent_id.split("-", 1)[0], pb.AGENT_ROLE_SYSTEM)
-
-
-def envelope(mission_id: str, event_id: str, agent_id: str, **payload: Any) -> pb.SwarmEvent:
-    return pb.SwarmEvent(
-        event_id=event_id,
-        mission_id=mission_id,
-        trace_id=mission_id,
-        agent_id=agent_id,
-        agent_role=role_of(agent_id),  # type: ignore[arg-type]
-        **payload,
-    )
-
-
-def ticket_event(
-    mission_id: str,
-    ticket: Ticket,
-    state: int,
-    attempt: int,
-    agent_id: str,
-    *,
-    step: str,
-    reason: str = "",
-    payload: Mapping[str, object] | None = None,
-) -> pb.SwarmEvent:
-    body = payload if payload is not None else {}
-    return envelope(
-        mission_id,
-        step_id(mission_id, ticket.id, attempt, step),
-        agent_id,
-        ticket=pb.TicketUpdate(
-            ticket_id=ticket.id,
-            state=state,  # type: ignore[arg-type]
-            agent_kind=ticket.kind,
-            depends_on=list(ticket.depends_on),
-            attempt=attempt,
-            reason=reason,
-            payload_json=json.dumps(body, sort_keys=True),
-        ),
-    )
-
-
-def planned_event(mission_id: str, ticket: Ticket) -> pb.SwarmEvent:
-    return ticket_event(
-        mission_id,
-        ticket,
-        pb.TICKET_STATE_PLANNED,
-        1,
-        "orchestrator-1",
-        step="planned",
-        payload=ticket.to_json(),
-    )
-
-
-def decision_event(
-    mission_id: str,
-    event_id: str,
-    agent_id: str,
-    kind: str,
-    *,
-    outcome: str,
-    rationale: str = "",
-    input: str = "",
-    attributes: Mapping[str, str] | None = None,
-    detail: ledger.BlobRef | None = None,
-    parent: str = "",
-    verdict: int = pb.CRITIC_VERDICT_UNSPECIFIED,
-    memory_refs: Iterable[str] = (),
-) -> pb.SwarmEvent:
-    decision = pb.Decision(
-        kind=kind,
-        outcome=outcome,
-        rationale=rationale[:4000],
-        input=input[:4000],
-        attributes=dict(attributes or {}),
-        verdict=verdict,  # type: ignore[arg-type]
-        memory_refs=list(memory_refs),
-    )
-    if detail is not None:
-        decision.detail.CopyFrom(pb.BlobRef(sha256=detail.sha256, size=detail.size))
-    ev = envelope(mission_id, event_id, agent_id, decision=decision)
-    ev.parent_event_id = parent
-    return ev
 
 
 @dataclass(slots=True)
@@ -189,8 +80,8 @@ class MissionView:
     def __init__(self, led: Ledger, tenant: str, project: str, mission_id: str) -> None:
         self.led, self.tenant, self.project, self.mission_id = led, tenant, project, mission_id
         self.cursor: Versionstamp | None = None
-        self.started: dict[str, str] | None = None
-        self.finished: dict[str, str] | None = None
+        self.started: MissionStart | None = None
+        self.finished: MissionEnd | None = None
         self.runs = 0
         self.tickets: dict[str, TicketView] = {}
         self.order: list[str] = []
@@ -237,16 +128,15 @@ class MissionView:
         self.event_ids.add(ev.event_id)
         kind = rec.kind
         if kind == "signal":
-            attrs = dict(ev.signal.attributes)
             if ev.signal.kind == pb.SIGNAL_KIND_MISSION_STARTED:
-                self.started = attrs
+                self.started = start_of(ev.signal)
             elif ev.signal.kind == pb.SIGNAL_KIND_MISSION_FINISHED:
-                self.finished = {**attrs, "detail": ev.signal.detail}
+                self.finished = end_of(ev.signal)
             elif ev.signal.kind == pb.SIGNAL_KIND_AGENT_STARTED:
-                self.runs = max(self.runs, int(attrs.get("run", "0")))
+                self.runs = max(self.runs, run_of(ev.signal))
         elif kind == "ticket":
             tu = ev.ticket
-            payload = json.loads(tu.payload_json or "{}")
+            payload = payload_of(tu)
             tv = self.tickets.get(tu.ticket_id)
             if tu.state == pb.TICKET_STATE_PLANNED and tv is None:
                 tv = TicketView(
@@ -309,6 +199,12 @@ class MissionView:
             if all(d is not None and d.state == pb.TICKET_STATE_DONE for d in deps):
                 out.append(tv)
         return out
+
+    def changed_paths(self) -> list[str]:
+        """The paths the mission's own StateChanges touched (its import step left out),
+        sorted; a path changed and then restored is still among them."""
+        prefix = import_prefix(self.mission_id)
+        return sorted({c.path for c in self.changes if not c.event_id.startswith(prefix)})
 
     def decision(self, kind: str) -> list[RecordedEvent]:
         return [d for d in self.decisions if d.event.decision.kind == kind]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -25,7 +24,8 @@ import replay
 from ledger import Ledger
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.missions._errors import InvalidMission, RefusedPath, TooManyFiles
-from swarm.missions._view import envelope, path_key
+from swarm.missions._events import change_event, import_id
+from swarm.missions._identity import ORCHESTRATOR
 
 # Never imported, never copied into the sandbox: VCS data, the embedded ledger, caches.
 _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "env", "site-packages"})
@@ -128,40 +128,6 @@ def unified_diff(path: str, old: bytes | None, new: bytes | None, limit: int = 6
     return text if len(text) <= limit else ""
 
 
-def change_event(
-    mission_id: str,
-    event_id: str,
-    agent_id: str,
-    path: str,
-    previous: bytes,
-    new_blob: ledger.BlobRef | None,
-    diff: str,
-    token: bytes,
-    reverts: str = "",
-    executable: bool | None = None,
-) -> pb.SwarmEvent:
-    """A StateChange of ``path`` from hash ``previous`` to ``new_blob`` (None deletes);
-    ``executable`` None leaves the file's mode as it was."""
-    sc = pb.StateChange(
-        path=path,
-        previous_sha256=previous,
-        unified_diff=diff,
-        fencing_token=token,
-        reversible=True,
-        reverts_event_id=reverts,
-    )
-    if new_blob is None:
-        sc.kind = pb.CHANGE_KIND_DELETE
-    else:
-        sc.new_sha256 = new_blob.sha256
-        sc.new_size = new_blob.size
-        sc.content.CopyFrom(pb.BlobRef(sha256=new_blob.sha256, size=new_blob.size))
-        sc.kind = pb.CHANGE_KIND_MODIFY if previous else pb.CHANGE_KIND_CREATE
-        if executable is not None:
-            sc.executable = executable
-    return envelope(mission_id, event_id, agent_id, state_change=sc)
-
-
 # Files per import append: their blobs go in first (a few transactions), then the events.
 _IMPORT_BATCH = 200
 
@@ -175,8 +141,8 @@ def _import_events(
     return [
         change_event(
             mission_id,
-            f"{mission_id}.import.{path_key(path)}",
-            "orchestrator-1",
+            import_id(mission_id, path),
+            ORCHESTRATOR,
             path,
             head,
             blob,
@@ -196,10 +162,10 @@ def import_workspace(
     mission_id: str,
     progress: Callable[[int, int], None] | None = None,
     max_files: int | None = None,
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, replay.Entry], list[str]]:
     """Bring the ledger's heads up to the files on disk; return the manifest and skipped paths.
 
-    The manifest maps every tracked path to its content sha256 (hex) as the
+    The manifest maps every tracked path to its content (sha256, size) as the
     mission starts. Files a live lock protects (a person editing them) are
     not imported and are listed as skipped; such a file the ledger never held
     is :class:`InvalidMission`, since the mission could not see it at all.
@@ -208,67 +174,70 @@ def import_workspace(
     """
     on_disk = list(walk_repo(root, max_files))
     tree = guarded(root)
-    with _refusals():  # every name first, so a refusal lands no part of the import
-        for path in on_disk:
-            tree.parts(path)
-    heads = {f.path: f.sha256 for f in led.files(tenant, project)}
-    holders = {lk.path: lk.holder for lk in led.locks(tenant, project)}
-    locked = set(holders)
-    unseen = sorted(p for p in on_disk if p in locked and p not in heads)
-    if unseen:
-        # A locked file the ledger never held would be invisible to the scout, and a
-        # rename would silently miss it: refuse before anything lands.
-        raise InvalidMission(
-            f"{unseen[0]} is locked by {holders[unseen[0]]} and was never imported, so the "
-            "mission could not see it"
-            + (f" ({len(unseen) - 1} more such file(s))" if len(unseen) > 1 else "")
-            + "; start the mission once the lock is released"
-        )
-    manifest: dict[str, str] = {}
+    states = {f.path: f for f in led.files(tenant, project)}
+    heads = {p: f.sha256 for p, f in states.items()}
+    locked = _check_importable(led, tenant, project, root, on_disk, heads)
+    manifest: dict[str, replay.Entry] = {}
     skipped: list[str] = []
-    batch: list[pb.SwarmEvent] = []
     pending: list[tuple[str, bytes, bytes, bool]] = []  # (path, head, bytes, executable)
     for i, path in enumerate(on_disk):
         data = read_file(root, path)
         if data is None:
             continue  # removed since the walk: not part of the repository as it starts
-        digest = sha256(data)
-        manifest[path] = digest.hex()
+        digest, executable = sha256(data), bool(tree.executable(path))
+        manifest[path] = replay.Entry(digest, len(data), executable)
         head = heads.get(path, b"")
         if head == digest:
             continue
         if path in locked:
             skipped.append(path)
-            manifest[path] = head.hex()
+            manifest[path] = replay.Entry(head, states[path].size)
             continue
-        pending.append((path, head, data, bool(tree.executable(path))))
+        pending.append((path, head, data, executable))
         if len(pending) >= _IMPORT_BATCH:
             led.append(tenant, project, _import_events(led, tenant, mission_id, pending))
             pending = []
         if progress is not None:
             progress(i + 1, len(on_disk))
     batch = _import_events(led, tenant, mission_id, pending) if pending else []
-    for path, head in heads.items():
-        if path not in manifest and path not in locked:
-            batch.append(
-                change_event(
-                    mission_id,
-                    f"{mission_id}.import.{path_key(path)}",
-                    "orchestrator-1",
-                    path,
-                    head,
-                    None,
-                    "",
-                    b"",
-                )
-            )
+    gone = [p for p in heads if p not in manifest and p not in locked]
+    batch += [
+        change_event(mission_id, import_id(mission_id, p), ORCHESTRATOR, p, heads[p], None, "", b"")
+        for p in gone
+    ]
     omitted = replay.left_out(root, on_disk)  # recorded, so a replay can say what it lacks
     if omitted.paths:
-        eid = f"{mission_id}.import-omitted"
-        batch.append(replay.omission_event(eid, mission_id, omitted))
+        batch.append(replay.omission_event(f"{mission_id}.import-omitted", mission_id, omitted))
     if batch:
         led.append(tenant, project, batch)
     return manifest, skipped
+
+
+def _check_importable(
+    led: Ledger,
+    tenant: str,
+    project: str,
+    root: Path,
+    on_disk: list[str],
+    heads: Mapping[str, bytes],
+) -> set[str]:
+    """The locked paths; refuses, before anything lands, a name the guard refuses and a
+    locked file the ledger never held (it would be invisible to the scout, and a rename
+    would silently miss it)."""
+    tree = guarded(root)
+    with _refusals():  # every name first, so a refusal lands no part of the import
+        for path in on_disk:
+            tree.parts(path)
+    holders = {lk.path: lk.holder for lk in led.locks(tenant, project)}
+    unseen = sorted(p for p in on_disk if p in holders and p not in heads)
+    if unseen:
+        raise InvalidMission(
+            f"{unseen[0]} is locked by {holders[unseen[0]]} and was never imported, so the "
+            "mission could not see it"
+            + (f" ({len(unseen) - 1} more such file(s))" if len(unseen) > 1 else "")
+            + "; start the mission once the lock is released"
+        )
+    return set(holders)
 
 
 def reconcile(
@@ -340,8 +309,10 @@ def scout_cache(root: Path) -> tuple[Path, Path]:
     return root, Path(root, *SCOUT_CACHE.split("/"))
 
 
-def manifest_blob(led: Ledger, tenant: str, manifest: Mapping[str, str]) -> ledger.BlobRef:
-    return led.put_blob(tenant, json.dumps(dict(manifest), sort_keys=True).encode())
+def manifest_blob(led: Ledger, tenant: str, manifest: Mapping[str, replay.Entry]) -> ledger.BlobRef:
+    """Store a mission's manifest in replay's manifest format, the one format of a set of
+    files (path -> sha256, size) that replay's snapshots use too."""
+    return led.put_blob(tenant, replay.encode_manifest(manifest))
 
 
 def check_repo(root: Path) -> Path:

@@ -8,6 +8,7 @@ the daemon's ``--workspaces`` root is byte-identical afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -29,8 +30,8 @@ from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
 from swarm.brain import EditRequest
 from swarm.missions import MissionOptions, RefusedPath, run_mission, start_mission, walk_repo
-from swarm.missions._runtime import signal_event
-from swarm.missions._workspace import manifest_blob, materialise
+from swarm.missions._events import signal_event
+from swarm.missions._workspace import materialise
 from tests.daemon.conftest import ROOT, SAMPLE, DaemonProc, make_token, start_daemon
 from tests.security._outside import Outside, tree_digest
 
@@ -360,7 +361,8 @@ def _forge_mission(url: str, project: str, repo: str, manifest: dict[str, str]) 
     mid = "m0badc0ffee1"
     with ledger.open_ledger(url) as led:
         led.create_project(A, project, exist_ok=True)
-        blob = manifest_blob(led, A, manifest)
+        # the JSON manifest of a ledger written before missions used replay's format
+        blob = led.put_blob(A, json.dumps(manifest).encode())
         started = signal_event(
             mid,
             f"{mid}.started",
@@ -370,7 +372,7 @@ def _forge_mission(url: str, project: str, repo: str, manifest: dict[str, str]) 
                 "request": json.dumps({"kind": "rename", "params": RENAME}),
                 "brain": "rules",
                 "brain_settings": "{}",
-                "options": NO_TESTS.to_json(),
+                "options": json.dumps(dataclasses.asdict(NO_TESTS)),  # the pre-record form
                 "manifest": blob.hex,
                 "repo": repo,
                 "skipped_locked": "[]",

@@ -8,6 +8,7 @@ import re
 import pytest
 
 import ledger
+import replay
 import sync
 from ledger import Ledger
 from proto.swarm.v1 import events_pb2 as pb
@@ -96,6 +97,24 @@ def test_manifests_are_checked_entry_by_entry(data: bytes, rule: str) -> None:
     with pytest.raises(Refused, match=rule):
         check_manifest(data)
     check_manifest(json.dumps({"src/a.py": "ab" * 32}).encode())
+
+
+def test_a_manifest_in_replays_format_is_checked_entry_by_entry() -> None:
+    # Missions store their manifest in replay's format (issue 13: one manifest format).
+    good = replay.encode_manifest({"src/a.py": replay.Entry(b"\x01" * 32, 5)})
+    check_manifest(good)
+    check_manifest(replay.encode_manifest({}))
+    with pytest.raises(Refused, match=re.escape("'..' would leave")):
+        check_manifest(replay.encode_manifest({"../../x": replay.Entry(b"\x01" * 32, 5)}))
+    with pytest.raises(Refused, match="ends inside"):
+        check_manifest(good[:-3])
+    modes = replay.encode_manifest({"bin/run": replay.Entry(b"\x02" * 32, 9, True)})
+    assert modes[:4] == b"SWM2"
+    check_manifest(modes)
+    with pytest.raises(Refused, match="ends inside"):
+        check_manifest(modes[:-1])
+    with pytest.raises(Refused, match="unknown flags"):
+        check_manifest(modes[:-1] + b"\x04")
 
 
 def test_canonical_form_ignores_time_and_implicit_names_only() -> None:

@@ -1,3 +1,4 @@
+from proto.swarm.v1 import missions_pb2 as _missions_pb2
 from proto.swarm.v1 import records_pb2 as _records_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -238,7 +239,7 @@ class BlobRef(_message.Message):
     def __init__(self, sha256: _Optional[bytes] = ..., size: _Optional[int] = ...) -> None: ...
 
 class TicketUpdate(_message.Message):
-    __slots__ = ("ticket_id", "state", "agent_kind", "depends_on", "attempt", "reason", "payload_json")
+    __slots__ = ("ticket_id", "state", "agent_kind", "depends_on", "attempt", "reason", "payload_json", "record")
     TICKET_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     AGENT_KIND_FIELD_NUMBER: _ClassVar[int]
@@ -246,6 +247,7 @@ class TicketUpdate(_message.Message):
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FIELD_NUMBER: _ClassVar[int]
     ticket_id: str
     state: TicketState
     agent_kind: str
@@ -253,10 +255,11 @@ class TicketUpdate(_message.Message):
     attempt: int
     reason: str
     payload_json: str
-    def __init__(self, ticket_id: _Optional[str] = ..., state: _Optional[_Union[TicketState, str]] = ..., agent_kind: _Optional[str] = ..., depends_on: _Optional[_Iterable[str]] = ..., attempt: _Optional[int] = ..., reason: _Optional[str] = ..., payload_json: _Optional[str] = ...) -> None: ...
+    record: _missions_pb2.TicketRecord
+    def __init__(self, ticket_id: _Optional[str] = ..., state: _Optional[_Union[TicketState, str]] = ..., agent_kind: _Optional[str] = ..., depends_on: _Optional[_Iterable[str]] = ..., attempt: _Optional[int] = ..., reason: _Optional[str] = ..., payload_json: _Optional[str] = ..., record: _Optional[_Union[_missions_pb2.TicketRecord, _Mapping]] = ...) -> None: ...
 
 class Signal(_message.Message):
-    __slots__ = ("kind", "subject", "detail", "attributes", "conflict")
+    __slots__ = ("kind", "subject", "detail", "attributes", "mission", "conflict")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -268,10 +271,12 @@ class Signal(_message.Message):
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    MISSION_FIELD_NUMBER: _ClassVar[int]
     CONFLICT_FIELD_NUMBER: _ClassVar[int]
     kind: SignalKind
     subject: str
     detail: str
     attributes: _containers.ScalarMap[str, str]
+    mission: _missions_pb2.MissionRecord
     conflict: _records_pb2.SyncConflict
-    def __init__(self, kind: _Optional[_Union[SignalKind, str]] = ..., subject: _Optional[str] = ..., detail: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., conflict: _Optional[_Union[_records_pb2.SyncConflict, _Mapping]] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[SignalKind, str]] = ..., subject: _Optional[str] = ..., detail: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., mission: _Optional[_Union[_missions_pb2.MissionRecord, _Mapping]] = ..., conflict: _Optional[_Union[_records_pb2.SyncConflict, _Mapping]] = ...) -> None: ...

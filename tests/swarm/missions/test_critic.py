@@ -8,7 +8,6 @@ deadline, however loaded the machine: no assertion depends on how long a run too
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import ledger
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import EditRequest
 from swarm.missions import _critic, judge, load_view, run_budget
+from swarm.missions._records import decode_test_run
 from swarm.missions._testcode import classify_test_code, owning_test_file, renames_only
 from tests.security.test_critic import diff_of
 from tests.swarm.missions.conftest import PROJECT, SAMPLE, TENANT, Mission, snapshot
@@ -68,7 +68,7 @@ def verdicts(led: ledger.Ledger, mid: str) -> list[int]:
 
 
 def items_of(led: ledger.Ledger, decision: pb.Decision) -> list[list[str]]:
-    data: dict[str, Any] = json.loads(led.get_blob(TENANT, decision.detail.sha256))
+    data: dict[str, Any] = decode_test_run(led.get_blob(TENANT, decision.detail.sha256))
     return list(data["items"])
 
 
@@ -509,7 +509,7 @@ def test_an_incomplete_run_names_the_sandboxs_problem_and_runner(
     assert "run ok" not in report.reason
     run = [d for d in runs(mled, mid) if d.outcome == "incomplete"][-1]
     assert "2 reports" in run.attributes["problem"] and "runner" in run.attributes
-    data = json.loads(mled.get_blob(TENANT, run.detail.sha256))
+    data = decode_test_run(mled.get_blob(TENANT, run.detail.sha256))
     assert "2 reports" in data["problem"] and data["runner"] == run.attributes["runner"]
     # A complete run records which runner made its report.
     (baseline,) = [d for d in runs(mled, mid) if d.attributes["stage"] == "baseline"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from swarm.missions import (
     start_mission,
     walk_repo,
 )
+from swarm.missions._records import decode_targets
 from tests.swarm.missions.conftest import (
     HALF_APPLYING_DIFF,
     PROJECT,
@@ -67,7 +67,7 @@ def test_rename_changes_every_definition_import_and_use_and_the_ledger_tells_the
     # the full story per file: who decided, which change, under which lock, which verdict
     view = load_view(mled, TENANT, PROJECT, mid)
     scout = view.decision("scout.targets")[0]
-    targets = json.loads(mled.get_blob(TENANT, scout.event.decision.detail.sha256))
+    targets = decode_targets(mled.get_blob(TENANT, scout.event.decision.detail.sha256))
     assert sorted(targets) == sorted(report.files_changed)
     for path in report.files_changed:
         story = mled.history(TENANT, PROJECT, path=path)

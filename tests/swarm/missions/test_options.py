@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from typing import Any
 
 import pytest
 
 from swarm.missions import InvalidMission, MissionOptions
-from swarm.missions._runtime import _OPTION_RULES
+from swarm.missions._options import _OPTION_RULES
+from swarm.missions._records import options_of, options_record
 
 NUMBERS = [f.name for f in dataclasses.fields(MissionOptions) if f.type in ("int", "float")]
 
@@ -50,10 +52,16 @@ def test_the_edges_are_accepted() -> None:
     opts = MissionOptions(
         coders=64, step_delay_s=0.0, backoff_s=0, test_timeout_s=86_400.0, critic_rounds=0
     )
-    assert MissionOptions.from_json(opts.to_json()) == opts
+    assert options_of(options_record(opts)) == opts
 
 
 def test_options_read_back_from_the_ledger_are_checked_too() -> None:
-    text = MissionOptions().to_json().replace('"step_delay_s": 0.0', '"step_delay_s": NaN')
+    record = options_record(MissionOptions())
+    record.step_delay_s = math.nan
+    with pytest.raises(InvalidMission, match="step_delay_s"):
+        options_of(record)
+    text = json.dumps(dataclasses.asdict(MissionOptions())).replace(
+        '"step_delay_s": 0.0', '"step_delay_s": NaN'
+    )
     with pytest.raises(InvalidMission, match="step_delay_s"):
         MissionOptions.from_json(text)

@@ -19,7 +19,7 @@ from tests.ledger._events import decision
 from tests.swarm.missions.conftest import PROJECT, ROOT, TENANT, Mission, snapshot
 
 
-def test_a_coders_syntax_decision_and_its_change_land_in_one_commit(
+def test_a_coders_decisions_and_its_change_land_in_one_commit(
     mission: Mission, mled: ledger.Ledger
 ) -> None:
     mid, report = mission(run_tests=False)
@@ -29,9 +29,15 @@ def test_a_coders_syntax_decision_and_its_change_land_in_one_commit(
     changes = [r for r in records if r.kind == "state_change" and ".edit-" in r.event.event_id]
     assert len(changes) == len(report.files_changed)
     for change in changes:
-        decision = by_id[change.event.parent_event_id]
-        assert decision.event.decision.kind == "critic.syntax"
-        assert decision.versionstamp.tr_version == change.versionstamp.tr_version
+        # change -> the coder's own Decision (why) -> the critic's syntax check
+        why = by_id[change.event.parent_event_id]
+        assert why.event.decision.kind == "coder.edit"
+        assert why.event.agent_id == change.event.agent_id
+        syntax = by_id[why.event.parent_event_id]
+        assert syntax.event.decision.kind == "critic.syntax"
+        assert {why.versionstamp.tr_version, syntax.versionstamp.tr_version} == {
+            change.versionstamp.tr_version
+        }
 
 
 def test_a_view_caught_up_step_by_step_equals_one_folded_at_once(

@@ -17,6 +17,7 @@ from swarm.missions import (
     topological_order,
     validate_plan,
 )
+from swarm.missions._records import options_of, options_record
 
 
 def _plan(*tickets: Ticket) -> Plan:
@@ -96,6 +97,6 @@ def test_bad_options_are_refused_with_every_problem() -> None:
     assert "coders" in msg and "ticket_timeout_s" in msg and "critic_rounds" in msg
 
 
-def test_options_round_trip_through_json() -> None:
+def test_options_round_trip_through_their_record() -> None:
     opts = MissionOptions(coders=3, run_tests=False, policies=("deny:x/*",))
-    assert MissionOptions.from_json(opts.to_json()) == opts
+    assert options_of(options_record(opts)) == opts
