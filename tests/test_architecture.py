@@ -22,7 +22,9 @@ ALLOWED: dict[str, set[str]] = {
     "ops": {"ledger", "proto", "replay"},
     "swarm.scout": {"replay"},
     "swarm.brain": {"swarm.scout"},
-    "swarm.missions": {"ledger", "proto", "replay", "sandbox", "swarm.brain", "swarm.scout"},
+    "swarm.missions": {
+        "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.scout",
+    },
     "swarm.daemon": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.missions",
         "swarm.scout",

@@ -148,8 +148,8 @@ def _exchange_of(rt: Runtime, sha: bytes) -> Exchange:
 
 def describe_request(request: EditRequest) -> str:
     """A request in one line for people (the coder's Decision names it; ``audit who`` too)."""
-    # Imported here, not with the package: loading ops with every CLI command made the
-    # remote client print "Exception in thread" at exit (tests/daemon/test_cli_server.py).
+    # Imported here, not with the package: ops (audit, export) is not needed to run a
+    # mission, and most CLI commands should not pay for loading it.
     import ops
 
     return ops.format_request(request.kind, request.params)
