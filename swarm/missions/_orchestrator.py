@@ -294,7 +294,7 @@ def _start_index(
     (its parse cache in the workspace's ``.swarm``, made through the path guard)."""
     materialise(led, tenant, manifest, snap)
     cache_root, cache_dir = scout_cache(root)
-    index = RepoIndex(snap, cache_dir=cache_dir, cache_root=cache_root, parses=parses)
+    index = RepoIndex(snap, cache_dir=cache_dir, cache_root=cache_root, parses=parses, lazy=True)
     index.refresh()
     return index
 
