@@ -27,8 +27,7 @@ import argparse
 import os
 import sys
 import threading
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,8 @@ import replay
 from ledger import wall_clock_us
 from proto.swarm.v1 import service_pb2 as api
 from swarm.cli._common import event_versionstamp, fail
+from swarm.client import ClientError, Remote
+from swarm.client._grpc import describe
 
 if TYPE_CHECKING:  # grpc loads only when a command talks to a daemon (~60 ms of start-up)
     import grpc
@@ -143,45 +144,6 @@ def at_point(text: str | None) -> api.At:
     return api.At(time_us=when)
 
 
-class Remote:
-    """One daemon: its stub, and the token, trace id and deadline every call carries."""
-
-    def __init__(self, target: str, channel: grpc.Channel, token: str, deadline: float) -> None:
-        self.target = target
-        self.deadline = deadline
-        self._metadata = (
-            ("authorization", f"Bearer {token}"),
-            ("x-trace-id", uuid.uuid4().hex),
-        )
-        from proto.swarm.v1 import service_pb2_grpc as api_grpc
-
-        # The generated stubs carry no type hints; the calls are checked by the tests.
-        self._stub: Any = api_grpc.SwarmStub(channel)  # type: ignore[no-untyped-call]
-
-    def call(self, method: str, request: Any) -> Any:
-        """A unary call, e.g. ``call("GetMission", req)``, within the deadline."""
-        return getattr(self._stub, method)(
-            request, metadata=self._metadata, timeout=self.deadline, wait_for_ready=True
-        )
-
-    def stream(self, method: str, request: Any, *, deadline: float) -> Any:
-        """A server stream: iterate it for its records, ``cancel()`` it to stop early."""
-        return getattr(self._stub, method)(
-            request, metadata=self._metadata, timeout=deadline, wait_for_ready=True
-        )
-
-    def pages(self, method: str, request: Any, field: str, page: int) -> Iterator[Any]:
-        """Every item of a paged call whose request has ``after`` and ``limit`` and whose
-        items carry a ``cursor`` (History): page after page until a short one."""
-        request.limit = page
-        while True:
-            items = list(getattr(self.call(method, request), field))
-            yield from items
-            if len(items) < page:
-                return
-            request.after = items[-1].cursor
-
-
 def _token(args: argparse.Namespace) -> str:
     """The bearer token: ``--token-file``, else ``--token`` (with a warning), else $SWARM_TOKEN."""
     path: Path | None = getattr(args, "token_file", None)
@@ -286,16 +248,6 @@ def _reachable(channel: grpc.Channel, target: str, timeout: float) -> bool:
     return True
 
 
-def describe(exc: grpc.RpcError) -> str:
-    """``STATUS: details`` of a failed call, as the CLI prints it."""
-    import grpc
-
-    code = exc.code() if isinstance(exc, grpc.Call) else None
-    details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
-    name = code.name if code is not None else "UNKNOWN"
-    return f"{name}: {details or 'no details'}"
-
-
 def run_remote(
     args: argparse.Namespace,
     body: Callable[[Remote], int],
@@ -333,8 +285,8 @@ def run_remote(
             )
         return body(Remote(args.server, channel, token, args.deadline))
     except grpc.RpcError as exc:
-        return fail(describe(exc))
-    except (RemoteRefused, replay.ReplayError) as exc:
+        return fail("{}: {}".format(*describe(exc)))
+    except (RemoteRefused, ClientError, replay.ReplayError) as exc:
         return fail(str(exc))
     finally:
         channel.close()

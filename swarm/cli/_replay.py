@@ -35,7 +35,8 @@ from ledger import Versionstamp
 from proto.swarm.v1 import service_pb2 as api
 from swarm.cli._common import emit_json, event_versionstamp, fail, open_from_args
 from swarm.cli._context import add_context_options
-from swarm.cli._remote import Remote, add_server_options, at_point, project_ref, run_remote
+from swarm.cli._remote import add_server_options, at_point, project_ref, run_remote
+from swarm.client import Remote
 
 # argparse takes "-2h" for an option unless it looks like a negative number;
 # widening what "a negative number" means lets `--at -2h` work as the issue shows.

@@ -1,0 +1,151 @@
+"""``LocalClient``: the ``Client`` surface over a ledger opened in this process.
+
+Missions run here, on a folder of this machine (``swarm.missions``); reads
+fold the ledger through ``swarm.client._reads`` (the daemon's servicer uses
+the same functions), and audit calls are ``ops``' own. Domain errors become
+``ClientError`` with the status the daemon would answer with.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import ledger
+import ops
+from swarm.client._errors import LOCAL_ERRORS, ClientError, local_error
+from swarm.client._reads import mission_ids, mission_of, story_of
+from swarm.client._types import (
+    AuditRow,
+    ChangeWhy,
+    Mission,
+    MissionReport,
+    MissionRun,
+    MissionStory,
+    Progress,
+    Query,
+    Started,
+    VerifyReport,
+)
+from swarm.missions import run_mission, start_mission
+from swarm.scout import Scan
+
+CANCEL_IS_REMOTE = (
+    "mission cancel works through a daemon only (--server HOST:PORT): a mission run "
+    "here stops with its process (Ctrl-C), and `swarm mission resume` continues it"
+)
+
+
+@contextlib.contextmanager
+def refusals() -> Iterator[None]:
+    """A domain error (or a file that cannot be read) as ``ClientError``."""
+    try:
+        yield
+    except (*LOCAL_ERRORS, OSError) as exc:
+        raise local_error(exc) from None
+
+
+class LocalClient:
+    """Missions and audit of one tenant, on the ledger ``led`` (the caller closes it)."""
+
+    where = "the ledger"
+
+    def __init__(self, led: ledger.Ledger, tenant: str) -> None:
+        self.led = led
+        self.tenant = tenant
+
+    # missions -------------------------------------------------------------------------
+    def list_missions(self, project: str) -> list[Mission]:
+        with refusals():
+            return [
+                mission_of(self.led, self.tenant, project, mid)
+                for mid in mission_ids(self.led, self.tenant, project)
+            ]
+
+    def get_mission(self, project: str, mission_id: str) -> Mission:
+        with refusals():
+            return mission_of(self.led, self.tenant, project, mission_id)
+
+    def mission_story(self, project: str, mission_id: str) -> MissionStory:
+        with refusals():
+            return story_of(self.led, self.tenant, project, mission_id)
+
+    def cancel_mission(self, project: str, mission_id: str, reason: str) -> Mission:
+        raise ClientError("UNIMPLEMENTED", CANCEL_IS_REMOTE)
+
+    def run_mission(
+        self, project: str, run: MissionRun, *, progress: Progress, started: Started
+    ) -> MissionReport:
+        """Import ``run.repo``, record the mission and run it here to its end."""
+        if run.repo is None or run.workspace:
+            raise ClientError("INVALID_ARGUMENT", "a local mission runs on a folder: --repo PATH")
+        # The symbol check's parses, handed on to the mission's index (same bytes, same parse).
+        parses: dict[bytes, Scan] = {}
+        with refusals():
+            mid = start_mission(
+                self.led,
+                self.tenant,
+                project,
+                run.repo,
+                run.request,
+                brain=run.brain,
+                brain_settings=dict(run.brain_settings),
+                options=run.options,
+                mission_id=run.mission_id,
+                progress=progress,
+                parses=parses,
+            )
+            started(mid)
+            return run_mission(
+                self.led,
+                self.tenant,
+                project,
+                mid,
+                repo=run.repo,
+                api_key=run.brain_settings.get("api_key"),
+                progress=progress,
+                parses=parses,
+            )
+
+    def resume_mission(
+        self,
+        project: str,
+        mission_id: str,
+        *,
+        repo: Path | None,
+        api_key: str | None,
+        progress: Progress,
+    ) -> MissionReport:
+        """Run a mission whose process stopped from where its log ends."""
+        with refusals():
+            return run_mission(
+                self.led,
+                self.tenant,
+                project,
+                mission_id,
+                repo=repo,
+                api_key=api_key,
+                progress=progress,
+            )
+
+    # audit ----------------------------------------------------------------------------
+    def query_audit(self, project: str, q: Query) -> list[AuditRow]:
+        with refusals():
+            return list(ops.query(self.led, self.tenant, project, q))
+
+    def who_changed(
+        self, project: str, path: str, *, since_us: int | None, until_us: int | None
+    ) -> list[ChangeWhy]:
+        with refusals():
+            return ops.who_changed(
+                self.led, self.tenant, project, path, since_us=since_us, until_us=until_us
+            )
+
+    def verify(self, project: str, *, progress: Progress | None = None) -> VerifyReport:
+        def counted(done: int, total: int) -> None:
+            if progress is not None:
+                progress("verified", done, total)
+
+        with refusals():
+            return ops.verify(self.led, self.tenant, project, progress=counted)
