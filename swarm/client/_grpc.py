@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import ledger
+import ops
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
 from swarm.client._errors import ClientError, Detached
@@ -189,7 +190,12 @@ class GrpcClient:
     # audit ----------------------------------------------------------------------------
     def query_audit(self, project: str, q: Query) -> list[AuditRow]:
         """``ops.query``'s rows, filtered by the daemon, page after page (QueryAudit)."""
-        q.check()  # a bad filter is refused before any call, as the local client does
+        try:
+            q.check()  # refused before any call, as the daemon would refuse it
+        except ops.BadQuery as exc:
+            raise ClientError(
+                "INVALID_ARGUMENT", str(exc), shown=f"INVALID_ARGUMENT: {exc}"
+            ) from None
         rows: list[AuditRow] = []
         after = ""
         while q.limit is None or len(rows) < q.limit:
