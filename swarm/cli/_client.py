@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
+from typing import Any
 
+import ledger
 from swarm.cli._common import fail, open_from_args
 from swarm.cli._remote import run_remote, tenant_of
 from swarm.client import Client, ClientError, GrpcClient, LocalClient
@@ -32,6 +34,14 @@ def run_client(
         )
     try:
         with open_from_args(args) as led:
-            return body(LocalClient(led, args.tenant))
+            return body(local_client(args, led))
     except ClientError as exc:
         return fail(str(exc))
+
+
+def local_client(args: argparse.Namespace, led: ledger.Ledger) -> LocalClient:
+    """A LocalClient on ``led`` for the context's tenant, replaying as the options say."""
+    snapshots: dict[str, Any] = {}
+    if hasattr(args, "snapshot_every"):
+        snapshots = {"snapshot_every": args.snapshot_every, "take_snapshots": not args.no_snapshot}
+    return LocalClient(led, args.tenant, **snapshots)

@@ -27,6 +27,7 @@ import argparse
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -289,4 +290,16 @@ def run_remote(
     except (RemoteRefused, ClientError, replay.ReplayError) as exc:
         return fail(str(exc))
     finally:
-        channel.close()
+        _close(channel)
+
+
+def _close(channel: grpc.Channel) -> None:
+    """Close ``channel`` once grpc's connectivity poller (started by ``_reachable``'s
+    subscribe) has seen it has no subscribers and stopped: closed under it, the poller's
+    next check raises "Channel closed!" in its thread, which the interpreter then prints
+    on stderr ("Exception in thread ...") as it exits. It stops within its 0.2 s poll."""
+    state = getattr(channel, "_connectivity_state", None)
+    deadline = time.monotonic() + 2.0
+    while getattr(state, "polling", False) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    channel.close()

@@ -13,6 +13,9 @@ CLI prints (through a daemon it leads with the status, as before).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import ledger
 import ops
 import replay
@@ -58,3 +61,12 @@ def local_error(exc: Exception) -> ClientError:
         if isinstance(exc, kinds):
             return ClientError(code, str(exc))
     return ClientError("UNKNOWN", str(exc))
+
+
+@contextlib.contextmanager
+def refused() -> Iterator[None]:
+    """A domain error (or a file that cannot be read or written) as ``ClientError``."""
+    try:
+        yield
+    except (*LOCAL_ERRORS, OSError) as exc:
+        raise local_error(exc) from None

@@ -9,24 +9,31 @@ refused call becomes a ``ClientError`` naming the status (``NOT_FOUND: ...``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ledger
 import ops
+import replay
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
-from swarm.client._errors import ClientError, Detached
+from swarm.client._errors import ClientError, Detached, refused
+from swarm.client._points import event_versionstamp
 from swarm.client._types import (
     AuditRow,
     ChangeWhy,
+    Forked,
     Mission,
     MissionReport,
     MissionRun,
     MissionStory,
+    Point,
     Progress,
     Query,
+    Replayed,
     Started,
     VerifyReport,
 )
@@ -221,6 +228,95 @@ class GrpcClient:
     def verify(self, project: str, *, progress: Progress | None = None) -> VerifyReport:
         req = api.VerifyProjectRequest(project=self._ref(project))
         return verify_from_pb(self._call("VerifyProject", req))
+
+    # replay ---------------------------------------------------------------------------
+    def _at(self, project: str, point: Point) -> api.At:
+        if point.mission is None:
+            return at_point(point.text)
+        if point.step < 1:  # the step-th event of the mission, as Replayer.at_mission_step counts
+            raise replay.UnknownPoint(f"mission step {point.step}: steps count from 1")
+        history = api.HistoryRequest(
+            project=self._ref(project), mission_id=point.mission, limit=min(point.step, 10_000)
+        )
+        records = self._call("History", history).records
+        if len(records) < point.step:
+            raise replay.UnknownPoint(
+                f"mission {point.mission!r} has {len(records)} events, so no step {point.step}"
+            )
+        return api.At(versionstamp=records[point.step - 1].cursor)
+
+    def replay_to(
+        self, project: str, point: Point, out: Path, *, force: bool, progress: Progress
+    ) -> Replayed:
+        """ListFiles at the point, ReadFile each file, check it, write the tree all or nothing.
+
+        Reading at a past point makes the daemon fold the log once per call, so a
+        file whose content is the same at head is read at head, which is cheap.
+        """
+        out = out.absolute()
+        with refused():
+            _refuse_non_empty(out, force)  # before reading anything
+            listing, contents = self._files_at(project, self._at(project, point), progress)
+            written = replay.write_tree(out, contents, listing.at_versionstamp, force=force)
+        vs = listing.at_versionstamp
+        return Replayed(out, vs, len(contents), written, True, server=self.remote.target)
+
+    def _files_at(
+        self, project: str, at: api.At, progress: Progress
+    ) -> tuple[api.ListFilesResponse, dict[str, bytes]]:
+        ref = self._ref(project)
+        listing = self._call("ListFiles", api.ListFilesRequest(project=ref, at=at))
+        vs = listing.at_versionstamp
+        pinned = api.At(versionstamp=vs)
+        head = listing
+        if at.WhichOneof("point") != "head":
+            head = self._call("ListFiles", api.ListFilesRequest(project=ref))
+        at_head = {f.path: f.sha256 for f in head.files}
+        contents: dict[str, bytes] = {}
+
+        def read(path: str, point: api.At | None) -> bytes:
+            req = api.ReadFileRequest(project=ref, path=path, at=point)
+            return bytes(self._call("ReadFile", req).content)
+
+        for i, f in enumerate(listing.files, 1):
+            cheap = at_head.get(f.path) == f.sha256
+            data = read(f.path, None if cheap else pinned)
+            if cheap and hashlib.sha256(data).digest() != f.sha256:  # head moved since
+                data = read(f.path, pinned)
+            if hashlib.sha256(data).digest() != f.sha256 or len(data) != f.size:
+                raise replay.ChainBroken(f.path, vs, "the daemon sent content not of its hash")
+            contents[f.path] = data
+            progress("read", i, len(listing.files))
+        return listing, contents
+
+    def fork(self, project: str, point: Point, new_project: str, *, progress: Progress) -> Forked:
+        with refused():
+            at = self._at(project, point)
+        req = api.ForkRequest(project=self._ref(project), at=at, new_project=new_project)
+        done = self._call("Fork", req)
+        return Forked(done.project.project, done.link, done.files, project, done.at_versionstamp)
+
+
+def at_point(text: str | None) -> api.At:
+    """An ``At`` from a 24-hex-digit versionstamp, an ISO or relative (-2h) time, or None (head).
+
+    A relative time is measured from this machine's clock, as the local path does.
+    """
+    if text is None:
+        return api.At(head=True)
+    vs = event_versionstamp(text)
+    if vs is not None:
+        return api.At(versionstamp=vs)
+    now = ledger.wall_clock_us()
+    when = replay.parse_time(text, now)  # UnparseableTime names the accepted forms
+    if when > now:
+        raise replay.TimeInFuture(text, when, now)
+    return api.At(time_us=when)
+
+
+def _refuse_non_empty(out: Path, force: bool) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise replay.OutputNotEmpty(str(out))
 
 
 def _report_of(m: Mission, events: int) -> MissionReport:

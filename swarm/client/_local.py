@@ -8,23 +8,27 @@ the same functions), and audit calls are ``ops``' own. Domain errors become
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import ledger
 import ops
-from swarm.client._errors import LOCAL_ERRORS, ClientError, local_error
+import replay
+from swarm.client._errors import ClientError
+from swarm.client._errors import refused as refusals
+from swarm.client._points import event_versionstamp
 from swarm.client._reads import mission_ids, mission_of, story_of
 from swarm.client._types import (
     AuditRow,
     ChangeWhy,
+    Forked,
     Mission,
     MissionReport,
     MissionRun,
     MissionStory,
+    Point,
     Progress,
     Query,
+    Replayed,
     Started,
     VerifyReport,
 )
@@ -37,23 +41,24 @@ CANCEL_IS_REMOTE = (
 )
 
 
-@contextlib.contextmanager
-def refusals() -> Iterator[None]:
-    """A domain error (or a file that cannot be read) as ``ClientError``."""
-    try:
-        yield
-    except (*LOCAL_ERRORS, OSError) as exc:
-        raise local_error(exc) from None
-
-
 class LocalClient:
     """Missions and audit of one tenant, on the ledger ``led`` (the caller closes it)."""
 
     where = "the ledger"
 
-    def __init__(self, led: ledger.Ledger, tenant: str) -> None:
+    def __init__(
+        self,
+        led: ledger.Ledger,
+        tenant: str,
+        *,
+        snapshot_every: int = replay.DEFAULT_SNAPSHOT_EVERY,
+        take_snapshots: bool = True,
+    ) -> None:
+        """``snapshot_every``, ``take_snapshots``: how a replay snapshots the log first."""
         self.led = led
         self.tenant = tenant
+        self.snapshot_every = snapshot_every
+        self.take_snapshots = take_snapshots
 
     # missions -------------------------------------------------------------------------
     def list_missions(self, project: str) -> list[Mission]:
@@ -149,3 +154,56 @@ class LocalClient:
 
         with refusals():
             return ops.verify(self.led, self.tenant, project, progress=counted)
+
+    # replay ---------------------------------------------------------------------------
+    def replayer(self, project: str, progress: Progress | None) -> replay.Replayer:
+        """A Replayer of ``project``, its snapshots taken first unless told not to."""
+        if self.snapshot_every < 1:
+            raise replay.BadPoint(f"--snapshot-every must be at least 1, got {self.snapshot_every}")
+        r = replay.Replayer(
+            self.led, self.tenant, project, snapshot_every=self.snapshot_every, progress=progress
+        )
+        if self.take_snapshots:
+            r.take_snapshots()
+        return r
+
+    def replay_to(
+        self, project: str, point: Point, out: Path, *, force: bool, progress: Progress
+    ) -> Replayed:
+        """Materialise the project's files at ``point`` into ``out``, all or nothing."""
+        with refusals():
+            r = self.replayer(project, progress)
+            vs = resolve(r, point)
+            state = r.state_at(vs)
+            done = replay.materialise(
+                self.led, self.tenant, state, out, force=force, progress=progress
+            )
+        return Replayed(
+            out=done.out,
+            versionstamp=str(vs),
+            files=done.files,
+            bytes=done.bytes,
+            verified=state.chain_checked,
+            time=replay.format_time(state.time_us),
+            snapshot=str(state.snapshot) if state.snapshot else None,
+            events_folded=state.events_folded,
+            verification=state.verification,
+        )
+
+    def fork(self, project: str, point: Point, new_project: str, *, progress: Progress) -> Forked:
+        """A new project holding ``project``'s files at ``point``."""
+        with refusals():
+            r = self.replayer(project, progress)
+            state = r.state_at(resolve(r, point))
+            done = replay.fork(self.led, self.tenant, project, state, new_project)
+        return Forked(done.project, str(done.link), done.files, project, str(state.versionstamp))
+
+
+def resolve(r: replay.Replayer, point: Point) -> ledger.Versionstamp:
+    """The event ``point`` names in ``r``'s project."""
+    if point.mission is not None:
+        return r.at_mission_step(point.mission, point.step)
+    if point.text is None:
+        return r.latest()
+    vs = event_versionstamp(point.text)
+    return r.at_event(vs) if vs is not None else r.at_time(point.text)

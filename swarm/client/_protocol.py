@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from swarm.client._types import (
     AuditRow,
     ChangeWhy,
+    Forked,
     Mission,
     MissionReport,
     MissionRun,
     MissionStory,
+    Point,
     Progress,
     Query,
+    Replayed,
     Started,
     VerifyReport,
 )
@@ -63,4 +67,14 @@ class Client(Protocol):
 
     def verify(self, project: str, *, progress: Progress | None = None) -> VerifyReport:
         """The project's hash chain re-walked; heads, snapshots and blobs checked against it."""
+        ...
+
+    def replay_to(
+        self, project: str, point: Point, out: Path, *, force: bool, progress: Progress
+    ) -> Replayed:
+        """Write the project's files at ``point`` into ``out``, each checked, all or nothing."""
+        ...
+
+    def fork(self, project: str, point: Point, new_project: str, *, progress: Progress) -> Forked:
+        """A new project holding ``project``'s files at ``point``, linked to it."""
         ...

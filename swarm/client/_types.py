@@ -22,12 +22,15 @@ from swarm.missions import MissionOptions, MissionReport
 __all__ = [
     "AuditRow",
     "ChangeWhy",
+    "Forked",
     "Mission",
     "MissionReport",
     "MissionRun",
     "MissionStory",
+    "Point",
     "Problem",
     "Query",
+    "Replayed",
     "StoryLine",
     "TicketInfo",
     "VerifyReport",
@@ -165,3 +168,75 @@ class MissionRun:
 Progress = Callable[[str, int, int], None]
 #: Told the mission's id as soon as it has one.
 Started = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A point in a project's history: head, a time or an event, or a mission's Nth event.
+
+    ``text`` is a time (ISO 8601 or relative, ``-2h``, measured from this
+    machine's clock) or an event's 24-hex-digit versionstamp; None is head.
+    """
+
+    text: str | None = None
+    mission: str | None = None
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """A project's files written into a folder as they were at one event.
+
+    A local replay says how it got there (``snapshot``, ``events_folded``,
+    ``verification``); a replay through a daemon names it (``server``).
+    """
+
+    out: Path
+    versionstamp: str
+    files: int
+    bytes: int
+    verified: bool
+    time: str = ""
+    snapshot: str | None = None
+    events_folded: int = 0
+    verification: str = ""
+    server: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The document ``replay --json`` prints."""
+        facts: dict[str, Any] = {
+            "out": str(self.out),
+            "versionstamp": self.versionstamp,
+            "files": self.files,
+            "bytes": self.bytes,
+            "verified": self.verified,
+        }
+        if self.server:
+            return {**facts, "server": self.server}
+        return {
+            **facts,
+            "time": self.time,
+            "snapshot": self.snapshot,
+            "events_folded": self.events_folded,
+            "verification": self.verification,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Forked:
+    """A new project started from a past state of ``origin``."""
+
+    project: str
+    link: str  # the FORKED signal's versionstamp in the new project's log
+    files: int
+    origin: str
+    origin_versionstamp: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "link": self.link,
+            "files": self.files,
+            "origin": self.origin,
+            "origin_versionstamp": self.origin_versionstamp,
+        }
