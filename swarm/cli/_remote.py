@@ -33,9 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import replay
-from ledger import wall_clock_us
-from proto.swarm.v1 import service_pb2 as api
-from swarm.cli._common import event_versionstamp, fail
+from swarm.cli._common import fail
 from swarm.client import ClientError, Remote
 from swarm.client._grpc import describe
 
@@ -122,27 +120,6 @@ def tenant_of(args: argparse.Namespace) -> str:
     """The tenant a request names: ``--tenant`` if typed, else empty (the token's tenant)."""
     tenant = getattr(args, "tenant", None)
     return "" if tenant is None or isinstance(tenant, Given) else str(tenant)
-
-
-def project_ref(args: argparse.Namespace, project: str) -> api.ProjectRef:
-    return api.ProjectRef(tenant=tenant_of(args), project=project)
-
-
-def at_point(text: str | None) -> api.At:
-    """An ``At`` from a 24-hex-digit versionstamp, an ISO or relative (-2h) time, or None (head).
-
-    A relative time is measured from this machine's clock, as the local path does.
-    """
-    if text is None:
-        return api.At(head=True)
-    vs = event_versionstamp(text)
-    if vs is not None:
-        return api.At(versionstamp=vs)
-    now = wall_clock_us()
-    when = replay.parse_time(text, now)  # UnparseableTime names the accepted forms
-    if when > now:
-        raise replay.TimeInFuture(text, when, now)
-    return api.At(time_us=when)
 
 
 def _token(args: argparse.Namespace) -> str:

@@ -13,25 +13,11 @@ from pathlib import Path
 import ledger
 import ops
 import replay
+from swarm.client import _types as v
 from swarm.client._errors import ClientError
 from swarm.client._errors import refused as refusals
 from swarm.client._points import event_versionstamp
 from swarm.client._reads import mission_ids, mission_of, story_of
-from swarm.client._types import (
-    AuditRow,
-    ChangeWhy,
-    Forked,
-    Mission,
-    MissionReport,
-    MissionRun,
-    MissionStory,
-    Point,
-    Progress,
-    Query,
-    Replayed,
-    Started,
-    VerifyReport,
-)
 from swarm.missions import run_mission, start_mission
 from swarm.scout import Scan
 
@@ -61,27 +47,27 @@ class LocalClient:
         self.take_snapshots = take_snapshots
 
     # missions -------------------------------------------------------------------------
-    def list_missions(self, project: str) -> list[Mission]:
+    def list_missions(self, project: str) -> list[v.Mission]:
         with refusals():
             return [
                 mission_of(self.led, self.tenant, project, mid)
                 for mid in mission_ids(self.led, self.tenant, project)
             ]
 
-    def get_mission(self, project: str, mission_id: str) -> Mission:
+    def get_mission(self, project: str, mission_id: str) -> v.Mission:
         with refusals():
             return mission_of(self.led, self.tenant, project, mission_id)
 
-    def mission_story(self, project: str, mission_id: str) -> MissionStory:
+    def mission_story(self, project: str, mission_id: str) -> v.MissionStory:
         with refusals():
             return story_of(self.led, self.tenant, project, mission_id)
 
-    def cancel_mission(self, project: str, mission_id: str, reason: str) -> Mission:
+    def cancel_mission(self, project: str, mission_id: str, reason: str) -> v.Mission:
         raise ClientError("UNIMPLEMENTED", CANCEL_IS_REMOTE)
 
     def run_mission(
-        self, project: str, run: MissionRun, *, progress: Progress, started: Started
-    ) -> MissionReport:
+        self, project: str, run: v.MissionRun, *, progress: v.Progress, started: v.Started
+    ) -> v.MissionReport:
         """Import ``run.repo``, record the mission and run it here to its end."""
         if run.repo is None or run.workspace:
             raise ClientError("INVALID_ARGUMENT", "a local mission runs on a folder: --repo PATH")
@@ -120,8 +106,8 @@ class LocalClient:
         *,
         repo: Path | None,
         api_key: str | None,
-        progress: Progress,
-    ) -> MissionReport:
+        progress: v.Progress,
+    ) -> v.MissionReport:
         """Run a mission whose process stopped from where its log ends."""
         with refusals():
             return run_mission(
@@ -135,19 +121,19 @@ class LocalClient:
             )
 
     # audit ----------------------------------------------------------------------------
-    def query_audit(self, project: str, q: Query) -> list[AuditRow]:
+    def query_audit(self, project: str, q: v.Query) -> list[v.AuditRow]:
         with refusals():
             return list(ops.query(self.led, self.tenant, project, q))
 
     def who_changed(
         self, project: str, path: str, *, since_us: int | None, until_us: int | None
-    ) -> list[ChangeWhy]:
+    ) -> list[v.ChangeWhy]:
         with refusals():
             return ops.who_changed(
                 self.led, self.tenant, project, path, since_us=since_us, until_us=until_us
             )
 
-    def verify(self, project: str, *, progress: Progress | None = None) -> VerifyReport:
+    def verify(self, project: str, *, progress: v.Progress | None = None) -> v.VerifyReport:
         def counted(done: int, total: int) -> None:
             if progress is not None:
                 progress("verified", done, total)
@@ -156,7 +142,7 @@ class LocalClient:
             return ops.verify(self.led, self.tenant, project, progress=counted)
 
     # replay ---------------------------------------------------------------------------
-    def replayer(self, project: str, progress: Progress | None) -> replay.Replayer:
+    def replayer(self, project: str, progress: v.Progress | None) -> replay.Replayer:
         """A Replayer of ``project``, its snapshots taken first unless told not to."""
         if self.snapshot_every < 1:
             raise replay.BadPoint(f"--snapshot-every must be at least 1, got {self.snapshot_every}")
@@ -168,8 +154,8 @@ class LocalClient:
         return r
 
     def replay_to(
-        self, project: str, point: Point, out: Path, *, force: bool, progress: Progress
-    ) -> Replayed:
+        self, project: str, point: v.Point, out: Path, *, force: bool, progress: v.Progress
+    ) -> v.Replayed:
         """Materialise the project's files at ``point`` into ``out``, all or nothing."""
         with refusals():
             r = self.replayer(project, progress)
@@ -178,7 +164,7 @@ class LocalClient:
             done = replay.materialise(
                 self.led, self.tenant, state, out, force=force, progress=progress
             )
-        return Replayed(
+        return v.Replayed(
             out=done.out,
             versionstamp=str(vs),
             files=done.files,
@@ -190,16 +176,18 @@ class LocalClient:
             verification=state.verification,
         )
 
-    def fork(self, project: str, point: Point, new_project: str, *, progress: Progress) -> Forked:
+    def fork(
+        self, project: str, point: v.Point, new_project: str, *, progress: v.Progress
+    ) -> v.Forked:
         """A new project holding ``project``'s files at ``point``."""
         with refusals():
             r = self.replayer(project, progress)
             state = r.state_at(resolve(r, point))
             done = replay.fork(self.led, self.tenant, project, state, new_project)
-        return Forked(done.project, str(done.link), done.files, project, str(state.versionstamp))
+        return v.Forked(done.project, str(done.link), done.files, project, str(state.versionstamp))
 
 
-def resolve(r: replay.Replayer, point: Point) -> ledger.Versionstamp:
+def resolve(r: replay.Replayer, point: v.Point) -> ledger.Versionstamp:
     """The event ``point`` names in ``r``'s project."""
     if point.mission is not None:
         return r.at_mission_step(point.mission, point.step)

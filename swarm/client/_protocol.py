@@ -5,21 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from swarm.client._types import (
-    AuditRow,
-    ChangeWhy,
-    Forked,
-    Mission,
-    MissionReport,
-    MissionRun,
-    MissionStory,
-    Point,
-    Progress,
-    Query,
-    Replayed,
-    Started,
-    VerifyReport,
-)
+from swarm.client import _types as v
 
 
 class Client(Protocol):
@@ -33,48 +19,50 @@ class Client(Protocol):
     #: Where the answers come from, as a person reads it ("the ledger", "the daemon at H:P").
     where: str
 
-    def list_missions(self, project: str) -> list[Mission]:
+    def list_missions(self, project: str) -> list[v.Mission]:
         """The project's missions, oldest first."""
         ...
 
-    def get_mission(self, project: str, mission_id: str) -> Mission:
+    def get_mission(self, project: str, mission_id: str) -> v.Mission:
         """One mission as it stands (NOT_FOUND if there is none)."""
         ...
 
-    def mission_story(self, project: str, mission_id: str) -> MissionStory:
+    def mission_story(self, project: str, mission_id: str) -> v.MissionStory:
         """The mission's DAG (its tickets with their inputs) and every event of it."""
         ...
 
-    def cancel_mission(self, project: str, mission_id: str, reason: str) -> Mission:
+    def cancel_mission(self, project: str, mission_id: str, reason: str) -> v.Mission:
         """Record a cancel (a daemon only: a local mission stops with its process)."""
         ...
 
     def run_mission(
-        self, project: str, run: MissionRun, *, progress: Progress, started: Started
-    ) -> MissionReport:
+        self, project: str, run: v.MissionRun, *, progress: v.Progress, started: v.Started
+    ) -> v.MissionReport:
         """Start the mission, tell ``started`` its id, and see it to its end."""
         ...
 
-    def query_audit(self, project: str, q: Query) -> list[AuditRow]:
+    def query_audit(self, project: str, q: v.Query) -> list[v.AuditRow]:
         """The events matching ``q``'s filters, oldest first (INVALID_ARGUMENT: bad filter)."""
         ...
 
     def who_changed(
         self, project: str, path: str, *, since_us: int | None, until_us: int | None
-    ) -> list[ChangeWhy]:
+    ) -> list[v.ChangeWhy]:
         """Each change of ``path`` in the window, with the Decision behind it."""
         ...
 
-    def verify(self, project: str, *, progress: Progress | None = None) -> VerifyReport:
+    def verify(self, project: str, *, progress: v.Progress | None = None) -> v.VerifyReport:
         """The project's hash chain re-walked; heads, snapshots and blobs checked against it."""
         ...
 
     def replay_to(
-        self, project: str, point: Point, out: Path, *, force: bool, progress: Progress
-    ) -> Replayed:
+        self, project: str, point: v.Point, out: Path, *, force: bool, progress: v.Progress
+    ) -> v.Replayed:
         """Write the project's files at ``point`` into ``out``, each checked, all or nothing."""
         ...
 
-    def fork(self, project: str, point: Point, new_project: str, *, progress: Progress) -> Forked:
+    def fork(
+        self, project: str, point: v.Point, new_project: str, *, progress: v.Progress
+    ) -> v.Forked:
         """A new project holding ``project``'s files at ``point``, linked to it."""
         ...
