@@ -36,7 +36,7 @@ from swarm.cli._common import emit_json, event_versionstamp, fail, open_from_arg
 from swarm.cli._context import add_context_options
 from swarm.cli._progress import Bar
 from swarm.cli._remote import add_server_options
-from swarm.client import Client, Point
+from swarm.client import Client, Point, Replayed
 
 # argparse takes "-2h" for an option unless it looks like a negative number;
 # widening what "a negative number" means lets `--at -2h` work as the issue shows.
@@ -221,9 +221,18 @@ def _replay(args: argparse.Namespace) -> int:
             print(f"  verified: {done.verification}")
             base = f"snapshot {done.snapshot}" if done.snapshot else "the first event"
             print(f"  from {base} plus {done.events_folded} events")
+            if done.left_out or done.left_out_more:
+                print(f"  left out (never imported, so not replayed): {_listed(done)}")
         return 0
 
     return run_client(args, body)
+
+
+def _listed(done: Replayed, shown: int = 10) -> str:
+    """``a (symlink), b/ (folder), … and N more`` for a replay's last line."""
+    text = ", ".join(f"{p} ({why})" for p, why in done.left_out[:shown])
+    rest = len(done.left_out) + done.left_out_more - min(shown, len(done.left_out))
+    return text + (f", and {rest} more" if rest else "")
 
 
 def _diff(args: argparse.Namespace) -> int:

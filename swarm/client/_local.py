@@ -164,6 +164,7 @@ class LocalClient:
             done = replay.materialise(
                 self.led, self.tenant, state, out, force=force, progress=progress
             )
+            left = replay.omissions_at(self.led, self.tenant, project, vs)
         return v.Replayed(
             out=done.out,
             versionstamp=str(vs),
@@ -174,6 +175,8 @@ class LocalClient:
             snapshot=str(state.snapshot) if state.snapshot else None,
             events_folded=state.events_folded,
             verification=state.verification,
+            left_out=left.paths if left else (),
+            left_out_more=left.more if left else 0,
         )
 
     def fork(

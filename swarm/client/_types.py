@@ -201,6 +201,8 @@ class Replayed:
     events_folded: int = 0
     verification: str = ""
     server: str = ""
+    left_out: tuple[tuple[str, str], ...] = ()  # (path, reason) the import left out
+    left_out_more: int = 0  # and how many more than listed
 
     def to_json(self) -> dict[str, Any]:
         """The document ``replay --json`` prints."""
@@ -219,6 +221,8 @@ class Replayed:
             "snapshot": self.snapshot,
             "events_folded": self.events_folded,
             "verification": self.verification,
+            "left_out": [{"path": p, "reason": why} for p, why in self.left_out],
+            "left_out_more": self.left_out_more,
         }
 
 
