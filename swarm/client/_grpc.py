@@ -20,23 +20,9 @@ import ops
 import replay
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
+from swarm.client import _types as v
 from swarm.client._errors import ClientError, Detached, refused
 from swarm.client._points import event_versionstamp
-from swarm.client._types import (
-    AuditRow,
-    ChangeWhy,
-    Forked,
-    Mission,
-    MissionReport,
-    MissionRun,
-    MissionStory,
-    Point,
-    Progress,
-    Query,
-    Replayed,
-    Started,
-    VerifyReport,
-)
 from swarm.client._wire import (
     mission_from_pb,
     query_to_pb,
@@ -122,27 +108,27 @@ class GrpcClient:
             return self.remote.call(method, request)
 
     # missions -------------------------------------------------------------------------
-    def list_missions(self, project: str) -> list[Mission]:
+    def list_missions(self, project: str) -> list[v.Mission]:
         listed = self._call("ListMissions", api.ListMissionsRequest(project=self._ref(project)))
         return [mission_from_pb(m) for m in listed.missions]
 
-    def get_mission(self, project: str, mission_id: str) -> Mission:
+    def get_mission(self, project: str, mission_id: str) -> v.Mission:
         req = api.GetMissionRequest(project=self._ref(project), mission_id=mission_id)
         return mission_from_pb(self._call("GetMission", req))
 
-    def mission_story(self, project: str, mission_id: str) -> MissionStory:
+    def mission_story(self, project: str, mission_id: str) -> v.MissionStory:
         req = api.GetMissionRequest(project=self._ref(project), mission_id=mission_id)
         return story_from_pb(self._call("GetMissionStory", req))
 
-    def cancel_mission(self, project: str, mission_id: str, reason: str) -> Mission:
+    def cancel_mission(self, project: str, mission_id: str, reason: str) -> v.Mission:
         req = api.CancelMissionRequest(
             project=self._ref(project), mission_id=mission_id, reason=reason
         )
         return mission_from_pb(self._call("CancelMission", req))
 
     def run_mission(
-        self, project: str, run: MissionRun, *, progress: Progress, started: Started
-    ) -> MissionReport:
+        self, project: str, run: v.MissionRun, *, progress: v.Progress, started: v.Started
+    ) -> v.MissionReport:
         """Submit the mission on ``run.workspace``, follow it to its end, report it.
 
         Ctrl-C while following raises ``Detached``: the mission goes on in the daemon.
@@ -173,7 +159,7 @@ class GrpcClient:
         """The options that name this daemon and ``project`` on a command line."""
         return f"--server {self.remote.target} --project {project}"
 
-    def _follow(self, project: str, mission_id: str, progress: Progress) -> int:
+    def _follow(self, project: str, mission_id: str, progress: v.Progress) -> int:
         """Follow a mission to its end, its tickets' progress to ``progress``; how many events."""
         states: dict[str, int] = {}
         seen = 0
@@ -195,7 +181,7 @@ class GrpcClient:
         return seen
 
     # audit ----------------------------------------------------------------------------
-    def query_audit(self, project: str, q: Query) -> list[AuditRow]:
+    def query_audit(self, project: str, q: v.Query) -> list[v.AuditRow]:
         """``ops.query``'s rows, filtered by the daemon, page after page (QueryAudit)."""
         try:
             q.check()  # refused before any call, as the daemon would refuse it
@@ -203,7 +189,7 @@ class GrpcClient:
             raise ClientError(
                 "INVALID_ARGUMENT", str(exc), shown=f"INVALID_ARGUMENT: {exc}"
             ) from None
-        rows: list[AuditRow] = []
+        rows: list[v.AuditRow] = []
         after = ""
         while q.limit is None or len(rows) < q.limit:
             page = AUDIT_PAGE if q.limit is None else min(AUDIT_PAGE, q.limit - len(rows))
@@ -217,7 +203,7 @@ class GrpcClient:
 
     def who_changed(
         self, project: str, path: str, *, since_us: int | None, until_us: int | None
-    ) -> list[ChangeWhy]:
+    ) -> list[v.ChangeWhy]:
         req = api.WhoChangedRequest(project=self._ref(project), path=path)
         if since_us is not None:
             req.since_us = since_us
@@ -225,12 +211,12 @@ class GrpcClient:
             req.until_us = until_us
         return [why_from_pb(w) for w in self._call("WhoChanged", req).changes]
 
-    def verify(self, project: str, *, progress: Progress | None = None) -> VerifyReport:
+    def verify(self, project: str, *, progress: v.Progress | None = None) -> v.VerifyReport:
         req = api.VerifyProjectRequest(project=self._ref(project))
         return verify_from_pb(self._call("VerifyProject", req))
 
     # replay ---------------------------------------------------------------------------
-    def _at(self, project: str, point: Point) -> api.At:
+    def _at(self, project: str, point: v.Point) -> api.At:
         if point.mission is None:
             return at_point(point.text)
         if point.step < 1:  # the step-th event of the mission, as Replayer.at_mission_step counts
@@ -246,8 +232,8 @@ class GrpcClient:
         return api.At(versionstamp=records[point.step - 1].cursor)
 
     def replay_to(
-        self, project: str, point: Point, out: Path, *, force: bool, progress: Progress
-    ) -> Replayed:
+        self, project: str, point: v.Point, out: Path, *, force: bool, progress: v.Progress
+    ) -> v.Replayed:
         """ListFiles at the point, ReadFile each file, check it, write the tree all or nothing.
 
         Reading at a past point makes the daemon fold the log once per call, so a
@@ -259,10 +245,10 @@ class GrpcClient:
             listing, contents = self._files_at(project, self._at(project, point), progress)
             written = replay.write_tree(out, contents, listing.at_versionstamp, force=force)
         vs = listing.at_versionstamp
-        return Replayed(out, vs, len(contents), written, True, server=self.remote.target)
+        return v.Replayed(out, vs, len(contents), written, True, server=self.remote.target)
 
     def _files_at(
-        self, project: str, at: api.At, progress: Progress
+        self, project: str, at: api.At, progress: v.Progress
     ) -> tuple[api.ListFilesResponse, dict[str, bytes]]:
         ref = self._ref(project)
         listing = self._call("ListFiles", api.ListFilesRequest(project=ref, at=at))
@@ -289,12 +275,14 @@ class GrpcClient:
             progress("read", i, len(listing.files))
         return listing, contents
 
-    def fork(self, project: str, point: Point, new_project: str, *, progress: Progress) -> Forked:
+    def fork(
+        self, project: str, point: v.Point, new_project: str, *, progress: v.Progress
+    ) -> v.Forked:
         with refused():
             at = self._at(project, point)
         req = api.ForkRequest(project=self._ref(project), at=at, new_project=new_project)
         done = self._call("Fork", req)
-        return Forked(done.project.project, done.link, done.files, project, done.at_versionstamp)
+        return v.Forked(done.project.project, done.link, done.files, project, done.at_versionstamp)
 
 
 def at_point(text: str | None) -> api.At:
@@ -319,13 +307,13 @@ def _refuse_non_empty(out: Path, force: bool) -> None:
         raise replay.OutputNotEmpty(str(out))
 
 
-def _report_of(m: Mission, events: int) -> MissionReport:
+def _report_of(m: v.Mission, events: int) -> v.MissionReport:
     """The local run's report, from what the API says of a mission (no test counts there)."""
     counts: dict[str, int] = {}
     for t in m.tickets:
         counts[t.state] = counts.get(t.state, 0) + 1
     end = m.finished_us or ledger.wall_clock_us()
-    return MissionReport(
+    return v.MissionReport(
         mission_id=m.mission_id,
         outcome=m.state,
         reason=m.reason,
