@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger import METADATA_DIRS, Ledger, RecordedEvent, Versionstamp
+from ledger import METADATA_DIRS, Ledger, LedgerError, RecordedEvent, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import records_pb2 as rpb
 
@@ -41,6 +41,7 @@ class Omissions:
     paths: tuple[tuple[str, str], ...]
     more: int = 0
     recorded_at: Versionstamp | None = None
+    unreadable: str = ""  # why the record could not be read (the replay itself stands)
 
     def __len__(self) -> int:
         return len(self.paths) + self.more
@@ -111,7 +112,20 @@ def omission_event(
 def omissions_at(
     led: Ledger, tenant: str, project: str, vs: Versionstamp, agent_id: str = IMPORTER
 ) -> Omissions | None:
-    """The omissions recorded by the last import at or before ``vs`` (None: none recorded)."""
+    """The omissions recorded by the last import at or before ``vs`` (None: none recorded).
+
+    A log that cannot be read on the way (a damaged record) gives ``unreadable``
+    saying why, rather than failing a replay whose own state was read and checked.
+    """
+    try:
+        return _find(led, tenant, project, vs, agent_id)
+    except LedgerError as exc:
+        return Omissions((), unreadable=str(exc))
+
+
+def _find(
+    led: Ledger, tenant: str, project: str, vs: Versionstamp, agent_id: str
+) -> Omissions | None:
     before: Versionstamp | None = None
     while True:
         page = led.history(tenant, project, agent=agent_id, before=before, reverse=True)

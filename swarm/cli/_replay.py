@@ -221,7 +221,9 @@ def _replay(args: argparse.Namespace) -> int:
             print(f"  verified: {done.verification}")
             base = f"snapshot {done.snapshot}" if done.snapshot else "the first event"
             print(f"  from {base} plus {done.events_folded} events")
-            if done.left_out or done.left_out_more:
+            if done.left_out_unreadable:
+                print(f"  what the import left out could not be read: {done.left_out_unreadable}")
+            elif done.left_out or done.left_out_more:
                 print(f"  left out (never imported, so not replayed): {_listed(done)}")
         return 0
 

@@ -177,6 +177,7 @@ class LocalClient:
             verification=state.verification,
             left_out=left.paths if left else (),
             left_out_more=left.more if left else 0,
+            left_out_unreadable=(left.unreadable or "") if left else "",
         )
 
     def fork(

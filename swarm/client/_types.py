@@ -203,6 +203,7 @@ class Replayed:
     server: str = ""
     left_out: tuple[tuple[str, str], ...] = ()  # (path, reason) the import left out
     left_out_more: int = 0  # and how many more than listed
+    left_out_unreadable: str = ""  # why the import's record of them could not be read
 
     def to_json(self) -> dict[str, Any]:
         """The document ``replay --json`` prints."""
@@ -223,6 +224,11 @@ class Replayed:
             "verification": self.verification,
             "left_out": [{"path": p, "reason": why} for p, why in self.left_out],
             "left_out_more": self.left_out_more,
+            **(
+                {"left_out_unreadable": self.left_out_unreadable}
+                if self.left_out_unreadable
+                else {}
+            ),
         }
 
 
