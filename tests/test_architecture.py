@@ -26,12 +26,12 @@ ALLOWED: dict[str, set[str]] = {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.scout",
     },
     "swarm.daemon": {
-        "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.missions",
-        "swarm.scout",
+        "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.client",
+        "swarm.missions", "swarm.scout",
     },
     "swarm.client": {
-        "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.daemon",
-        "swarm.missions", "swarm.scout",
+        "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.missions",
+        "swarm.scout",
     },
     "swarm.cli": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.client",

@@ -20,7 +20,8 @@ import ledger
 from proto.swarm.v1 import service_pb2 as api
 from swarm.cli._common import emit_json, fail, open_from_args
 from swarm.cli._context import add_context_options
-from swarm.cli._remote import Remote, add_server_options, run_remote, tenant_of
+from swarm.cli._remote import add_server_options, run_remote, tenant_of
+from swarm.client import Remote
 
 
 def register(sub: Any) -> None:

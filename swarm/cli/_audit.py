@@ -9,9 +9,10 @@
 Output is a table by default, ``--format jsonl|csv`` for tools, ``--json`` for
 one JSON document. Times are ISO 8601 or relative (-15m, -2h, -3d).
 
-``swarm audit events --server HOST:PORT`` (token in $SWARM_TOKEN) asks a
-daemon instead: History when --path, --mission or --agent names a subject,
-the project's log (StreamEvents) otherwise; the other filters are applied here.
+With ``--server HOST:PORT`` (token in $SWARM_TOKEN) ``events``, ``who``,
+``verify`` and ``export`` ask a daemon instead (QueryAudit, WhoChanged,
+VerifyProject): it applies the filters through its ledger's indexes, as the
+local path does, and sends only the rows that match.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from typing import Any
 import ledger
 import ops
 import replay
-from ledger import Versionstamp
-from proto.swarm.v1 import service_pb2 as api
-from swarm.cli._common import emit_json, fail, open_from_args
+from swarm.cli._client import run_client
+from swarm.cli._common import emit_json, fail
 from swarm.cli._context import add_context_options
-from swarm.cli._remote import Remote, add_server_options, project_ref, run_remote
+from swarm.cli._remote import add_server_options
 from swarm.cli._replay import accept_relative_times
+from swarm.client import Client, VerifyReport
 
 
 def register(sub: Any) -> None:
@@ -57,11 +58,13 @@ def register(sub: Any) -> None:
     who.add_argument("path", metavar="PATH", help="the file, relative to the repository")
     who.add_argument("--since", metavar="TIME", help="changes at or after: ISO 8601 or -2h")
     who.add_argument("--until", metavar="TIME", help="changes at or before: ISO 8601 or -2h")
+    add_server_options(who)
     who.set_defaults(handler=_who)
     accept_relative_times(who)
 
     verify = actions.add_parser("verify", help="re-walk the hash chain; name the first bad event")
     add_context_options(verify, read_only=True)
+    add_server_options(verify)
     verify.set_defaults(handler=_verify)
 
     export = actions.add_parser("export", help="write matching events to a file")
@@ -75,6 +78,7 @@ def register(sub: Any) -> None:
     )
     export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     export.add_argument("--force", action="store_true", help="replace an existing FILE")
+    add_server_options(export)
     export.set_defaults(handler=_export)
 
 
@@ -117,92 +121,38 @@ def _query(args: argparse.Namespace) -> ops.Query:
 
 
 def _run(args: argparse.Namespace, body: Any) -> int:
+    """``body(client)`` with the times and filters checked first (nothing opened if bad)."""
     try:
-        with open_from_args(args) as led:
-            return int(body(led))
-    except (ops.AuditError, replay.ReplayError, ledger.LedgerError) as exc:
+        query = _query(args) if hasattr(args, "kind") else None
+        if query is not None:
+            query.check()
+        window = _window(args) if hasattr(args, "since") else (None, None)
+    except (ops.AuditError, replay.ReplayError) as exc:
         return fail(str(exc))
+    return run_client(args, lambda client: int(body(client, query, window)))
+
+
+def _window(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    now = ledger.wall_clock_us()
+    return _time(args.since, now), _time(args.until, now)
 
 
 def _events(args: argparse.Namespace) -> int:
-    def body(led: ledger.Ledger) -> int:
-        return _print_rows(args, list(ops.query(led, args.tenant, args.project, _query(args))))
+    def body(client: Client, q: ops.Query, _: Any) -> int:
+        rows = client.query_audit(args.project, q)
+        if args.json:
+            emit_json([r.as_dict() for r in rows])
+        else:
+            sys.stdout.write(ops.render(rows, args.format))
+        return 0
 
-    if args.server:
-        try:
-            q = _query(args)
-            q.check()
-        except (ops.AuditError, replay.ReplayError) as exc:
-            return fail(str(exc))
-        return run_remote(args, lambda remote: _print_rows(args, _remote_rows(remote, args, q)))
     return _run(args, body)
 
 
-def _print_rows(args: argparse.Namespace, rows: list[ops.AuditRow]) -> int:
-    if args.json:
-        emit_json([r.as_dict() for r in rows])
-    else:
-        sys.stdout.write(ops.render(rows, args.format))
-    return 0
-
-
-# A History page: the daemon's own cap on one call.
-_PAGE = 10_000
-
-
-def _remote_rows(remote: Remote, args: argparse.Namespace, q: ops.Query) -> list[ops.AuditRow]:
-    """The rows ``ops.query`` would give, from the daemon: one index read (History) when a
-    subject is named, else the project's log; the remaining filters are applied here."""
-    ref = project_ref(args, args.project)
-    if q.path is not None or q.mission is not None or q.agent is not None:
-        subject = (
-            {"path": q.path}
-            if q.path is not None
-            else {"mission_id": q.mission}
-            if q.mission is not None
-            else {"agent": q.agent}
-        )
-        records = remote.pages(
-            "History", api.HistoryRequest(project=ref, **subject), "records", _PAGE
-        )
-    else:
-        stream = api.StreamEventsRequest(project=ref, follow=False)
-        records = remote.stream("StreamEvents", stream, deadline=remote.deadline)
-    rows: list[ops.AuditRow] = []
-    for rec in records:
-        row = ops.row_of(ledger.RecordedEvent(Versionstamp.parse(rec.cursor), rec.event, rec.chain))
-        if _matches(row, q):
-            rows.append(row)
-            if q.limit is not None and len(rows) >= q.limit:
-                break
-    return rows
-
-
-def _matches(row: ops.AuditRow, q: ops.Query) -> bool:
-    """``ops.query``'s filters, on a row (its path and summary say what the filters read)."""
-    return (
-        (q.since_us is None or row.time_us >= q.since_us)
-        and (q.until_us is None or row.time_us <= q.until_us)
-        and (q.kind is None or row.kind == q.kind)
-        and (q.agent is None or row.agent == q.agent)
-        and (q.role is None or row.role == q.role)
-        and (q.mission is None or row.mission == q.mission)
-        and (q.path is None or row.path == q.path)
-        and (q.text is None or (row.kind == "decision" and q.text.lower() in row.summary.lower()))
-    )
-
-
 def _who(args: argparse.Namespace) -> int:
-    def body(led: ledger.Ledger) -> int:
-        now = ledger.wall_clock_us()
-        whys = ops.who_changed(
-            led,
-            args.tenant,
-            args.project,
-            args.path,
-            since_us=_time(args.since, now),
-            until_us=_time(args.until, now),
-        )
+    def body(client: Client, _: Any, window: tuple[int | None, int | None]) -> int:
+        since, until = window
+        whys = client.who_changed(args.project, args.path, since_us=since, until_us=until)
         if args.json:
             emit_json([w.as_dict() for w in whys])
             return 0
@@ -224,32 +174,36 @@ def _who(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    def body(led: ledger.Ledger) -> int:
-        def progress(done: int, total: int) -> None:
-            if total > 5000:
-                print(f"  verified {done}/{total}", file=sys.stderr)
+    def progress(_: str, done: int, total: int) -> None:
+        if total > 5000:
+            print(f"  verified {done}/{total}", file=sys.stderr)
 
-        report = ops.verify(led, args.tenant, args.project, progress=progress)
-        if args.json:
-            emit_json(report.as_dict())
-        elif report.ok:
-            c = report.checked
-            print(
-                f"ok: {report.records} events of {args.project}, hash chain intact; "
-                f"{c['heads']} file heads, {c['snapshots']} snapshots and {c['blobs']} "
-                f"blobs agree with it"
-            )
-        else:
-            print(f"TAMPERED: {len(report.problems)} problem(s) in {args.project}:")
-            for p in report.problems:
-                where = f" at record {p.position}" if p.position >= 0 else ""
-                print(f"  {p.kind}{where}: {p.detail}")
-        if not args.json:
-            for note in report.notes:
-                print(f"note: {note}", file=sys.stderr)
+    def body(client: Client, *_: Any) -> int:
+        report = client.verify(args.project, progress=progress)
+        _print_verify(args, report)
         return 0 if report.ok else 1
 
     return _run(args, body)
+
+
+def _print_verify(args: argparse.Namespace, report: VerifyReport) -> None:
+    if args.json:
+        emit_json(report.as_dict())
+    elif report.ok:
+        c = report.checked
+        print(
+            f"ok: {report.records} events of {args.project}, hash chain intact; "
+            f"{c['heads']} file heads, {c['snapshots']} snapshots and {c['blobs']} "
+            f"blobs agree with it"
+        )
+    else:
+        print(f"TAMPERED: {len(report.problems)} problem(s) in {args.project}:")
+        for p in report.problems:
+            where = f" at record {p.position}" if p.position >= 0 else ""
+            print(f"  {p.kind}{where}: {p.detail}")
+    if not args.json:
+        for note in report.notes:
+            print(f"note: {note}", file=sys.stderr)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -257,10 +211,11 @@ def _export(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         return fail(f"{out} exists (pass --force to replace it)")
 
-    def body(led: ledger.Ledger) -> int:
-        count = ops.export(
-            ops.query(led, args.tenant, args.project, _query(args)), out, args.format
-        )
+    def body(client: Client, q: ops.Query, _: Any) -> int:
+        try:
+            count = ops.export(client.query_audit(args.project, q), out, args.format)
+        except ops.AuditError as exc:
+            return fail(str(exc))
         if args.json:
             print(json.dumps({"out": str(out), "format": args.format, "rows": count}))
         else:

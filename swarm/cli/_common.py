@@ -14,8 +14,9 @@ import sys
 from typing import Any
 
 import ledger
+from swarm.client._points import event_versionstamp
 
-_HEX = frozenset("0123456789abcdef")
+__all__ = ["emit_json", "errors_as_json", "event_versionstamp", "fail", "open_from_args"]
 
 
 class _Errors:
@@ -52,20 +53,3 @@ def fail(message: str, code: int = 2, *, kind: str = "error") -> int:
     else:
         print(f"swarm: error: {message}", file=sys.stderr)
     return code
-
-
-def event_versionstamp(text: str) -> str | None:
-    """The 24-hex-digit versionstamp ``text`` names, or None when it is not one.
-
-    Swarm prints 24 digits (10 of the commit, 2 bytes of order within it); 20
-    digits (a commit's versionstamp alone, as older releases' ``mission show``
-    printed) name that commit's first event.
-    """
-    cleaned = text.strip().lower()
-    if not cleaned or not set(cleaned) <= _HEX:
-        return None
-    if len(cleaned) == 24:
-        return cleaned
-    if len(cleaned) == 20:
-        return cleaned + "0000"
-    return None

@@ -27,15 +27,15 @@ import argparse
 import os
 import sys
 import threading
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import replay
-from ledger import wall_clock_us
-from proto.swarm.v1 import service_pb2 as api
-from swarm.cli._common import event_versionstamp, fail
+from swarm.cli._common import fail
+from swarm.client import ClientError, Remote
+from swarm.client._grpc import describe
 
 if TYPE_CHECKING:  # grpc loads only when a command talks to a daemon (~60 ms of start-up)
     import grpc
@@ -120,66 +120,6 @@ def tenant_of(args: argparse.Namespace) -> str:
     """The tenant a request names: ``--tenant`` if typed, else empty (the token's tenant)."""
     tenant = getattr(args, "tenant", None)
     return "" if tenant is None or isinstance(tenant, Given) else str(tenant)
-
-
-def project_ref(args: argparse.Namespace, project: str) -> api.ProjectRef:
-    return api.ProjectRef(tenant=tenant_of(args), project=project)
-
-
-def at_point(text: str | None) -> api.At:
-    """An ``At`` from a 24-hex-digit versionstamp, an ISO or relative (-2h) time, or None (head).
-
-    A relative time is measured from this machine's clock, as the local path does.
-    """
-    if text is None:
-        return api.At(head=True)
-    vs = event_versionstamp(text)
-    if vs is not None:
-        return api.At(versionstamp=vs)
-    now = wall_clock_us()
-    when = replay.parse_time(text, now)  # UnparseableTime names the accepted forms
-    if when > now:
-        raise replay.TimeInFuture(text, when, now)
-    return api.At(time_us=when)
-
-
-class Remote:
-    """One daemon: its stub, and the token, trace id and deadline every call carries."""
-
-    def __init__(self, target: str, channel: grpc.Channel, token: str, deadline: float) -> None:
-        self.target = target
-        self.deadline = deadline
-        self._metadata = (
-            ("authorization", f"Bearer {token}"),
-            ("x-trace-id", uuid.uuid4().hex),
-        )
-        from proto.swarm.v1 import service_pb2_grpc as api_grpc
-
-        # The generated stubs carry no type hints; the calls are checked by the tests.
-        self._stub: Any = api_grpc.SwarmStub(channel)  # type: ignore[no-untyped-call]
-
-    def call(self, method: str, request: Any) -> Any:
-        """A unary call, e.g. ``call("GetMission", req)``, within the deadline."""
-        return getattr(self._stub, method)(
-            request, metadata=self._metadata, timeout=self.deadline, wait_for_ready=True
-        )
-
-    def stream(self, method: str, request: Any, *, deadline: float) -> Any:
-        """A server stream: iterate it for its records, ``cancel()`` it to stop early."""
-        return getattr(self._stub, method)(
-            request, metadata=self._metadata, timeout=deadline, wait_for_ready=True
-        )
-
-    def pages(self, method: str, request: Any, field: str, page: int) -> Iterator[Any]:
-        """Every item of a paged call whose request has ``after`` and ``limit`` and whose
-        items carry a ``cursor`` (History): page after page until a short one."""
-        request.limit = page
-        while True:
-            items = list(getattr(self.call(method, request), field))
-            yield from items
-            if len(items) < page:
-                return
-            request.after = items[-1].cursor
 
 
 def _token(args: argparse.Namespace) -> str:
@@ -286,16 +226,6 @@ def _reachable(channel: grpc.Channel, target: str, timeout: float) -> bool:
     return True
 
 
-def describe(exc: grpc.RpcError) -> str:
-    """``STATUS: details`` of a failed call, as the CLI prints it."""
-    import grpc
-
-    code = exc.code() if isinstance(exc, grpc.Call) else None
-    details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
-    name = code.name if code is not None else "UNKNOWN"
-    return f"{name}: {details or 'no details'}"
-
-
 def run_remote(
     args: argparse.Namespace,
     body: Callable[[Remote], int],
@@ -333,8 +263,20 @@ def run_remote(
             )
         return body(Remote(args.server, channel, token, args.deadline))
     except grpc.RpcError as exc:
-        return fail(describe(exc))
-    except (RemoteRefused, replay.ReplayError) as exc:
+        return fail("{}: {}".format(*describe(exc)))
+    except (RemoteRefused, ClientError, replay.ReplayError) as exc:
         return fail(str(exc))
     finally:
-        channel.close()
+        _close(channel)
+
+
+def _close(channel: grpc.Channel) -> None:
+    """Close ``channel`` once grpc's connectivity poller (started by ``_reachable``'s
+    subscribe) has seen it has no subscribers and stopped: closed under it, the poller's
+    next check raises "Channel closed!" in its thread, which the interpreter then prints
+    on stderr ("Exception in thread ...") as it exits. It stops within its 0.2 s poll."""
+    state = getattr(channel, "_connectivity_state", None)
+    deadline = time.monotonic() + 2.0
+    while getattr(state, "polling", False) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    channel.close()

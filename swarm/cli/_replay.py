@@ -15,31 +15,33 @@ ledger only; bisect runs the test command in the Wasmtime sandbox.
 ``swarm replay`` and ``swarm fork`` also run through a daemon (``--server
 HOST:PORT``, token in $SWARM_TOKEN): replay then reads the files with
 ListFiles/ReadFile, checks each against its sha256 and writes them the same
-way, all or nothing; diff, snapshot and bisect need the ledger itself.
+way, all or nothing; diff, snapshot and bisect need the ledger itself. Each
+is written once against ``swarm.client.Client``.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import shlex
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import ledger
 import replay
 from ledger import Versionstamp
-from proto.swarm.v1 import service_pb2 as api
+from swarm.cli._client import local_client, run_client
 from swarm.cli._common import emit_json, event_versionstamp, fail, open_from_args
 from swarm.cli._context import add_context_options
-from swarm.cli._remote import Remote, add_server_options, at_point, project_ref, run_remote
+from swarm.cli._progress import Bar
+from swarm.cli._remote import add_server_options
+from swarm.client import Client, Point, Replayed
 
 # argparse takes "-2h" for an option unless it looks like a negative number;
 # widening what "a negative number" means lets `--at -2h` work as the issue shows.
 RELATIVE_TIME = re.compile(r"^-\d+(\.\d+)?[smhdw]?$")
+_FMT = argparse.RawDescriptionHelpFormatter
 
 
 def accept_relative_times(parser: argparse.ArgumentParser) -> None:
@@ -48,12 +50,11 @@ def accept_relative_times(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
-    fmt = argparse.RawDescriptionHelpFormatter
     parser: argparse.ArgumentParser = sub.add_parser(
         "replay",
         help="materialise a project's files at a past time or event",
         description=__doc__,
-        formatter_class=fmt,
+        formatter_class=_FMT,
     )
     add_context_options(parser, read_only=True)
     where = parser.add_mutually_exclusive_group()
@@ -72,8 +73,12 @@ def register(sub: Any) -> None:
     add_server_options(parser)
     parser.set_defaults(handler=_replay)
     accept_relative_times(parser)
-    actions = parser.add_subparsers(dest="replay_action", metavar="ACTION")
+    _register_actions(parser.add_subparsers(dest="replay_action", metavar="ACTION"))
+    _register_fork(sub)
+    _register_bisect(sub)
 
+
+def _register_actions(actions: Any) -> None:
     diff = actions.add_parser("diff", help="unified diff between two states")
     add_context_options(diff, read_only=True, inherited=True)
     diff.add_argument("--from", dest="from_", required=True, metavar="TIME|VS", help=_POINT)
@@ -83,17 +88,18 @@ def register(sub: Any) -> None:
     accept_relative_times(diff)
 
     snap = actions.add_parser("snapshot", help="take replay snapshots up to the head")
-    add_context_options(
-        snap, read_only=True, inherited=True
-    )  # appends snapshots; never creates a ledger
+    # It appends snapshots; it never creates a ledger.
+    add_context_options(snap, read_only=True, inherited=True)
     _snapshot_options(snap)
     snap.set_defaults(handler=_snapshot)
 
+
+def _register_fork(sub: Any) -> None:
     fork = sub.add_parser(
         "fork",
         help="start a new project from a past state of this one",
         description=__doc__,
-        formatter_class=fmt,
+        formatter_class=_FMT,
     )
     add_context_options(fork, read_only=True)  # writes the new project; never creates a ledger
     fork.add_argument("--at", required=True, metavar="TIME|VS", help=_POINT)
@@ -109,11 +115,13 @@ def register(sub: Any) -> None:
     fork.set_defaults(handler=_fork)
     accept_relative_times(fork)
 
+
+def _register_bisect(sub: Any) -> None:
     bis = sub.add_parser(
         "bisect",
         help="find the event that broke a test (runs it in the sandbox)",
         description=__doc__,
-        formatter_class=fmt,
+        formatter_class=_FMT,
     )
     add_context_options(bis, read_only=True)
     bis.add_argument(
@@ -156,48 +164,20 @@ def _snapshot_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _Bar:
-    """Progress on stderr, at most a few times a second."""
-
-    def __init__(self) -> None:
-        self._last = 0.0
-        self._shown = False
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._last < 0.2:
-            return
-        self._last = now
-        self._shown = True
-        of = f"/{total}" if total else ""
-        end = "\r" if sys.stderr.isatty() else "\n"
-        print(f"  {stage}: {done}{of}", end=end, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self._shown and sys.stderr.isatty():
-            print(file=sys.stderr)
-
-
 def _point(r: replay.Replayer, text: str) -> Versionstamp:
     vs = event_versionstamp(text)
     return r.at_event(vs) if vs is not None else r.at_time(text)
 
 
-def _replayer(args: argparse.Namespace, led: ledger.Ledger, bar: _Bar) -> replay.Replayer:
-    if args.snapshot_every < 1:
-        raise replay.BadPoint(f"--snapshot-every must be at least 1, got {args.snapshot_every}")
-    r = replay.Replayer(
-        led, args.tenant, args.project, snapshot_every=args.snapshot_every, progress=bar
-    )
-    if not args.no_snapshot:
-        r.take_snapshots()
-    return r
+def _replayer(args: argparse.Namespace, led: ledger.Ledger, bar: Bar) -> replay.Replayer:
+    return local_client(args, led).replayer(args.project, bar)
 
 
 def _run(args: argparse.Namespace, body: Any) -> int:
+    """``body(led, bar)`` on the ledger itself (diff, snapshot, bisect: no API call does them)."""
     if getattr(args, "server", None):  # `replay --server X diff`: the option sits on the parent
         return fail(f"replay {args.replay_action} needs the ledger itself; it has no --server")
-    bar = _Bar()
+    bar = Bar()
     try:
         with open_from_args(args) as led:
             return int(body(led, bar))
@@ -214,67 +194,51 @@ def _replay(args: argparse.Namespace) -> int:
         return fail("--step needs --mission ID")
     if args.mission is not None and args.step is None:
         return fail("--mission needs --step N")
-    if args.server:
-        return run_remote(args, lambda remote: _remote_replay(args, remote))
+    point = Point(args.at_event or args.at, args.mission, args.step or 0)
+    bar = Bar()
 
-    def body(led: ledger.Ledger, bar: _Bar) -> int:
-        r = _replayer(args, led, bar)
-        if args.at is not None:
-            vs = r.at_time(args.at)
-        elif args.at_event is not None:
-            vs = r.at_event(args.at_event)
-        elif args.mission is not None:
-            vs = r.at_mission_step(args.mission, args.step)
-        else:
-            vs = r.latest()
-        state = r.state_at(vs)
-        done = replay.materialise(
-            led, args.tenant, state, Path(args.out), force=args.force, progress=bar
-        )
-        facts = {
-            "out": str(done.out),
-            "versionstamp": str(vs),
-            "time": replay.format_time(state.time_us),
-            "files": done.files,
-            "bytes": done.bytes,
-            "snapshot": str(state.snapshot) if state.snapshot else None,
-            "events_folded": state.events_folded,
-            "verified": state.chain_checked,
-            "verification": state.verification,
-        }
-        left = replay.omissions_at(led, args.tenant, args.project, vs)
-        facts["left_out"] = [{"path": p, "reason": why} for p, why in left.paths] if left else []
-        facts["left_out_more"] = left.more if left else 0
-        if left and left.unreadable:
-            facts["left_out_unreadable"] = left.unreadable
+    def body(client: Client) -> int:
+        try:
+            done = client.replay_to(
+                args.project, point, Path(args.out), force=args.force, progress=bar
+            )
+        finally:
+            bar.close()
         if args.json:
-            emit_json(facts)
+            emit_json(done.to_json())
+        elif done.server:
+            print(
+                f"replayed {args.project} at event {done.versionstamp} into {done.out}: "
+                f"{done.files} files, {done.bytes} bytes, each checked against its sha256 "
+                f"(from the daemon at {done.server})"
+            )
         else:
             print(
-                f"replayed {args.project} at {facts['time']} (event {vs}) into {done.out}: "
-                f"{done.files} files, {done.bytes} bytes, each checked against its sha256"
+                f"replayed {args.project} at {done.time} (event {done.versionstamp}) into "
+                f"{done.out}: {done.files} files, {done.bytes} bytes, each checked against "
+                "its sha256"
             )
-            print(f"  verified: {state.verification}")
-            base = f"snapshot {state.snapshot}" if state.snapshot else "the first event"
-            print(f"  from {base} plus {state.events_folded} events")
-            if left and left.unreadable:
-                print(f"  what the import left out could not be read: {left.unreadable}")
-            elif left:
-                print(f"  left out (never imported, so not replayed): {_listed(left)}")
+            print(f"  verified: {done.verification}")
+            base = f"snapshot {done.snapshot}" if done.snapshot else "the first event"
+            print(f"  from {base} plus {done.events_folded} events")
+            if done.left_out_unreadable:
+                print(f"  what the import left out could not be read: {done.left_out_unreadable}")
+            elif done.left_out or done.left_out_more:
+                print(f"  left out (never imported, so not replayed): {_listed(done)}")
         return 0
 
-    return _run(args, body)
+    return run_client(args, body)
 
 
-def _listed(left: replay.Omissions, shown: int = 10) -> str:
+def _listed(done: Replayed, shown: int = 10) -> str:
     """``a (symlink), b/ (folder), … and N more`` for a replay's last line."""
-    text = ", ".join(f"{p} ({why})" for p, why in left.paths[:shown])
-    rest = len(left) - min(shown, len(left.paths))
+    text = ", ".join(f"{p} ({why})" for p, why in done.left_out[:shown])
+    rest = len(done.left_out) + done.left_out_more - min(shown, len(done.left_out))
     return text + (f", and {rest} more" if rest else "")
 
 
 def _diff(args: argparse.Namespace) -> int:
-    def body(led: ledger.Ledger, bar: _Bar) -> int:
+    def body(led: ledger.Ledger, bar: Bar) -> int:
         r = _replayer(args, led, bar)
         a = r.state_at(_point(r, args.from_))
         b = r.state_at(_point(r, args.to))
@@ -293,7 +257,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    def body(led: ledger.Ledger, bar: _Bar) -> int:
+    def body(led: ledger.Ledger, bar: Bar) -> int:
         args.no_snapshot = True
         r = _replayer(args, led, bar)
         taken = r.take_snapshots()
@@ -307,134 +271,23 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 
 def _fork(args: argparse.Namespace) -> int:
-    if args.server:
-        return run_remote(args, lambda remote: _remote_fork(args, remote))
+    bar = Bar()
 
-    def body(led: ledger.Ledger, bar: _Bar) -> int:
-        r = _replayer(args, led, bar)
-        state = r.state_at(_point(r, args.at))
-        done = replay.fork(led, args.tenant, args.project, state, args.new_project)
+    def body(client: Client) -> int:
+        try:
+            done = client.fork(args.project, Point(args.at), args.new_project, progress=bar)
+        finally:
+            bar.close()
         if args.json:
-            emit_json(
-                {
-                    "project": done.project,
-                    "link": str(done.link),
-                    "files": done.files,
-                    "origin": args.project,
-                    "origin_versionstamp": str(state.versionstamp),
-                }
-            )
+            emit_json(done.to_json())
         else:
             print(
-                f"forked {args.project} at {state.versionstamp} as {done.project}: "
+                f"forked {args.project} at {done.origin_versionstamp} as {done.project}: "
                 f"{done.files} files; link event {done.link}"
             )
         return 0
 
-    return _run(args, body)
-
-
-def _remote_point(args: argparse.Namespace, remote: Remote, ref: api.ProjectRef) -> api.At:
-    if args.at_event is not None:
-        return api.At(versionstamp=args.at_event.strip().lower())
-    if args.mission is None:
-        return at_point(args.at)
-    if args.step < 1:  # the step-th event of the mission, as Replayer.at_mission_step counts
-        raise replay.UnknownPoint(f"mission step {args.step}: steps count from 1")
-    history = api.HistoryRequest(project=ref, mission_id=args.mission, limit=min(args.step, 10_000))
-    records = remote.call("History", history).records
-    if len(records) < args.step:
-        raise replay.UnknownPoint(
-            f"mission {args.mission!r} has {len(records)} events, so no step {args.step}"
-        )
-    return api.At(versionstamp=records[args.step - 1].cursor)
-
-
-def _remote_replay(args: argparse.Namespace, remote: Remote) -> int:
-    """ListFiles at the point, ReadFile each file, check it, write the tree all or nothing.
-
-    Reading at a past point makes the daemon fold the log once per call, so a
-    file whose content is the same at head is read at head, which is cheap.
-    """
-    out = Path(args.out).absolute()
-    _refuse_non_empty(out, args.force)  # before reading anything
-    ref = project_ref(args, args.project)
-    at = _remote_point(args, remote, ref)
-    listing = remote.call("ListFiles", api.ListFilesRequest(project=ref, at=at))
-    vs = listing.at_versionstamp
-    pinned = api.At(versionstamp=vs)
-    head = listing
-    if at.WhichOneof("point") != "head":
-        head = remote.call("ListFiles", api.ListFilesRequest(project=ref))
-    at_head = {f.path: f.sha256 for f in head.files}
-    contents: dict[str, bytes] = {}
-
-    def read(path: str, point: api.At | None) -> bytes:
-        req = api.ReadFileRequest(project=ref, path=path, at=point)
-        return bytes(remote.call("ReadFile", req).content)
-
-    bar = _Bar()
-    try:
-        for i, f in enumerate(listing.files, 1):
-            cheap = at_head.get(f.path) == f.sha256
-            data = read(f.path, None if cheap else pinned)
-            if cheap and hashlib.sha256(data).digest() != f.sha256:  # head moved since
-                data = read(f.path, pinned)
-            if hashlib.sha256(data).digest() != f.sha256 or len(data) != f.size:
-                raise replay.ChainBroken(f.path, vs, "the daemon sent content not of its hash")
-            contents[f.path] = data
-            bar("read", i, len(listing.files))
-    finally:
-        bar.close()
-    written = replay.write_tree(out, contents, vs, force=args.force)
-    facts = {
-        "out": str(out),
-        "versionstamp": vs,
-        "files": len(contents),
-        "bytes": written,
-        "server": remote.target,
-        "verified": True,
-    }
-    if args.json:
-        emit_json(facts)
-    else:
-        print(
-            f"replayed {args.project} at event {vs} into {out}: {len(contents)} files, "
-            f"{written} bytes, each checked against its sha256 (from the daemon at {remote.target})"
-        )
-    return 0
-
-
-def _refuse_non_empty(out: Path, force: bool) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise replay.OutputNotEmpty(str(out))
-
-
-def _remote_fork(args: argparse.Namespace, remote: Remote) -> int:
-    done = remote.call(
-        "Fork",
-        api.ForkRequest(
-            project=project_ref(args, args.project),
-            at=at_point(args.at),
-            new_project=args.new_project,
-        ),
-    )
-    if args.json:
-        emit_json(
-            {
-                "project": done.project.project,
-                "link": done.link,
-                "files": done.files,
-                "origin": args.project,
-                "origin_versionstamp": done.at_versionstamp,
-            }
-        )
-    else:
-        print(
-            f"forked {args.project} at {done.at_versionstamp} as {done.project.project}: "
-            f"{done.files} files; link event {done.link}"
-        )
-    return 0
+    return run_client(args, body)
 
 
 def sandbox_runner(command: list[str], timeout: float) -> replay.TestRunner:
@@ -472,7 +325,7 @@ def sandbox_runner(command: list[str], timeout: float) -> replay.TestRunner:
 
 
 def _bisect(args: argparse.Namespace) -> int:
-    def body(led: ledger.Ledger, bar: _Bar) -> int:
+    def body(led: ledger.Ledger, bar: Bar) -> int:
         runner = sandbox_runner(list(args.test), args.timeout)
         r = _replayer(args, led, bar)
         good, bad = _point(r, args.good), _point(r, args.bad)

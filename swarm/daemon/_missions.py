@@ -30,9 +30,9 @@ from pathlib import Path
 import structlog
 
 import ledger
-from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
 from swarm.brain import BrainError
+from swarm.client._reads import mission_ids
 from swarm.daemon._logging import get_logger
 from swarm.daemon._metrics import Metrics
 from swarm.daemon._mission_records import (
@@ -44,7 +44,7 @@ from swarm.daemon._mission_records import (
     request_of,
     unfinished,
 )
-from swarm.daemon._mission_view import describe, describe_start
+from swarm.daemon._mission_view import describe, describe_start, story
 from swarm.daemon._workspaces import DEFAULT_MAX_FILES, Workspaces, check_patch_paths, shown
 from swarm.missions import MissionError, UnknownMission, new_mission_id, run_mission, start_mission
 
@@ -189,9 +189,7 @@ class MissionRunner:
         self._log.info("mission cancelled", tenant=tenant, project=project, mission_id=mission_id)
 
     def describe(self, tenant: str, project: str, mission_id: str) -> api.Mission:
-        with self._lock:
-            r = self._running.get((tenant, project))
-            alive = r is not None and r.mission_id == mission_id and r.thread.is_alive()
+        alive = self._alive(tenant, project, mission_id)
         try:
             return describe(self._led, tenant, project, mission_id, alive=alive)
         except UnknownMission:
@@ -204,11 +202,20 @@ class MissionRunner:
         return describe(self._led, tenant, project, mission_id, alive=alive)
 
     def list(self, tenant: str, project: str) -> list[api.Mission]:
-        ids = []
-        for rec in self._led.iter_events(tenant, project):
-            if rec.kind == "signal" and rec.event.signal.kind == pb.SIGNAL_KIND_MISSION_STARTED:
-                ids.append(rec.event.mission_id)
-        return [self.describe(tenant, project, mid) for mid in ids]
+        return [
+            self.describe(tenant, project, mid) for mid in mission_ids(self._led, tenant, project)
+        ]
+
+    def story(self, tenant: str, project: str, mission_id: str) -> api.MissionStory:
+        """The mission's DAG with its inputs and its events (UnknownMission while it starts)."""
+        return story(
+            self._led, tenant, project, mission_id, alive=self._alive(tenant, project, mission_id)
+        )
+
+    def _alive(self, tenant: str, project: str, mission_id: str) -> bool:
+        with self._lock:
+            r = self._running.get((tenant, project))
+            return r is not None and r.mission_id == mission_id and r.thread.is_alive()
 
     # threads ----------------------------------------------------------------------------
     def _launch(self, tenant: str, project: str, mid: str, folder: Path) -> None:

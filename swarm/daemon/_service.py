@@ -17,19 +17,22 @@ loop (``swarm.daemon._streams``). A new RPC is one entry in
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import grpc
 
 import ledger
+import ops
 import replay
 from proto.swarm.v1 import service_pb2 as api
+from swarm.client._wire import query_from_pb, row_to_pb, verify_to_pb, why_to_pb
 from swarm.daemon._call import Abort, Call
 from swarm.daemon._locks import LockOwners
 from swarm.daemon._metrics import Metrics
 from swarm.daemon._missions import MissionRunner
-from swarm.daemon._points import file_at, files_at, parse_versionstamp, point
+from swarm.daemon._points import cursor, file_at, files_at, parse_versionstamp, point
 from swarm.daemon._pool import Pool
 from swarm.daemon._streams import Streams, Tail
 from swarm.daemon._tokens import Role, TokenInfo, TokenStore
@@ -107,6 +110,11 @@ class SwarmService:
         runner.cancel(t, p, request.mission_id, request.reason, who)
         return runner.describe(t, p, request.mission_id)
 
+    def GetMissionStory(self, request: api.GetMissionRequest, call: Call) -> api.MissionStory:
+        t, p = call.project(request.project, Role.OPS)
+        call.note(mission_id=request.mission_id)
+        return self._runner().story(t, p, request.mission_id)
+
     async def FollowMission(
         self, request: api.FollowMissionRequest, call: Call
     ) -> AsyncGenerator[api.EventRecord, None]:
@@ -138,9 +146,7 @@ class SwarmService:
             raise Abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "history needs a path, agent or mission_id"
             )
-        limit = request.limit or HISTORY_DEFAULT
-        if limit > HISTORY_MAX:
-            raise Abort(grpc.StatusCode.INVALID_ARGUMENT, f"limit {limit} is over {HISTORY_MAX}")
+        limit = _page(request.limit)
         subject: dict[str, Any] = {_SUBJECTS[which]: getattr(request, which)}
         records = self._led.history(
             t,
@@ -152,6 +158,42 @@ class SwarmService:
             **subject,
         )
         return api.HistoryResponse(records=[_record(r) for r in records])
+
+    # audit ----------------------------------------------------------------------------
+    def QueryAudit(self, request: api.QueryAuditRequest, call: Call) -> api.QueryAuditResponse:
+        t, p = call.project(request.project, Role.OPS)
+        limit = _page(request.limit)
+        q = query_from_pb(request)
+        after = cursor(self._led, t, p, request.after, "after")
+        if after is not None:  # start the read at the cursor's time (the time index), not the log's
+            at = self._led.get_event(t, p, after).time_us
+            q = dataclasses.replace(q, since_us=max(at, q.since_us or at))
+        rows: list[api.AuditRow] = []
+        for row in ops.query(self._led, t, p, q):
+            if after is not None and row.versionstamp <= str(after):
+                continue
+            if len(rows) == limit:
+                return api.QueryAuditResponse(rows=rows, more=True)
+            rows.append(row_to_pb(row))
+        return api.QueryAuditResponse(rows=rows, more=False)
+
+    def WhoChanged(self, request: api.WhoChangedRequest, call: Call) -> api.WhoChangedResponse:
+        t, p = call.project(request.project, Role.OPS)
+        whys = ops.who_changed(
+            self._led,
+            t,
+            p,
+            request.path,
+            since_us=request.since_us if request.HasField("since_us") else None,
+            until_us=request.until_us if request.HasField("until_us") else None,
+        )
+        return api.WhoChangedResponse(changes=[why_to_pb(w) for w in whys])
+
+    def VerifyProject(
+        self, request: api.VerifyProjectRequest, call: Call
+    ) -> api.VerifyProjectResponse:
+        t, p = call.project(request.project, Role.OPS)
+        return verify_to_pb(ops.verify(self._led, t, p))
 
     # files ----------------------------------------------------------------------------
     def ListFiles(self, request: api.ListFilesRequest, call: Call) -> api.ListFilesResponse:
@@ -268,6 +310,13 @@ class SwarmService:
 
 def _record(rec: ledger.RecordedEvent) -> api.EventRecord:
     return api.EventRecord(cursor=str(rec.versionstamp), event=rec.event, chain=rec.chain)
+
+
+def _page(limit: int) -> int:
+    """A page's size: ``limit``, 0 meaning the default; INVALID_ARGUMENT over the cap."""
+    if limit > HISTORY_MAX:
+        raise Abort(grpc.StatusCode.INVALID_ARGUMENT, f"limit {limit} is over {HISTORY_MAX}")
+    return limit or HISTORY_DEFAULT
 
 
 def _human(holder: str) -> str:

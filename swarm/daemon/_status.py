@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import grpc
 
 import ledger
+import ops
 import replay
 from swarm.brain import BrainError
 from swarm.daemon._call import Abort
@@ -79,6 +80,9 @@ STATUS: tuple[Row, ...] = (
     Row(replay.BadPoint, Code.INVALID_ARGUMENT),
     Row(replay.ChainBroken, Code.DATA_LOSS),
     Row(replay.ReplayError, Code.FAILED_PRECONDITION),
+    # audit queries
+    Row(ops.BadQuery, Code.INVALID_ARGUMENT),
+    Row(ops.AuditError, Code.FAILED_PRECONDITION),
     # missions and their requests
     Row(UnknownMission, Code.NOT_FOUND),
     Row((InvalidMission, InvalidPlan, BrainError), Code.INVALID_ARGUMENT),

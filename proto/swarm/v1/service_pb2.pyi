@@ -264,20 +264,29 @@ class ListLocksResponse(_message.Message):
     def __init__(self, locks: _Optional[_Iterable[_Union[LockInfo, _Mapping]]] = ...) -> None: ...
 
 class Ticket(_message.Message):
-    __slots__ = ("ticket_id", "state", "agent_kind", "depends_on", "attempt", "reason")
+    __slots__ = ("ticket_id", "state", "agent_kind", "depends_on", "attempt", "reason", "inputs")
+    class InputsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     TICKET_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     AGENT_KIND_FIELD_NUMBER: _ClassVar[int]
     DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
     ticket_id: str
     state: _events_pb2.TicketState
     agent_kind: str
     depends_on: _containers.RepeatedScalarFieldContainer[str]
     attempt: int
     reason: str
-    def __init__(self, ticket_id: _Optional[str] = ..., state: _Optional[_Union[_events_pb2.TicketState, str]] = ..., agent_kind: _Optional[str] = ..., depends_on: _Optional[_Iterable[str]] = ..., attempt: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+    inputs: _containers.ScalarMap[str, str]
+    def __init__(self, ticket_id: _Optional[str] = ..., state: _Optional[_Union[_events_pb2.TicketState, str]] = ..., agent_kind: _Optional[str] = ..., depends_on: _Optional[_Iterable[str]] = ..., attempt: _Optional[int] = ..., reason: _Optional[str] = ..., inputs: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Mission(_message.Message):
     __slots__ = ("mission_id", "project", "kind", "params", "state", "reason", "tickets", "started_us", "finished_us", "files_changed", "workspace", "verdict", "verdict_reason")
@@ -444,3 +453,160 @@ class ListTokensResponse(_message.Message):
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     tokens: _containers.RepeatedCompositeFieldContainer[TokenInfo]
     def __init__(self, tokens: _Optional[_Iterable[_Union[TokenInfo, _Mapping]]] = ...) -> None: ...
+
+class StoryLine(_message.Message):
+    __slots__ = ("versionstamp", "time_us", "agent", "kind", "event_id", "what", "path")
+    VERSIONSTAMP_FIELD_NUMBER: _ClassVar[int]
+    TIME_US_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    WHAT_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    versionstamp: str
+    time_us: int
+    agent: str
+    kind: str
+    event_id: str
+    what: str
+    path: str
+    def __init__(self, versionstamp: _Optional[str] = ..., time_us: _Optional[int] = ..., agent: _Optional[str] = ..., kind: _Optional[str] = ..., event_id: _Optional[str] = ..., what: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class MissionStory(_message.Message):
+    __slots__ = ("mission", "story")
+    MISSION_FIELD_NUMBER: _ClassVar[int]
+    STORY_FIELD_NUMBER: _ClassVar[int]
+    mission: Mission
+    story: _containers.RepeatedCompositeFieldContainer[StoryLine]
+    def __init__(self, mission: _Optional[_Union[Mission, _Mapping]] = ..., story: _Optional[_Iterable[_Union[StoryLine, _Mapping]]] = ...) -> None: ...
+
+class AuditRow(_message.Message):
+    __slots__ = ("versionstamp", "time", "time_us", "event_id", "kind", "role", "agent", "mission", "path", "summary", "parent_event_id")
+    VERSIONSTAMP_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    TIME_US_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    MISSION_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    PARENT_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    versionstamp: str
+    time: str
+    time_us: int
+    event_id: str
+    kind: str
+    role: str
+    agent: str
+    mission: str
+    path: str
+    summary: str
+    parent_event_id: str
+    def __init__(self, versionstamp: _Optional[str] = ..., time: _Optional[str] = ..., time_us: _Optional[int] = ..., event_id: _Optional[str] = ..., kind: _Optional[str] = ..., role: _Optional[str] = ..., agent: _Optional[str] = ..., mission: _Optional[str] = ..., path: _Optional[str] = ..., summary: _Optional[str] = ..., parent_event_id: _Optional[str] = ...) -> None: ...
+
+class QueryAuditRequest(_message.Message):
+    __slots__ = ("project", "agent", "role", "kind", "path", "mission", "since_us", "until_us", "text", "limit", "after")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    MISSION_FIELD_NUMBER: _ClassVar[int]
+    SINCE_US_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_US_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    project: ProjectRef
+    agent: str
+    role: str
+    kind: str
+    path: str
+    mission: str
+    since_us: int
+    until_us: int
+    text: str
+    limit: int
+    after: str
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., agent: _Optional[str] = ..., role: _Optional[str] = ..., kind: _Optional[str] = ..., path: _Optional[str] = ..., mission: _Optional[str] = ..., since_us: _Optional[int] = ..., until_us: _Optional[int] = ..., text: _Optional[str] = ..., limit: _Optional[int] = ..., after: _Optional[str] = ...) -> None: ...
+
+class QueryAuditResponse(_message.Message):
+    __slots__ = ("rows", "more")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[AuditRow]
+    more: bool
+    def __init__(self, rows: _Optional[_Iterable[_Union[AuditRow, _Mapping]]] = ..., more: _Optional[bool] = ...) -> None: ...
+
+class WhoChangedRequest(_message.Message):
+    __slots__ = ("project", "path", "since_us", "until_us")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SINCE_US_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_US_FIELD_NUMBER: _ClassVar[int]
+    project: ProjectRef
+    path: str
+    since_us: int
+    until_us: int
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., path: _Optional[str] = ..., since_us: _Optional[int] = ..., until_us: _Optional[int] = ...) -> None: ...
+
+class ChangeWhy(_message.Message):
+    __slots__ = ("change", "decision", "request", "verdict", "verdict_outcome")
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    change: AuditRow
+    decision: AuditRow
+    request: str
+    verdict: AuditRow
+    verdict_outcome: str
+    def __init__(self, change: _Optional[_Union[AuditRow, _Mapping]] = ..., decision: _Optional[_Union[AuditRow, _Mapping]] = ..., request: _Optional[str] = ..., verdict: _Optional[_Union[AuditRow, _Mapping]] = ..., verdict_outcome: _Optional[str] = ...) -> None: ...
+
+class WhoChangedResponse(_message.Message):
+    __slots__ = ("changes",)
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[ChangeWhy]
+    def __init__(self, changes: _Optional[_Iterable[_Union[ChangeWhy, _Mapping]]] = ...) -> None: ...
+
+class VerifyProjectRequest(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: ProjectRef
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ...) -> None: ...
+
+class VerifyProblem(_message.Message):
+    __slots__ = ("kind", "position", "versionstamp", "detail")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    VERSIONSTAMP_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    position: int
+    versionstamp: str
+    detail: str
+    def __init__(self, kind: _Optional[str] = ..., position: _Optional[int] = ..., versionstamp: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class VerifyProjectResponse(_message.Message):
+    __slots__ = ("records", "expected", "problems", "notes", "checked")
+    class CheckedEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FIELD_NUMBER: _ClassVar[int]
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_FIELD_NUMBER: _ClassVar[int]
+    records: int
+    expected: int
+    problems: _containers.RepeatedCompositeFieldContainer[VerifyProblem]
+    notes: _containers.RepeatedScalarFieldContainer[str]
+    checked: _containers.ScalarMap[str, int]
+    def __init__(self, records: _Optional[int] = ..., expected: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[VerifyProblem, _Mapping]]] = ..., notes: _Optional[_Iterable[str]] = ..., checked: _Optional[_Mapping[str, int]] = ...) -> None: ...

@@ -69,6 +69,11 @@ class SwarmStub:
                 request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.FollowMissionRequest.SerializeToString,
                 response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.EventRecord.FromString,
                 _registered_method=True)
+        self.GetMissionStory = channel.unary_unary(
+                '/swarm.v1.Swarm/GetMissionStory',
+                request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.GetMissionRequest.SerializeToString,
+                response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.MissionStory.FromString,
+                _registered_method=True)
         self.StreamEvents = channel.unary_stream(
                 '/swarm.v1.Swarm/StreamEvents',
                 request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.StreamEventsRequest.SerializeToString,
@@ -78,6 +83,21 @@ class SwarmStub:
                 '/swarm.v1.Swarm/History',
                 request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.HistoryRequest.SerializeToString,
                 response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.HistoryResponse.FromString,
+                _registered_method=True)
+        self.QueryAudit = channel.unary_unary(
+                '/swarm.v1.Swarm/QueryAudit',
+                request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.QueryAuditRequest.SerializeToString,
+                response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.QueryAuditResponse.FromString,
+                _registered_method=True)
+        self.WhoChanged = channel.unary_unary(
+                '/swarm.v1.Swarm/WhoChanged',
+                request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.WhoChangedRequest.SerializeToString,
+                response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.WhoChangedResponse.FromString,
+                _registered_method=True)
+        self.VerifyProject = channel.unary_unary(
+                '/swarm.v1.Swarm/VerifyProject',
+                request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.VerifyProjectRequest.SerializeToString,
+                response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.VerifyProjectResponse.FromString,
                 _registered_method=True)
         self.ListFiles = channel.unary_unary(
                 '/swarm.v1.Swarm/ListFiles',
@@ -180,6 +200,13 @@ class SwarmServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMissionStory(self, request, context):
+        """The mission's DAG (tickets with their inputs) and every event of its story, in order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StreamEvents(self, request, context):
         """The project's log after a cursor (exclusive), then live when `follow`.
         Resume a broken stream by passing the last record's cursor: no gap, no duplicate.
@@ -190,6 +217,27 @@ class SwarmServicer:
 
     def History(self, request, context):
         """Audit: the indexed history of one file, agent or mission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryAudit(self, request, context):
+        """Audit: events matching ops.query's filters, read through the ledger's indexes (ops).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WhoChanged(self, request, context):
+        """Audit: each change of one file with the Decision behind it (ops).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyProject(self, request, context):
+        """Audit: re-walk the project's hash chain; heads, snapshots and blobs against it (ops).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -298,6 +346,11 @@ def add_SwarmServicer_to_server(servicer, server):
                     request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.FollowMissionRequest.FromString,
                     response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.EventRecord.SerializeToString,
             ),
+            'GetMissionStory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMissionStory,
+                    request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.GetMissionRequest.FromString,
+                    response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.MissionStory.SerializeToString,
+            ),
             'StreamEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.StreamEvents,
                     request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.StreamEventsRequest.FromString,
@@ -307,6 +360,21 @@ def add_SwarmServicer_to_server(servicer, server):
                     servicer.History,
                     request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.HistoryRequest.FromString,
                     response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.HistoryResponse.SerializeToString,
+            ),
+            'QueryAudit': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryAudit,
+                    request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.QueryAuditRequest.FromString,
+                    response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.QueryAuditResponse.SerializeToString,
+            ),
+            'WhoChanged': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoChanged,
+                    request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.WhoChangedRequest.FromString,
+                    response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.WhoChangedResponse.SerializeToString,
+            ),
+            'VerifyProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyProject,
+                    request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.VerifyProjectRequest.FromString,
+                    response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.VerifyProjectResponse.SerializeToString,
             ),
             'ListFiles': grpc.unary_unary_rpc_method_handler(
                     servicer.ListFiles,
@@ -559,6 +627,33 @@ class Swarm:
             _registered_method=True)
 
     @staticmethod
+    def GetMissionStory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/swarm.v1.Swarm/GetMissionStory',
+            proto_dot_swarm_dot_v1_dot_service__pb2.GetMissionRequest.SerializeToString,
+            proto_dot_swarm_dot_v1_dot_service__pb2.MissionStory.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def StreamEvents(request,
             target,
             options=(),
@@ -602,6 +697,87 @@ class Swarm:
             '/swarm.v1.Swarm/History',
             proto_dot_swarm_dot_v1_dot_service__pb2.HistoryRequest.SerializeToString,
             proto_dot_swarm_dot_v1_dot_service__pb2.HistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryAudit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/swarm.v1.Swarm/QueryAudit',
+            proto_dot_swarm_dot_v1_dot_service__pb2.QueryAuditRequest.SerializeToString,
+            proto_dot_swarm_dot_v1_dot_service__pb2.QueryAuditResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhoChanged(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/swarm.v1.Swarm/WhoChanged',
+            proto_dot_swarm_dot_v1_dot_service__pb2.WhoChangedRequest.SerializeToString,
+            proto_dot_swarm_dot_v1_dot_service__pb2.WhoChangedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/swarm.v1.Swarm/VerifyProject',
+            proto_dot_swarm_dot_v1_dot_service__pb2.VerifyProjectRequest.SerializeToString,
+            proto_dot_swarm_dot_v1_dot_service__pb2.VerifyProjectResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,66 @@
+"""One client surface: every ``swarm`` command is written once, against ``Client``.
+
+::
+
+    from swarm.client import GrpcClient, LocalClient
+
+    client = LocalClient(led, "local")           # the embedded ledger, in this process
+    client = GrpcClient(remote)                  # a `swarm serve` (remote: swarm.client.Remote)
+    for m in client.list_missions("shop"):
+        print(m.mission_id, m.state, m.verdict)
+    rows = client.query_audit("shop", Query(agent="coder-1"))
+
+Both return the value types of ``swarm.client._types`` (frozen dataclasses;
+audit answers are ``ops``' own) and raise only ``ClientError`` (its ``code``
+is the gRPC status the daemon answers with, on both). The daemon's servicer
+reads missions through the same functions (``_reads``) and encodes them with
+the one codec per type (``_wire``), so the two clients give equal results.
+"""
+
+from __future__ import annotations
+
+from swarm.client._errors import ClientError, Detached
+from swarm.client._grpc import GrpcClient, Remote
+from swarm.client._local import LocalClient
+from swarm.client._protocol import Client
+from swarm.client._types import (
+    AuditRow,
+    ChangeWhy,
+    Forked,
+    Mission,
+    MissionReport,
+    MissionRun,
+    MissionStory,
+    Point,
+    Problem,
+    Progress,
+    Query,
+    Replayed,
+    StoryLine,
+    TicketInfo,
+    VerifyReport,
+)
+
+__all__ = [
+    "AuditRow",
+    "ChangeWhy",
+    "Client",
+    "ClientError",
+    "Detached",
+    "Forked",
+    "GrpcClient",
+    "LocalClient",
+    "Mission",
+    "MissionReport",
+    "MissionRun",
+    "MissionStory",
+    "Point",
+    "Problem",
+    "Progress",
+    "Query",
+    "Remote",
+    "Replayed",
+    "StoryLine",
+    "TicketInfo",
+    "VerifyReport",
+]
