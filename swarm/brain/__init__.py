@@ -11,25 +11,43 @@ from __future__ import annotations
 
 from typing import Any
 
+from swarm.brain._chat import ChatClient, ChatReply, ChatStream, Clock, SystemClock
 from swarm.brain._diff import FilePatch, Hunk, apply_patch, parse_unified_diff
 from swarm.brain._errors import (
     AmbiguousSymbol,
     BrainError,
+    EditDoesNotApply,
     InvalidRequest,
     ModelError,
+    ModelHTTPError,
+    ModelTimeout,
     ModelUnreachable,
     PatchDoesNotApply,
     UnknownSymbol,
 )
 from swarm.brain._openai import OpenAIBrain, replay_proposal
 from swarm.brain._rules import RulesBrain, resolve_target
-from swarm.brain._types import REQUEST_KINDS, Brain, EditRequest, Exchange, FileEdit, Proposal
+from swarm.brain._settings import ModelSettings, RetryPolicy, Timeouts
+from swarm.brain._types import (
+    REQUEST_KINDS,
+    Brain,
+    EditRequest,
+    Exchange,
+    FileEdit,
+    Proposal,
+    Usage,
+)
 
 __all__ = [
     "REQUEST_KINDS",
     "AmbiguousSymbol",
     "Brain",
     "BrainError",
+    "ChatClient",
+    "ChatReply",
+    "ChatStream",
+    "Clock",
+    "EditDoesNotApply",
     "EditRequest",
     "Exchange",
     "FileEdit",
@@ -37,12 +55,19 @@ __all__ = [
     "Hunk",
     "InvalidRequest",
     "ModelError",
+    "ModelHTTPError",
+    "ModelSettings",
+    "ModelTimeout",
     "ModelUnreachable",
     "OpenAIBrain",
     "PatchDoesNotApply",
     "Proposal",
+    "RetryPolicy",
     "RulesBrain",
+    "SystemClock",
+    "Timeouts",
     "UnknownSymbol",
+    "Usage",
     "apply_patch",
     "make_brain",
     "parse_unified_diff",
