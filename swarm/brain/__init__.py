@@ -1,8 +1,9 @@
 """The brain port: what agents ask when an edit needs judgement.
 
 Two providers: :class:`RulesBrain` (deterministic codemods, no model) and
-:class:`OpenAIBrain` (any OpenAI-compatible ``/v1/chat/completions`` endpoint,
-asked for a unified diff). Every model call comes back as an
+:class:`OpenAIBrain` (any OpenAI-compatible ``/v1/chat/completions`` endpoint
+through :class:`ChatClient`, asked for search/replace blocks; diffs and whole
+files accepted too). Every model call comes back as an
 :class:`Exchange` in the proposal's transcript so it can be recorded as an
 event and a replay never calls the model again (:func:`replay_proposal`).
 """
@@ -76,10 +77,16 @@ __all__ = [
 ]
 
 
+_OPENAI_SETTINGS = frozenset(
+    {"base_url", "model", "api_key", "timeout_s", "max_tokens", "context_tokens", "stream"}
+)
+
+
 def make_brain(name: str, **settings: Any) -> Brain:
     """The provider called ``name`` ("rules" | "openai"), built from ``settings``.
 
-    openai settings: ``base_url`` (required), ``model`` (required), ``api_key``, ``timeout_s``.
+    openai settings: ``base_url`` (required), ``model`` (required), ``api_key``, ``timeout_s``
+    (the read timeout), ``max_tokens``, ``context_tokens``, ``stream``.
     """
     if name == "rules":
         if settings:
@@ -89,7 +96,7 @@ def make_brain(name: str, **settings: Any) -> Brain:
         missing = [k for k in ("base_url", "model") if not settings.get(k)]
         if missing:
             raise InvalidRequest(f"the openai brain needs setting(s) {', '.join(missing)}")
-        unknown = set(settings) - {"base_url", "model", "api_key", "timeout_s"}
+        unknown = set(settings) - _OPENAI_SETTINGS
         if unknown:
             raise InvalidRequest(f"unknown openai brain setting(s): {', '.join(sorted(unknown))}")
         return OpenAIBrain(**settings)

@@ -357,7 +357,10 @@ class ChatStream:
         self._attempts = attempts
         self._pieces: list[str] = []
         self._reply: ChatReply | None = None
-        self._decoder = _SseAnswer() if client.settings.stream else _JsonAnswer()
+        # A server that ignores "stream" answers with one JSON object: read it as such.
+        kind = response.headers.get("content-type", "")
+        self._sse = "event-stream" in kind or (client.settings.stream and not kind)
+        self._decoder = _SseAnswer() if self._sse else _JsonAnswer()
 
     def __enter__(self) -> ChatStream:
         return self
@@ -373,7 +376,7 @@ class ChatStream:
         import httpx
 
         c = self._client
-        sse = c.settings.stream
+        sse = self._sse
         try:
             # A last "" line ends an event the server did not end with a blank line.
             source = chain(self._response.iter_lines(), [""]) if sse else self._response.iter_text()

@@ -74,7 +74,8 @@ class ModelSettings:
 
     ``endpoint`` is the server's base URL (``http://host:8080`` or ``.../v1``);
     ``max_tokens`` caps every answer, so a runaway one cannot keep the server
-    busy; ``stream`` asks for server-sent events, so a call the client gives up
+    busy; ``context_tokens`` is the server's context window, which the prompt
+    and the answer share; ``stream`` asks for server-sent events, so a call the client gives up
     on is cancelled on the server when the connection closes.
     """
 
@@ -83,6 +84,7 @@ class ModelSettings:
     api_key: str | None = field(default=None, repr=False)
     timeouts: Timeouts = field(default_factory=Timeouts)
     max_tokens: int = 1024
+    context_tokens: int = 8192
     temperature: float = 0.0
     stream: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -97,6 +99,11 @@ class ModelSettings:
             raise InvalidRequest("model settings need a model name")
         if self.max_tokens < 1:
             raise InvalidRequest(f"model max_tokens must be at least 1, got {self.max_tokens}")
+        if self.context_tokens <= self.max_tokens:
+            raise InvalidRequest(
+                f"model context_tokens ({self.context_tokens}) must exceed max_tokens "
+                f"({self.max_tokens}): the prompt needs room too"
+            )
 
     @property
     def url(self) -> str:
