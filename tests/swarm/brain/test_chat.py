@@ -206,6 +206,18 @@ def test_a_read_timeout_is_named_and_not_retried(model_server: ModelServer) -> N
     assert len(model_server.requests) == 1
 
 
+def test_a_read_timeout_hangs_up_so_the_server_stops_computing(
+    model_server: ModelServer,
+) -> None:
+    model_server.script(stream(["thinking"], hold_after=1, until_hangup=True))
+    with (
+        client(model_server, timeouts=Timeouts(read=0.2)) as chat,
+        pytest.raises(ModelTimeout, match="read timeout"),
+    ):
+        chat.complete(HELLO)
+    assert model_server.disconnected.wait(30), "the abandoned call kept its connection"
+
+
 def test_the_total_deadline_stops_a_long_stream_and_hangs_up(model_server: ModelServer) -> None:
     model_server.script(stream([f"w{i} " for i in range(50)]))
     clock = FakeClock(tick=1.0)  # every reading of the clock is a second later

@@ -190,3 +190,14 @@ def test_a_diff_from_the_model_that_does_not_apply_is_refused(
     model_server.script(completion(ANSWER.replace("-    return 1", "-    return 5")))
     with pytest.raises(PatchDoesNotApply, match=r"shop/util\.py: hunk #1"):
         OpenAIBrain(model_server.url, "qwen").propose(ASK, index, reader(repo))
+
+
+def test_make_brain_passes_the_model_settings_through() -> None:
+    from swarm.brain import make_brain
+
+    brain = make_brain(
+        "openai", base_url="http://127.0.0.1:1", model="m", timeout_s=240, max_tokens=64
+    )
+    assert isinstance(brain, OpenAIBrain)
+    assert brain.settings.max_tokens == 64 and brain.settings.timeouts.read == 240
+    assert brain.settings.timeouts.connect == 10.0
