@@ -306,6 +306,10 @@ def _splice(pairs: list[tuple[str, str]], at: int, n: int, new: list[str]) -> st
         written[-1] = (written[-1][0], pairs[-1][1])  # a missing final newline stays missing
     out = pairs[:at] + written + pairs[at + n :]
     fixed = [(c, e or ending) for c, e in out[:-1]] + out[-1:]
+    for i in range(1, len(fixed)):
+        c, e = fixed[i]
+        if not c and e.startswith("\n") and fixed[i - 1][1] == "\r":
+            fixed[i] = (c, "\r")  # "\r" then "\n" would read back as one "\r\n" line
     return "".join(c + e for c, e in fixed)
 
 
@@ -365,13 +369,16 @@ def _reindent(old: list[str], found: list[str], new: list[str]) -> list[str]:
 
 def _not_found(path: str, lines: list[str], old: list[str]) -> EditDoesNotApply:
     """The failure to report: the first line of ``old`` that does not follow its
-    matched prefix anywhere, and the file's lines most like ``old``."""
+    longest matched prefix anywhere, and the file's lines most like ``old``."""
+    have, want = [_norm(x) for x in lines], [_norm(x) for x in old]
     k, at = 0, -1
-    for size in range(len(old) - 1, 0, -1):
-        hits = _occurrences(lines, old[:size], _norm)
-        if hits:
-            k, at = size, hits[0]
-            break
+    for start in range(len(have)):
+        n = 0
+        while n < len(want) and start + n < len(have) and have[start + n] == want[n]:
+            n += 1
+        if n > k:
+            k, at = n, start
+    k = min(k, len(old) - 1)  # every line matched, yet not together: the next one failed
     line = old[k]
     if k == 0:
         reason = f"no line of the file is {line.strip()!r} (line 1 of the text to replace)"

@@ -250,3 +250,12 @@ def test_an_edit_to_a_missing_file_names_it() -> None:
     answer = "gone.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n"
     with pytest.raises(EditDoesNotApply, match=r"gone\.py: the file does not exist"):
         apply_edits(parse_edits(answer), files())
+
+
+def test_an_answer_in_crlf_with_the_path_inside_the_fence() -> None:
+    answer = (
+        "```python\r\n# shop/cart.py\r\n<<<<<<< SEARCH\r\nTAX_RATE = 0.2\r\n=======\r\n"
+        "TAX_RATE = 0.3\r\n>>>>>>> REPLACE\r\n```\r\n"
+    )
+    (edit,) = apply_edits(parse_edits(answer), files(shop_cart_py=CART))
+    assert edit.new_source == CART.replace("0.2", "0.3")

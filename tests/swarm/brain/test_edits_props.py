@@ -12,8 +12,13 @@ from swarm.brain._diff import split_lines
 from swarm.brain._edits import apply_edits, parse_edits, replace_once, whole_file
 
 # Line contents: no line breaks; no leading "-"/"+"/"@" so a diff's lines read back unambiguously.
-content = st.text(alphabet="abxy =():#_\t", min_size=0, max_size=12)
+# Nor a search/replace divider ("=======") line.
+content = st.text(alphabet="abxy =():#_\t", min_size=0, max_size=12).filter(
+    lambda c: re.fullmatch(r"\s*={5,9}\s*", c) is None
+)
 ending = st.sampled_from(["\n", "\r\n", "\r"])
+# No deadline: a loaded machine must not fail a test of what the code does.
+_settings = settings(deadline=None, max_examples=150)
 
 
 @st.composite
@@ -26,6 +31,7 @@ def files(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
     return text, split_lines(text)  # "\r" then "\n" is one "\r\n": read the lines back
 
 
+@_settings
 @given(files(), st.data())
 def test_replacing_a_unique_line_changes_only_that_line(
     f: tuple[str, list[tuple[str, str]]], data: st.DataObject
@@ -48,6 +54,7 @@ def test_replacing_a_unique_line_changes_only_that_line(
     assert (got[i][1] == "") == (lines[i][1] == "")
 
 
+@_settings
 @given(files(), st.data())
 def test_a_search_equal_to_its_replace_leaves_the_bytes_alone(
     f: tuple[str, list[tuple[str, str]]], data: st.DataObject
@@ -67,6 +74,7 @@ def test_a_search_equal_to_its_replace_leaves_the_bytes_alone(
     assert split_lines(out)[stop:] == lines[stop:]
 
 
+@_settings
 @given(files())
 def test_a_whole_file_keeps_the_files_ending_and_final_newline_state(
     f: tuple[str, list[tuple[str, str]]],
@@ -80,7 +88,7 @@ def test_a_whole_file_keeps_the_files_ending_and_final_newline_state(
     assert len(endings) <= 1
 
 
-@settings(max_examples=150)
+@_settings
 @given(
     st.lists(content, min_size=0, max_size=15),
     st.lists(content, min_size=0, max_size=15),
@@ -112,3 +120,34 @@ def test_a_diff_with_scrambled_hunk_counts_still_turns_a_into_b(
     edits = apply_edits(parse_edits(answer), read)
     result = edits[0].new_source if edits else old
     assert result == new
+
+
+@_settings
+@given(files(), st.data(), st.lists(content, max_size=4))
+def test_a_search_replace_answer_round_trips_through_the_parser(
+    f: tuple[str, list[tuple[str, str]]], data: st.DataObject, replacement: list[str]
+) -> None:
+    text, lines = f
+    contents = [c for c, _ in lines]
+    start = data.draw(st.integers(0, len(lines) - 1))
+    stop = data.draw(st.integers(start + 1, len(lines)))
+    search = contents[start:stop]
+    if sum(contents[i : i + len(search)] == search for i in range(len(contents))) != 1:
+        return  # not unique: refused, tested elsewhere
+    if any(not c.strip() for c in search):
+        return  # an all-blank search line may also match by normalised whitespace
+    if stop == len(lines) and lines[-1][1] == "" and replacement[-1:] == [""]:
+        return  # an empty last line without an ending is no line at all
+    block = "".join(c + "\n" for c in search)
+    answer = "m.py\n<<<<<<< SEARCH\n" + block + "=======\n"
+    answer += "".join(c + "\n" for c in replacement) + ">>>>>>> REPLACE\n"
+
+    def read(path: str) -> str:
+        assert path == "m.py"
+        return text
+
+    edits = apply_edits(parse_edits(answer), read)
+    out = edits[0].new_source if edits else text
+    assert out is not None
+    assert [c for c, _ in split_lines(out)] == contents[:start] + replacement + contents[stop:]
+    assert split_lines(out)[:start] == lines[:start]
