@@ -26,7 +26,12 @@ from swarm.brain._errors import (
     PatchDoesNotApply,
     UnknownSymbol,
 )
-from swarm.brain._openai import OpenAIBrain, replay_proposal
+from swarm.brain._openai import (
+    OpenAIBrain,
+    feedback_for,
+    proposal_from_answer,
+    replay_proposal,
+)
 from swarm.brain._rules import RulesBrain, resolve_target
 from swarm.brain._settings import ModelSettings, RetryPolicy, Timeouts
 from swarm.brain._types import (
@@ -70,8 +75,10 @@ __all__ = [
     "UnknownSymbol",
     "Usage",
     "apply_patch",
+    "feedback_for",
     "make_brain",
     "parse_unified_diff",
+    "proposal_from_answer",
     "replay_proposal",
     "resolve_target",
 ]

@@ -242,6 +242,37 @@ def extract_diff(content: str) -> str:
     return extract_diffs([c for c, _ in split_lines(content)])
 
 
+def proposal_from_answer(
+    content: str,
+    transcript: Sequence[Exchange],
+    read: Callable[[str], str],
+    index: RepoIndex | None = None,
+) -> Proposal:
+    """The edits an answer's text holds, applied to the files ``read`` returns.
+
+    For a caller that holds its own conversation (a coder's loop): it sends
+    the messages with :meth:`OpenAIBrain.chat` and reads the answer here.
+    Raises ModelError (no edit, a path outside the repository, nothing changed)
+    or EditDoesNotApply; :func:`feedback_for` turns either into the next turn.
+    """
+    return _proposal_from_answer(content, tuple(transcript), index, read)
+
+
+def feedback_for(error: BrainError) -> str:
+    """What to tell the model after its answer failed with ``error``, to try again."""
+    if isinstance(error, EditDoesNotApply):
+        return (
+            f"Your edit did not apply: {error}\n"
+            "Answer again with SEARCH/REPLACE blocks whose SEARCH lines are copied exactly "
+            "from the file as it is now, with enough lines to occur only once."
+        )
+    reason = getattr(error, "reason", str(error))
+    return (
+        f"Your answer could not be used: {reason}\n"
+        "Answer again with SEARCH/REPLACE blocks, each after the path of the file it changes."
+    )
+
+
 def _proposal_from_answer(
     content: str,
     transcript: tuple[Exchange, ...],
@@ -331,4 +362,11 @@ def _user_prompt(
     return "\n".join(parts)
 
 
-__all__ = ["OpenAIBrain", "extract_diff", "replay_proposal"]
+__all__ = [
+    "SYSTEM_PROMPT",
+    "OpenAIBrain",
+    "extract_diff",
+    "feedback_for",
+    "proposal_from_answer",
+    "replay_proposal",
+]

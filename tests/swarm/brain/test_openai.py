@@ -201,3 +201,29 @@ def test_make_brain_passes_the_model_settings_through() -> None:
     assert isinstance(brain, OpenAIBrain)
     assert brain.settings.max_tokens == 64 and brain.settings.timeouts.read == 240
     assert brain.settings.timeouts.connect == 10.0
+
+
+def test_a_loop_can_feed_a_failed_edit_back_and_apply_the_second_answer(
+    model_server: ModelServer, index: RepoIndex, repo: Path
+) -> None:
+    from swarm.brain import BrainError, feedback_for, proposal_from_answer
+
+    wrong = BLOCKS.replace("    return 1\n=", "    return 5\n=")
+    model_server.script(stream([wrong]), stream([BLOCKS]))
+    brain = OpenAIBrain(model_server.url, "qwen")
+    messages = [{"role": "user", "content": "make helper return 42"}]
+    transcript = []
+    for _round in range(2):
+        content, exchange = brain.chat(messages)
+        transcript.append(exchange)
+        try:
+            proposal = proposal_from_answer(content, transcript, reader(repo), index)
+            break
+        except BrainError as exc:
+            messages += [
+                {"role": "assistant", "content": content},
+                {"role": "user", "content": feedback_for(exc)},
+            ]
+    assert [(e.path, e.new_source) for e in proposal.edits] == [("shop/util.py", FIXED)]
+    second = model_server.requests[1].messages[-1]["content"]
+    assert "shop/util.py" in second and "'return 5'" in second and "    2 |     return 1" in second
