@@ -377,6 +377,8 @@ class ChatStream:
 
         c = self._client
         sse = self._sse
+        if self._response.is_closed:
+            return  # read already, or closed: reply() says which
         try:
             # A last "" line ends an event the server did not end with a blank line.
             source = chain(self._response.iter_lines(), [""]) if sse else self._response.iter_text()

@@ -291,3 +291,18 @@ def test_bad_settings_are_refused_naming_the_setting(kwargs: dict[str, object], 
 def test_a_timeout_that_is_not_positive_is_refused_naming_its_phase() -> None:
     with pytest.raises(InvalidRequest, match="read timeout must be positive"):
         Timeouts(read=0)
+
+
+def test_a_stream_read_twice_or_after_closing_yields_nothing_more(
+    model_server: ModelServer,
+) -> None:
+    model_server.script(stream(["a", "b"]), stream(["c"]))
+    with client(model_server) as chat:
+        answer = chat.stream(HELLO)
+        assert list(answer) == ["a", "b"] and list(answer) == []
+        assert answer.reply().content == "ab"
+        closed = chat.stream(HELLO)
+        closed.close()
+        assert list(closed) == []
+        with pytest.raises(ModelError, match="not read to its end"):
+            closed.reply()
