@@ -43,9 +43,10 @@ from swarm.brain._diff import FilePatch, Hunk, parse_unified_diff, split_lines
 from swarm.brain._errors import BrainError, EditDoesNotApply, InvalidRequest
 from swarm.brain._types import FileEdit
 
-_SEARCH = re.compile(r"^\s*<{5,9}\s*SEARCH\b")
+# ORIGINAL/UPDATED: Aider's older marker words, which models trained on it still write.
+_SEARCH = re.compile(r"^\s*<{5,9}\s*(SEARCH|ORIGINAL)\b")
 _DIVIDER = re.compile(r"^\s*={5,9}\s*$")
-_REPLACE = re.compile(r"^\s*>{5,9}\s*REPLACE\b")
+_REPLACE = re.compile(r"^\s*>{5,9}\s*(REPLACE|UPDATED)\b")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`\s]*)\s*(\S*)\s*$")
 _PATHLIKE = re.compile(r"^[\w.\-]+(?:/[\w.\-]+)*$")
 _CLOSEST_MAX = 8  # lines of the file shown back to the model

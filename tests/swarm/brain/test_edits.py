@@ -259,3 +259,8 @@ def test_an_answer_in_crlf_with_the_path_inside_the_fence() -> None:
     )
     (edit,) = apply_edits(parse_edits(answer), files(shop_cart_py=CART))
     assert edit.new_source == CART.replace("0.2", "0.3")
+
+
+def test_aiders_older_original_updated_markers_are_read_too() -> None:
+    answer = "m.py\n<<<<<<< ORIGINAL\nx = 1\n=======\nx = 2\n>>>>>>> UPDATED\n"
+    assert parse_edits(answer) == [SearchReplace("m.py", "x = 1\n", "x = 2\n")]
