@@ -341,11 +341,12 @@ def _task(request: EditRequest) -> str:
 def _user_prompt(
     request: EditRequest, index: RepoIndex, read: Callable[[str], str], budget: int
 ) -> str:
-    """The task and the files it names (the files defining or importing a word of it),
+    """The task and the files it names (by path, or defining or importing a word of it),
     whole, while they fit in ``budget`` characters; the file list only when none is named."""
     task = _task(request)
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", task))
-    relevant = sorted({o.path for w in words for o in index.find(w, ("definition", "import"))})
+    named = {o.path for w in words for o in index.find(w, ("definition", "import"))}
+    relevant = sorted(named | {p for p in index.files() if p in task})  # paths it spells out
     parts = [f"Task: {task}", ""]
     if not relevant:
         parts += ["Repository files:", *index.files(), ""]

@@ -227,3 +227,13 @@ def test_a_loop_can_feed_a_failed_edit_back_and_apply_the_second_answer(
     assert [(e.path, e.new_source) for e in proposal.edits] == [("shop/util.py", FIXED)]
     second = model_server.requests[1].messages[-1]["content"]
     assert "shop/util.py" in second and "'return 5'" in second and "    2 |     return 1" in second
+
+
+def test_the_prompt_holds_a_file_the_task_names_by_path(
+    model_server: ModelServer, index: RepoIndex, repo: Path
+) -> None:
+    model_server.script(stream([BLOCKS]))
+    ask = EditRequest("ask", {"prompt": "in shop/util.py make the value 42"})
+    OpenAIBrain(model_server.url, "qwen").propose(ask, index, reader(repo))
+    user = model_server.requests[0].messages[1]["content"]
+    assert "=== shop/util.py ===" in user and "Repository files:" not in user
