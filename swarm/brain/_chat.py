@@ -24,6 +24,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ class ChatClient:
         self.url = public_url(settings.url)
         self.clock: Clock = clock or SystemClock()
         self.usage = Usage()  # every answer this client has received, added up
+        self._usage_lock = threading.Lock()  # parallel coders may share one client
         t = settings.timeouts
         headers = {"Content-Type": "application/json"}
         if settings.api_key:
@@ -177,6 +179,11 @@ class ChatClient:
         return ChatStream(self, body, response, started, attempts)
 
     # -- internals ------------------------------------------------------------
+
+    def count(self, usage: Usage) -> None:
+        """Add one answer's tokens to :attr:`usage`."""
+        with self._usage_lock:
+            self.usage = self.usage + usage
 
     def redact(self, text: str) -> str:
         """``text`` with the API key (should a server echo it) blanked out."""
@@ -413,7 +420,7 @@ class ChatStream:
         if usage is None:
             usage = _estimate(self._body, content, self._decoder.pieces)
         exchange = c.exchange(self._body, raw, self._started, usage)
-        c.usage = c.usage + usage
+        c.count(usage)
         return ChatReply(content, self._decoder.finish_reason, usage, exchange, self._attempts)
 
     def reply(self) -> ChatReply:
