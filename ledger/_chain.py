@@ -89,11 +89,11 @@ def stored_records(
 
 def stored_chain(led: Ledger, tenant: str, project: str, vs: Versionstamp) -> bytes | None:
     """The chain hash stored in the record at ``vs`` (None if there is no such record)."""
-    _, pk = led._keys(tenant, project)
+    scope = led.scope(tenant, project)
 
     def fn(tr: Transaction) -> bytes | None:
-        led._require_project(tr, pk, tenant, project)
-        return tr.get(pk.event(vs))
+        scope.require(tr)
+        return tr.get(scope.keys.event(vs))
 
     value = led.engine.read(fn)
     return None if value is None else codec.record_payload(value)[0]
@@ -101,14 +101,14 @@ def stored_chain(led: Ledger, tenant: str, project: str, vs: Versionstamp) -> by
 
 def clock_head(led: Ledger, tenant: str, project: str) -> tuple[int, bytes]:
     """What the project clock says: the number of events appended and the last chain hash."""
-    _, pk = led._keys(tenant, project)
+    scope = led.scope(tenant, project)
 
     def fn(tr: Transaction) -> bytes | None:
-        led._require_project(tr, pk, tenant, project)
-        return tr.get(pk.clock)
+        scope.require(tr)
+        return tr.get(scope.keys.clock)
 
     raw = led.engine.read(fn)
-    assert raw is not None  # _require_project read it
+    assert raw is not None  # scope.require read it
     _, count, chain = codec.decode_clock(raw)
     return count, chain
 
@@ -157,7 +157,7 @@ def landed_at(
 ) -> list[tuple[str, Versionstamp] | None]:
     """Where the idempotency records say each event id landed (project, versionstamp), in
     batched reads: the versionstamp is the event's key, which the chain does not cover."""
-    tk = led._tenant(tenant)
+    tk = led.tenant_scope(tenant).keys
     out: list[tuple[str, Versionstamp] | None] = []
     step = 500
     for start in range(0, len(event_ids), step):

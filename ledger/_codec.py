@@ -92,7 +92,7 @@ def record_payload(value: bytes) -> tuple[bytes, bytes]:
 
 def encode_clock(time_us: int, count: int, chain: bytes, unfolded: int = 0) -> bytes:
     """The project clock: last time, event count, chain hash, and the weight of the
-    index rows not yet folded (see ``Ledger._fold_index``)."""
+    index rows not yet folded (see ``_index.fold``)."""
     return _CLOCK.pack(time_us, count) + chain + _UNFOLDED.pack(unfolded)
 
 

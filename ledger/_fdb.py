@@ -10,7 +10,6 @@ constructed, so ``import ledger`` works without it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -25,7 +24,7 @@ from ledger._errors import (
     TransactionTooOld,
     ValueTooLarge,
 )
-from ledger._port import KEY_LIMIT, TRANSACTION_LIMIT, VALUE_LIMIT, Transaction
+from ledger._port import KEY_LIMIT, TRANSACTION_LIMIT, VALUE_LIMIT, EventWatch, Transaction
 
 T = TypeVar("T")
 
@@ -54,29 +53,20 @@ def _convert(fdb: Any, exc: Exception) -> LedgerError:
     return StorageError(f"FoundationDB: {exc}")
 
 
-class _FdbWatch:
-    __slots__ = ("_cancelled", "_event", "_future")
+class _FdbWatch(EventWatch):
+    __slots__ = ("_future",)
 
     def __init__(self, future: Any) -> None:
+        super().__init__()
         self._future = future
-        self._event = threading.Event()
-        self._cancelled = False
 
     def arm(self) -> None:
-        self._future.on_ready(lambda _f: self._event.set())
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self._event.wait(timeout)
-        return self.fired
-
-    @property
-    def fired(self) -> bool:
-        return self._event.is_set() and not self._cancelled
+        self._future.on_ready(lambda _f: self.fire())
 
     def cancel(self) -> None:
         self._cancelled = True
         self._future.cancel()
-        self._event.set()
+        self.fire()
 
 
 class _FdbVersionstamp:

@@ -26,6 +26,7 @@ from ledger._port import (
     TRANSACTION_LIMIT,
     VALUE_LIMIT,
     VERSIONSTAMP_BYTES,
+    EventWatch,
     Transaction,
 )
 
@@ -83,33 +84,15 @@ def _add_le(existing: bytes | None, param: bytes) -> bytes:
     return total.to_bytes(n, "little")
 
 
-class LocalWatch:
+class LocalWatch(EventWatch):
     """A watch of a local engine: a one-shot event set by the registry."""
 
-    __slots__ = ("_cancelled", "_event", "baseline", "key")
+    __slots__ = ("baseline", "key")
 
     def __init__(self, key: bytes) -> None:
+        super().__init__()
         self.key = key
         self.baseline: bytes | None = None
-        self._event = threading.Event()
-        self._cancelled = False
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._cancelled and not self._event.is_set():
-            return False
-        self._event.wait(timeout)
-        return self.fired
-
-    @property
-    def fired(self) -> bool:
-        return self._event.is_set() and not self._cancelled
-
-    def cancel(self) -> None:
-        self._cancelled = True
-        self._event.set()
-
-    def fire(self) -> None:
-        self._event.set()
 
 
 class WatchRegistry:
@@ -142,7 +125,7 @@ class WatchRegistry:
             with self._lock:
                 kept = []
                 for w in self._watches.get(key, []):
-                    if w.fired or w._cancelled:
+                    if w.fired or w.cancelled:
                         continue
                     if w.baseline != value:
                         w.fire()

@@ -27,6 +27,7 @@ Layer on FoundationDB, an equivalent allocator on the local engines.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
@@ -54,6 +55,38 @@ class Watch(Protocol):
     def cancel(self) -> None:
         """Stop watching; a later ``wait`` returns False at once unless it fired."""
         ...
+
+
+class EventWatch:
+    """A ``Watch`` that ``fire`` sets: what every engine's watch shares (the local
+    engines fire it from their registry, fdb from the watch future's callback)."""
+
+    __slots__ = ("_cancelled", "_event")
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._cancelled = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._cancelled and not self._event.is_set():
+            return False
+        self._event.wait(timeout)
+        return self.fired
+
+    @property
+    def fired(self) -> bool:
+        return self._event.is_set() and not self._cancelled
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._event.set()
+
+    def fire(self) -> None:
+        self._event.set()
 
 
 class VersionstampFuture(Protocol):

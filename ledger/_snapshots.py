@@ -8,12 +8,12 @@ manifest's format is replay's business; the ledger only stores it.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
+from ledger import _blobs
 from ledger import _codec as codec
 from ledger._errors import CorruptRecord, CorruptStore, UnknownBlob, UnknownEvent
-from ledger._keys import strinc, unpack, vs_element, vs_from_key
+from ledger._keys import strinc, vs_element, vs_from_key
 from ledger._ledger import Ledger
 from ledger._port import Transaction
 from ledger._types import Versionstamp
@@ -34,13 +34,13 @@ def put_snapshot(
 ) -> None:
     """Store ``manifest`` as the snapshot taken at ``versionstamp`` (idempotent), anchored
     to the chain hash the event there holds now."""
-    _, pk = led._keys(tenant, project)
+    scope = led.scope(tenant, project)
     ref = led.put_blob(tenant, manifest)
-    key = pk.snapshot_prefix() + vs_element(versionstamp)
+    key = scope.keys.snapshot_prefix() + vs_element(versionstamp)
 
     def fn(tr: Transaction) -> None:
-        led._require_project(tr, pk, tenant, project)
-        record = tr.get(pk.event(versionstamp))
+        scope.require(tr)
+        record = tr.get(scope.keys.event(versionstamp))
         if record is None:
             raise UnknownEvent(str(versionstamp))
         chain, _ = codec.record_payload(record)
@@ -59,12 +59,12 @@ def find_snapshot(
 ) -> Snapshot | None:
     """The newest snapshot at or before ``versionstamp`` (any, if None), its manifest read
     and checked against its hash; with ``anchored``, only one that holds a chain anchor."""
-    _, pk = led._keys(tenant, project)
-    begin = pk.snapshot_prefix()
+    scope = led.scope(tenant, project)
+    begin = scope.keys.snapshot_prefix()
     end = strinc(begin) if versionstamp is None else begin + vs_element(versionstamp) + b"\x00"
 
     def fn(tr: Transaction) -> list[tuple[bytes, bytes]]:
-        led._require_project(tr, pk, tenant, project)
+        scope.require(tr)
         return tr.get_range(begin, end, reverse=True)
 
     for key, value in led.engine.read(fn):
@@ -100,11 +100,11 @@ def snapshot_at_or_before(
 
 def snapshots(led: Ledger, tenant: str, project: str) -> list[Versionstamp]:
     """Every snapshot's versionstamp, oldest first."""
-    _, pk = led._keys(tenant, project)
-    begin = pk.snapshot_prefix()
+    scope = led.scope(tenant, project)
+    begin = scope.keys.snapshot_prefix()
 
     def fn(tr: Transaction) -> list[tuple[bytes, bytes]]:
-        led._require_project(tr, pk, tenant, project)
+        scope.require(tr)
         return tr.get_range(begin, strinc(begin))
 
     return [vs_from_key(k) for k, _ in led.engine.read(fn)]
@@ -112,19 +112,7 @@ def snapshots(led: Ledger, tenant: str, project: str) -> list[Versionstamp]:
 
 def blob_names(led: Ledger, tenant: str) -> list[bytes]:
     """The sha256 of every blob the tenant stores (complete ones: their meta key landed)."""
-    tk = led._tenant(tenant)
-    begin = tk.blob_meta(b"")[:-2]  # the ('blobmeta',) prefix: drop the empty bytes element
-    rows = led.engine.read(lambda tr: tr.get_range(begin, strinc(begin)))
-    names = []
-    for key, _ in rows:
-        try:
-            _, sha = unpack(key, len(tk.prefix))
-        except Exception as exc:  # fdb.tuple raises several types on bad bytes
-            raise CorruptRecord("blob meta key", key.hex(), repr(exc)) from None
-        if not isinstance(sha, bytes):
-            raise CorruptRecord("blob meta key", key.hex(), "its sha256 element is not bytes")
-        names.append(sha)
-    return names
+    return _blobs.names(led.engine, led.tenant_scope(tenant))
 
 
 def get_blobs(led: Ledger, tenant: str, shas: list[bytes]) -> dict[bytes, bytes]:
@@ -133,32 +121,4 @@ def get_blobs(led: Ledger, tenant: str, shas: list[bytes]) -> dict[bytes, bytes]
     Blobs of one chunk are read in batches; larger ones go through ``get_blob``.
     Each blob is checked against its hash; a missing one raises ``UnknownBlob``.
     """
-    tk = led._tenant(tenant)
-    out: dict[bytes, bytes] = {}
-    unique = list(dict.fromkeys(shas))
-    step = 500
-    for start in range(0, len(unique), step):
-        group = unique[start : start + step]
-
-        def fn(tr: Transaction, group: list[bytes] = group) -> list[tuple[bytes, bytes | None]]:
-            metas = tr.get_many([tk.blob_meta(s) for s in group])
-            found: list[tuple[bytes, bytes | None]] = []
-            singles = []
-            for sha, meta in zip(group, metas, strict=True):
-                if meta is None:
-                    raise UnknownBlob(sha.hex())
-                if codec.decode_blob_meta(meta, sha)[1] == 1:
-                    singles.append(sha)
-                else:
-                    found.append((sha, None))
-            chunks = tr.get_many([tk.blob_chunk(s, 0) for s in singles])
-            found.extend(zip(singles, chunks, strict=True))
-            return found
-
-        for sha, data in led.engine.read(fn):
-            if data is None:
-                data = led.get_blob(tenant, sha)
-            elif hashlib.sha256(data).digest() != sha:
-                raise CorruptStore(f"blob {sha.hex()}", "content does not match its hash")
-            out[sha] = data
-    return out
+    return _blobs.get_many(led.engine, led.tenant_scope(tenant), shas)

@@ -222,7 +222,7 @@ class _Fold:
     def __init__(
         self, records: list[tuple[Versionstamp, bytes, bytes]], snapshots: set[Versionstamp]
     ) -> None:
-        self.files: dict[str, tuple[Versionstamp, bytes, int]] = {}
+        self.files: dict[str, tuple[Versionstamp, replay.Entry]] = {}
         self.at_snapshot: dict[Versionstamp, bytes] = {}  # vs -> the manifest it should hold
         self.blobs: dict[bytes, str] = {}  # sha256 -> what names it (for messages)
         self.ids: list[tuple[int, Versionstamp, str]] = []  # position, vs, event id
@@ -245,13 +245,19 @@ class _Fold:
         if kind == "state_change":
             change = event.state_change
             if change.new_sha256:
-                self.files[change.path] = (vs, change.new_sha256, int(change.new_size))
+                had = self.files.get(change.path)
+                exe = replay.executable_after(had[1] if had else None, change)
+                entry = replay.Entry(change.new_sha256, int(change.new_size), exe)
+                self.files[change.path] = (vs, entry)
                 self.blobs.setdefault(change.new_sha256, f"the content of {change.path!r} at {vs}")
             else:
                 self.files.pop(change.path, None)
         elif kind == "decision" and event.decision.HasField("detail"):
             self.blobs.setdefault(event.decision.detail.sha256, f"the detail of decision {vs}")
         elif kind == "signal":
+            edge = event.signal.conflict.edge_event_blob
+            if len(edge) == 32:
+                self.blobs.setdefault(edge, f"the edge event kept by conflict {vs}")
             for name in _BLOB_ATTRIBUTES:
                 text = event.signal.attributes.get(name, "")
                 if len(text) == 64:
@@ -259,9 +265,7 @@ class _Fold:
                         self.blobs.setdefault(bytes.fromhex(text), f"the {name} of signal {vs}")
 
     def manifest(self) -> bytes:
-        return replay.encode_manifest(
-            {p: replay.Entry(sha, size) for p, (_, sha, size) in self.files.items()}
-        )
+        return replay.encode_manifest({p: entry for p, (_, entry) in self.files.items()})
 
 
 def _moved_problems(
@@ -283,7 +287,7 @@ def _moved_problems(
 
 
 def _head_problems(
-    led: Ledger, tenant: str, project: str, files: dict[str, tuple[Versionstamp, bytes, int]]
+    led: Ledger, tenant: str, project: str, files: dict[str, tuple[Versionstamp, replay.Entry]]
 ) -> list[Problem]:
     """Each stored file head must be what the last StateChange of its path made it."""
     try:
@@ -300,12 +304,13 @@ def _head_problems(
         elif (
             head is not None
             and want is not None
-            and (head.versionstamp, head.sha256, head.size) != want
+            and (head.versionstamp, head.sha256, head.size)
+            != (want[0], want[1].sha256, want[1].size)
         ):
             detail = (
                 f"file head {path!r} says content {head.sha256.hex()[:16]}… ({head.size} bytes, "
                 f"event {head.versionstamp}); the log's last change of it says "
-                f"{want[1].hex()[:16]}… ({want[2]} bytes, event {want[0]})"
+                f"{want[1].sha256.hex()[:16]}… ({want[1].size} bytes, event {want[0]})"
             )
         else:
             continue

@@ -41,6 +41,7 @@ from replay._errors import (
 from replay._fork import FORK_AGENT, Forked, fork
 from replay._guard import (
     METADATA_NAMES,
+    SCRATCH,
     GuardedTree,
     metadata_problem,
     path_problem,
@@ -52,6 +53,14 @@ from replay._materialise import (
     unified_diff,
     write_tree,
 )
+from replay._omissions import (
+    IMPORTER,
+    OMITTED_KIND,
+    Omissions,
+    left_out,
+    omission_event,
+    omissions_at,
+)
 from replay._state import (
     DEFAULT_SNAPSHOT_EVERY,
     Entry,
@@ -61,6 +70,7 @@ from replay._state import (
     apply_change,
     decode_manifest,
     encode_manifest,
+    executable_after,
     fold,
 )
 from replay._time import format_time, parse_time
@@ -68,7 +78,10 @@ from replay._time import format_time, parse_time
 __all__ = [
     "DEFAULT_SNAPSHOT_EVERY",
     "FORK_AGENT",
+    "IMPORTER",
     "METADATA_NAMES",
+    "OMITTED_KIND",
+    "SCRATCH",
     "BadPoint",
     "BisectError",
     "BisectResult",
@@ -79,6 +92,7 @@ __all__ = [
     "Forked",
     "GuardedTree",
     "Materialised",
+    "Omissions",
     "OutputNotEmpty",
     "Probe",
     "Progress",
@@ -96,11 +110,15 @@ __all__ = [
     "decision_behind",
     "decode_manifest",
     "encode_manifest",
+    "executable_after",
     "fold",
     "fork",
     "format_time",
+    "left_out",
     "materialise",
     "metadata_problem",
+    "omission_event",
+    "omissions_at",
     "parse_time",
     "path_problem",
     "read_contents",

@@ -5,10 +5,13 @@ output, a sandbox copy). Every read and write beneath it walks the path one
 component at a time from a directory descriptor, opening each with
 ``O_NOFOLLOW``, so a symlink anywhere on the way (planted before, or swapped
 in while the walk runs) is refused instead of followed; nothing leaves the
-root through ``..``, an absolute path, or a link. Writes are atomic (a
-temporary file beside the target, renamed over it through the same
-descriptor). Paths are checked before any I/O: relative POSIX, no NUL, no
-empty, ``.`` or ``..`` part, parts of at most 255 bytes.
+root through ``..``, an absolute path, or a link. Writes are atomic: a
+temporary file in the root's scratch folder (``.swarm/tmp``, never in the
+user's tree), renamed over the target through the descriptors. Each temporary
+file is held under an exclusive ``flock`` while it exists, so the first write
+to a root in a process removes the ones a crashed writer left (their locks died
+with it) and never one another writer is still using. Paths are checked
+before any I/O: relative POSIX, no NUL, no empty, ``.`` or ``..`` part, parts of at most 255 bytes.
 
 Version-control and tool metadata (``.git``, ``.hg``, ``.svn``, ``.swarm``
 and the like, at any depth) are refused for writes unless the caller is the
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import secrets
 import stat
@@ -39,6 +43,10 @@ PATH_LIMIT = 4096  # bytes: PATH_MAX on Linux
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+#: Where a tree's writes stage their temporary files (relative to its root).
+SCRATCH = ".swarm/tmp"
+_TMP_PREFIX, _TMP_SUFFIX = ".swarm-", ".tmp"
+_swept: set[str] = set()  # roots whose scratch folder this process has cleaned
 
 
 def path_problem(path: str) -> str | None:
@@ -82,11 +90,14 @@ class GuardedTree:
     """Read and write files beneath ``root`` without ever leaving it.
 
     ``root`` itself is trusted (the operator chose it) but must not be a
-    symlink; everything beneath is not.
+    symlink; everything beneath is not. ``scratch`` is the folder beneath the
+    root where writes stage their temporary files (None: beside each target,
+    for a tree that is itself a private temporary folder).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, scratch: str | None = SCRATCH) -> None:
         self.root = Path(root).absolute()
+        self.scratch = scratch
 
     # -- checks -----------------------------------------------------------
 
@@ -138,25 +149,87 @@ class GuardedTree:
 
     # -- writing ----------------------------------------------------------
 
-    def write(self, path: str, data: bytes, *, metadata_ok: bool = False) -> None:
-        """Replace or create ``path`` with ``data`` atomically; an old file keeps its mode."""
+    def executable(self, path: str) -> bool | None:
+        """Whether regular file ``path`` has an executable bit (None when it is absent)."""
+        parts = self.parts(path)
+        with self._walk(parts, create=False, missing_ok=True) as dfd:
+            st = None if dfd is None else self._lstat_final(dfd, parts, path)
+            return None if st is None else bool(st.st_mode & 0o111)
+
+    def write(
+        self,
+        path: str,
+        data: bytes,
+        *,
+        metadata_ok: bool = False,
+        executable: bool | None = None,
+    ) -> None:
+        """Replace or create ``path`` with ``data`` atomically.
+
+        With ``executable`` None an old file keeps its mode (a new one gets
+        0o666 less the umask); True or False sets or clears its executable bits
+        (where it is readable, as git checks out 100755).
+        """
         parts = self.parts(path, metadata_ok=metadata_ok)
         with self._walk(parts, create=True) as dfd:
             assert dfd is not None
             old = self._lstat_final(dfd, parts, path)
-            mode = stat.S_IMODE(old.st_mode) if old is not None else 0o666
-            tmp = f".swarm-{secrets.token_hex(8)}.tmp"
-            fd = os.open(tmp, _NEW, mode, dir_fd=dfd)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    if old is not None:
-                        os.fchmod(fh.fileno(), mode)
-                os.replace(tmp, parts[-1], src_dir_fd=dfd, dst_dir_fd=dfd)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp, dir_fd=dfd)
-                raise
+            mode = stat.S_IMODE(old.st_mode) if old is not None else None
+            with self._scratch_fd(dfd) as sfd:
+                try:
+                    self._put(sfd, dfd, parts[-1], data, mode, executable)
+                except FileNotFoundError:
+                    # Another process's first write swept our file in the instant before
+                    # we locked it: stage it again, once.
+                    self._put(sfd, dfd, parts[-1], data, mode, executable)
+                except OSError as exc:
+                    if exc.errno != errno.EXDEV:
+                        raise
+                    # The target is on another mount than the scratch folder: stage beside.
+                    self._put(dfd, dfd, parts[-1], data, mode, executable)
+
+    def _put(
+        self, sfd: int, dfd: int, name: str, data: bytes, mode: int | None, exe: bool | None
+    ) -> None:
+        """Write ``data`` to a locked temporary file in ``sfd``, then rename it to ``name``."""
+        tmp = f"{_TMP_PREFIX}{secrets.token_hex(8)}{_TMP_SUFFIX}"
+        fd = os.open(tmp, _NEW, 0o666, dir_fd=sfd)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # ours until renamed: not an orphan
+                fh.write(data)
+                fh.flush()
+                if exe is not None:
+                    base = mode if mode is not None else stat.S_IMODE(os.fstat(fd).st_mode)
+                    mode = (base | (base & 0o444) >> 2) if exe else base & ~0o111
+                if mode is not None:
+                    os.fchmod(fh.fileno(), mode)
+                os.replace(tmp, name, src_dir_fd=sfd, dst_dir_fd=dfd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=sfd)
+            raise
+
+    @contextlib.contextmanager
+    def _scratch_fd(self, dfd: int) -> Iterator[int]:
+        """The folder temporary files go in: the scratch folder (swept of orphans on the
+        first write to this root in this process), or ``dfd`` when there is none."""
+        if self.scratch is None:
+            yield dfd
+            return
+        with self._walk([*self.scratch.split("/"), "x"], create=True) as sfd:
+            assert sfd is not None
+            if str(self.root) not in _swept:
+                _swept.add(str(self.root))
+                _sweep(sfd)
+            yield sfd
+
+    def sweep_scratch(self) -> int:
+        """Remove the temporary files crashed writers left in the scratch folder; how many."""
+        if self.scratch is None:
+            return 0
+        with self._walk([*self.scratch.split("/"), "x"], create=False, missing_ok=True) as sfd:
+            return 0 if sfd is None else _sweep(sfd)
 
     def remove(self, path: str, *, metadata_ok: bool = False) -> bool:
         """Delete regular file ``path``; False when it was not there."""
@@ -242,3 +315,28 @@ class GuardedTree:
         if exc.errno == errno.ENOTDIR or (st is not None and not stat.S_ISDIR(st.st_mode)):
             return UnsafePath(path, str(self.root), f"{where} is not a folder")
         return UnsafePath(path, str(self.root), f"{where}: {exc.strerror}")
+
+
+def _sweep(sfd: int) -> int:
+    """Unlink every temporary file in folder ``sfd`` that no live writer holds locked."""
+    removed = 0
+    for name in os.listdir(sfd):
+        if not (name.startswith(_TMP_PREFIX) and name.endswith(_TMP_SUFFIX)):
+            continue
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=sfd)
+        except OSError:
+            continue  # renamed or removed meanwhile
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # a live writer's
+        try:
+            os.unlink(name, dir_fd=sfd)
+            removed += 1
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed

@@ -6,6 +6,7 @@ import difflib
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import ledger
 from ledger import Ledger, get_blobs
 from replay._errors import ChainBroken, OutputNotEmpty, UnsafePath
 from replay._guard import GuardedTree
-from replay._state import Progress, State
+from replay._state import Entry, Progress, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,15 @@ def materialise(
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
         raise OutputNotEmpty(str(out))
     contents = read_contents(led, tenant, state)
-    total = write_tree(out, contents, str(state.versionstamp), force=force, progress=progress)
+    executable = {p for p, e in state.files.items() if e.executable}
+    total = write_tree(
+        out,
+        contents,
+        str(state.versionstamp),
+        force=force,
+        progress=progress,
+        executable=executable,
+    )
     return Materialised(out, len(contents), total, state)
 
 
@@ -83,8 +92,11 @@ def write_tree(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    executable: Collection[str] = (),
 ) -> int:
     """Write ``contents`` (path -> bytes) into ``out``, all or nothing; the bytes written.
+
+    The paths in ``executable`` get their executable bits.
 
     The tree is built in a sibling temporary folder and renamed into place once
     every file is written, so a refusal or a crash leaves ``out`` as it was. An
@@ -110,11 +122,11 @@ def write_tree(
             ) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.replay-", dir=out.parent))
-    tree = GuardedTree(tmp)
+    tree = GuardedTree(tmp, scratch=None)  # the folder is private until renamed: stage beside
     try:
         total = 0
         for i, (path, data) in enumerate(sorted(contents.items()), 1):
-            tree.write(path, data)
+            tree.write(path, data, executable=path in executable)
             total += len(data)
             if progress is not None and i % 200 == 0:
                 progress("write", i, len(contents))
@@ -129,6 +141,14 @@ def write_tree(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return total
+
+
+def _mode_lines(path: str, old: Entry | None, new: Entry | None) -> str:
+    """git's header for a file whose executable bit changed (nothing otherwise)."""
+    if old is None or new is None or old.executable == new.executable:
+        return ""
+    modes = ("100755" if e.executable else "100644" for e in (old, new))
+    return "diff --git a/{0} b/{0}\nold mode {1}\nnew mode {2}\n".format(path, *modes)
 
 
 def unified_diff(led: Ledger, tenant: str, before: State, after: State) -> str:
@@ -155,6 +175,7 @@ def unified_diff(led: Ledger, tenant: str, before: State, after: State) -> str:
     chunks: list[str] = []
     for path in changed:
         a, b = old.get(path), new.get(path)
+        chunks.append(_mode_lines(path, before.files.get(path), after.files.get(path)))
         try:
             a_text = a.decode() if a is not None else ""
             b_text = b.decode() if b is not None else ""

@@ -27,8 +27,10 @@ from replay._errors import (
 from replay._time import parse_time
 
 DEFAULT_SNAPSHOT_EVERY = 1000
-_MANIFEST_MAGIC = b"SWM1"
+_MANIFEST_MAGIC = b"SWM1"  # no file executable: the form snapshots had before modes
+_MANIFEST_MODES = b"SWM2"  # as SWM1, each entry followed by a flags byte (1: executable)
 _ENTRY = struct.Struct(">H32sQ")  # path length, sha256, size; then the path
+_EXECUTABLE = 1
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 _Start = tuple[Versionstamp | None, dict[str, "Entry"], bytes]  # where a fold starts
@@ -36,10 +38,11 @@ _Start = tuple[Versionstamp | None, dict[str, "Entry"], bytes]  # where a fold s
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One file of a state: its content hash and size."""
+    """One file of a state: its content hash, size and executable bit."""
 
     sha256: bytes
     size: int
+    executable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,29 +75,39 @@ class State:
 
 
 def encode_manifest(files: Mapping[str, Entry]) -> bytes:
-    """Path → (sha256, size) in path order; deterministic, so equal states share a blob."""
-    parts = [_MANIFEST_MAGIC]
+    """Path → (sha256, size, executable) in path order; deterministic, so equal states share
+    a blob. A state with no executable file keeps the SWM1 form older snapshots hold."""
+    modes = any(e.executable for e in files.values())
+    parts = [_MANIFEST_MODES if modes else _MANIFEST_MAGIC]
     for path in sorted(files):
         entry = files[path]
         raw = path.encode()
         parts.append(_ENTRY.pack(len(raw), entry.sha256, entry.size))
         parts.append(raw)
+        if modes:
+            parts.append(b"\x01" if entry.executable else b"\x00")
     return b"".join(parts)
 
 
 def decode_manifest(data: bytes) -> dict[str, Entry]:
-    if data[:4] != _MANIFEST_MAGIC:
+    if data[:4] not in (_MANIFEST_MAGIC, _MANIFEST_MODES):
         raise ChainBroken("<manifest>", "?", "snapshot manifest has an unknown format")
+    modes = data[:4] == _MANIFEST_MODES
     files: dict[str, Entry] = {}
     offset = 4
     try:
         while offset < len(data):
             length, sha, size = _ENTRY.unpack_from(data, offset)
             offset += _ENTRY.size
-            if offset + length > len(data):
+            end = offset + length + modes
+            if end > len(data):
                 raise ValueError("an entry runs past the end")
-            files[data[offset : offset + length].decode()] = Entry(sha, size)
-            offset += length
+            flags = data[end - 1] if modes else 0
+            if flags & ~_EXECUTABLE:
+                raise ValueError(f"unknown flags {flags:#x}")
+            path = data[offset : offset + length].decode()
+            files[path] = Entry(sha, size, bool(flags & _EXECUTABLE))
+            offset = end
     except (struct.error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         raise ChainBroken("<manifest>", "?", f"snapshot manifest does not parse: {exc}") from None
     return files
@@ -113,9 +126,19 @@ def apply_change(files: dict[str, Entry], rec: RecordedEvent) -> None:
             f"but replay has {have.hex() or 'absent'}",
         )
     if change.new_sha256:
-        files[change.path] = Entry(change.new_sha256, int(change.new_size))
+        files[change.path] = Entry(
+            change.new_sha256, int(change.new_size), executable_after(current, change)
+        )
     else:
         files.pop(change.path, None)
+
+
+def executable_after(current: Entry | None, change: pb.StateChange) -> bool:
+    """The file's executable bit after ``change``: the one it sets, else the one it had
+    (a change that does not say leaves the mode as it was)."""
+    if change.HasField("executable"):
+        return change.executable
+    return current.executable if current is not None else False
 
 
 def fold(

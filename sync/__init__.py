@@ -32,6 +32,7 @@ from sync._errors import (
     ShipRefused,
     SyncError,
     Unauthorised,
+    UnreadableConflict,
 )
 from sync._grant import RESERVED_TENANT_PREFIX, SyncGrant, is_reserved
 from sync._resolve import resolve_conflict
@@ -71,6 +72,7 @@ __all__ = [
     "SyncGrant",
     "SyncReport",
     "Unauthorised",
+    "UnreadableConflict",
     "conflict_id",
     "conflicts",
     "hub_name_for",

@@ -8,7 +8,11 @@ kept on the hub as a blob (``edge_event_blob``), since its StateChange does
 not enter the hub's log. A later Signal of the same kind with
 ``state=resolved`` and ``resolves=<conflict id>`` closes it.
 
-Three kinds share that record (attribute ``conflict``): ``file`` (the edge
+The facts are a typed ``SyncConflict`` (proto/swarm/v1/records.proto) in the
+signal's ``conflict`` field; signals written before it carry them as string
+attributes, which :func:`legacy_conflict` still reads.
+
+Three kinds share that record (field ``kind``): ``file`` (the edge
 change does not start from the hub's head; subject = the path), ``event_id``
 (the hub already holds the event id with other content; the hub's version
 stays; subject = the id) and ``refused`` (the hub refused the event by a
@@ -20,11 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import ledger
 from ledger import Ledger, RecordedEvent, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
+from proto.swarm.v1 import records_pb2 as rpb
+from sync._errors import UnreadableConflict
 
 SYNC_AGENT = "sync"
 CONFLICT_ID_PREFIX = "sync-conflict-"
@@ -35,11 +42,69 @@ FILE = "file"
 EVENT_ID = "event_id"
 REFUSED = "refused"
 _REASON_CHARS = 500
+_KINDS = {
+    FILE: rpb.SYNC_CONFLICT_KIND_FILE,
+    EVENT_ID: rpb.SYNC_CONFLICT_KIND_EVENT_ID,
+    REFUSED: rpb.SYNC_CONFLICT_KIND_REFUSED,
+}
+_KIND_NAMES = {v: k for k, v in _KINDS.items()}
+_STATES = {OPEN: rpb.SYNC_CONFLICT_STATE_OPEN, RESOLVED: rpb.SYNC_CONFLICT_STATE_RESOLVED}
+
+
+def conflict_of(event: pb.SwarmEvent) -> rpb.SyncConflict:
+    """The typed record a conflict signal carries; older signals (attributes only) are
+    read through :func:`legacy_conflict`. ``UnreadableConflict`` when it has no state."""
+    sig = event.signal
+    record = sig.conflict if sig.HasField("conflict") else legacy_conflict(sig.attributes)
+    if record.state == rpb.SYNC_CONFLICT_STATE_UNSPECIFIED:
+        raise UnreadableConflict(event.event_id, "it has no state (open or resolved)")
+    if record.state == rpb.SYNC_CONFLICT_STATE_OPEN and record.kind not in _KIND_NAMES:
+        raise UnreadableConflict(event.event_id, "an open conflict of no known kind")
+    return record
+
+
+def legacy_conflict(attrs: Mapping[str, str]) -> rpb.SyncConflict:
+    """The record of a conflict signal written before ``SyncConflict`` (string attributes).
+
+    Facts a legacy signal does not hold stay unset: nothing is defaulted, except
+    what the legacy form itself meant by an absence (an open signal without
+    ``conflict`` predates the other kinds, so it is a file conflict).
+    """
+    state = _STATES.get(attrs.get("state", ""), rpb.SYNC_CONFLICT_STATE_UNSPECIFIED)
+    kind = attrs.get("conflict")
+    if kind is None and state == rpb.SYNC_CONFLICT_STATE_OPEN:
+        kind = FILE
+    record = rpb.SyncConflict(
+        state=state,
+        kind=_KINDS.get(kind or "", rpb.SYNC_CONFLICT_KIND_UNSPECIFIED),
+        hub=attrs.get("hub", ""),
+        edge_event_id=attrs.get("edge_event_id", ""),
+        reason=attrs.get("reason", ""),
+        resolves=attrs.get("resolves", ""),
+        resolved_by=attrs.get("resolved_by", ""),
+    )
+    for name in ("edge_versionstamp", "hub_versionstamp"):
+        with contextlib.suppress(ValueError, ledger.InvalidArgument):  # unset when unreadable
+            setattr(record, name, Versionstamp.parse(attrs[name]).raw if attrs.get(name) else b"")
+    for name in _HASHES:
+        with contextlib.suppress(ValueError):
+            setattr(record, name, bytes.fromhex(attrs.get(name, "")))
+    return record
+
+
+_HASHES = (
+    "edge_previous_sha256",
+    "edge_new_sha256",
+    "edge_event_blob",
+    "hub_sha256",
+    "edge_event_sha256",
+    "hub_event_sha256",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ConflictRecord:
-    """An open or closed conflict, as read back from a ledger."""
+    """An open or closed conflict, as read back from a ledger (hashes as hex text)."""
 
     conflict_id: str
     path: str  # the file's path for a file conflict, else the edge event id
@@ -57,21 +122,24 @@ class ConflictRecord:
 
     @classmethod
     def from_event(cls, rec: RecordedEvent) -> ConflictRecord:
-        a = rec.event.signal.attributes
+        """The conflict ``rec`` opened; ``UnreadableConflict`` if it is not one."""
+        c = conflict_of(rec.event)
+        if c.state != rpb.SYNC_CONFLICT_STATE_OPEN:
+            raise UnreadableConflict(rec.event.event_id, "it resolves a conflict, opens none")
         return cls(
             conflict_id=rec.event.event_id,
             path=rec.event.signal.subject,
-            hub=a.get("hub", ""),
-            edge_event_id=a.get("edge_event_id", ""),
-            edge_versionstamp=a.get("edge_versionstamp", ""),
-            edge_previous_sha256=a.get("edge_previous_sha256", ""),
-            edge_new_sha256=a.get("edge_new_sha256", ""),
-            edge_event_blob=a.get("edge_event_blob", ""),
-            hub_sha256=a.get("hub_sha256", ""),
-            hub_versionstamp=a.get("hub_versionstamp", ""),
+            hub=c.hub,
+            edge_event_id=c.edge_event_id,
+            edge_versionstamp=c.edge_versionstamp.hex(),
+            edge_previous_sha256=c.edge_previous_sha256.hex(),
+            edge_new_sha256=c.edge_new_sha256.hex(),
+            edge_event_blob=c.edge_event_blob.hex(),
+            hub_sha256=c.hub_sha256.hex(),
+            hub_versionstamp=c.hub_versionstamp.hex(),
             recorded_at=rec.versionstamp,
-            kind=a.get("conflict", FILE),
-            reason=a.get("reason", ""),
+            kind=_KIND_NAMES[c.kind],
+            reason=c.reason,
         )
 
 
@@ -108,18 +176,18 @@ def conflict_event(
                 f"{change.previous_sha256.hex()[:12] or 'absent'}, but the hub's head is "
                 f"{hub_sha256.hex()[:12] or 'absent'}; not shipped over it"
             ),
-            attributes={
-                "state": OPEN,
-                "conflict": FILE,
-                "hub": hub,
-                "edge_event_id": edge_rec.event.event_id,
-                "edge_versionstamp": str(edge_rec.versionstamp),
-                "edge_previous_sha256": change.previous_sha256.hex(),
-                "edge_new_sha256": change.new_sha256.hex(),
-                "edge_event_blob": edge_blob.hex(),
-                "hub_sha256": hub_sha256.hex(),
-                "hub_versionstamp": str(hub_versionstamp) if hub_versionstamp else "",
-            },
+            conflict=rpb.SyncConflict(
+                state=rpb.SYNC_CONFLICT_STATE_OPEN,
+                kind=rpb.SYNC_CONFLICT_KIND_FILE,
+                hub=hub,
+                edge_event_id=edge_rec.event.event_id,
+                edge_versionstamp=edge_rec.versionstamp.raw,
+                edge_previous_sha256=change.previous_sha256,
+                edge_new_sha256=change.new_sha256,
+                edge_event_blob=edge_blob,
+                hub_sha256=hub_sha256,
+                hub_versionstamp=hub_versionstamp.raw if hub_versionstamp else b"",
+            ),
         ),
     )
 
@@ -141,15 +209,15 @@ def event_id_conflict_event(
         edge_rec,
         f"edge event {eid} has the id of a different event the hub holds {where}; "
         "the hub's version is kept, the edge's is stored beside it",
-        {
-            "conflict": EVENT_ID,
-            "hub": hub,
-            "edge_event_blob": edge_blob.hex(),
-            "edge_event_sha256": edge_digest.hex(),
-            "hub_event_sha256": hub_digest.hex(),
-            "hub_versionstamp": str(hub_versionstamp) if hub_versionstamp else "",
-            "reason": f"same id, different content ({where})",
-        },
+        rpb.SyncConflict(
+            kind=rpb.SYNC_CONFLICT_KIND_EVENT_ID,
+            hub=hub,
+            edge_event_blob=edge_blob,
+            edge_event_sha256=edge_digest,
+            hub_event_sha256=hub_digest,
+            hub_versionstamp=hub_versionstamp.raw if hub_versionstamp else b"",
+            reason=f"same id, different content ({where})",
+        ),
     )
 
 
@@ -163,22 +231,25 @@ def refusal_event(
         cid,
         edge_rec,
         f"edge event {eid} refused: {reason}; skipped (swarm sync --skip-refused)",
-        {
-            "conflict": REFUSED,
-            "hub": hub,
-            "edge_event_sha256": edge_digest.hex(),
-            "reason": reason,
-        },
+        rpb.SyncConflict(
+            kind=rpb.SYNC_CONFLICT_KIND_REFUSED,
+            hub=hub,
+            edge_event_sha256=edge_digest,
+            reason=reason,
+        ),
     )
 
 
 def _parked(
-    cid: str, edge_rec: RecordedEvent, detail: str, attributes: dict[str, str]
+    cid: str, edge_rec: RecordedEvent, detail: str, record: rpb.SyncConflict
 ) -> pb.SwarmEvent:
     # Only ids the ledger accepts are copied from the edge event: a refused one
     # may carry anything.
     eid = edge_rec.event.event_id
     ok_id = validate_event_id(eid)
+    record.state = rpb.SYNC_CONFLICT_STATE_OPEN
+    record.edge_event_id = eid[:200]
+    record.edge_versionstamp = edge_rec.versionstamp.raw
     return pb.SwarmEvent(
         event_id=cid,
         mission_id=edge_rec.event.mission_id if ok_id else "",
@@ -186,15 +257,7 @@ def _parked(
         agent_role=pb.AGENT_ROLE_SYSTEM,
         agent_id=SYNC_AGENT,
         signal=pb.Signal(
-            kind=pb.SIGNAL_KIND_CONFLICT,
-            subject=eid[:200],
-            detail=detail,
-            attributes={
-                "state": OPEN,
-                "edge_event_id": eid[:200],
-                "edge_versionstamp": str(edge_rec.versionstamp),
-                **attributes,
-            },
+            kind=pb.SIGNAL_KIND_CONFLICT, subject=eid[:200], detail=detail, conflict=record
         ),
     )
 
@@ -217,7 +280,9 @@ def resolution_event(
             kind=pb.SIGNAL_KIND_CONFLICT,
             subject=path,
             detail=note,
-            attributes={"state": RESOLVED, "resolves": cid, "resolved_by": resolved_by},
+            conflict=rpb.SyncConflict(
+                state=rpb.SYNC_CONFLICT_STATE_RESOLVED, resolves=cid, resolved_by=resolved_by
+            ),
         ),
     )
 
@@ -234,9 +299,9 @@ def conflicts(
         for rec in page:
             if rec.kind != "signal" or rec.event.signal.kind != pb.SIGNAL_KIND_CONFLICT:
                 continue
-            attrs = rec.event.signal.attributes
-            if attrs.get("state") == RESOLVED:
-                closed.add(attrs.get("resolves", ""))
+            record = conflict_of(rec.event)
+            if record.state == rpb.SYNC_CONFLICT_STATE_RESOLVED:
+                closed.add(record.resolves)
             elif rec.event.event_id not in opened:
                 opened[rec.event.event_id] = ConflictRecord.from_event(rec)
         if len(page) < 1000:

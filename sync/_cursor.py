@@ -7,13 +7,16 @@ import json
 import re
 from dataclasses import dataclass
 
+from google.protobuf.message import DecodeError
+
 import ledger
 from ledger import Ledger, Versionstamp
+from proto.swarm.v1 import records_pb2 as rpb
 from sync._errors import CorruptCursor, InvalidSyncArgument
 
 CURSOR_PREFIX = "sync.to."
 _HUB_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-_FORMAT = 1
+_LEGACY_FORMAT = 1  # the JSON cursors written before records.proto
 
 
 def check_hub_name(name: str) -> str:
@@ -44,16 +47,36 @@ class Cursor:
     updated_us: int
 
     def encode(self) -> bytes:
-        return json.dumps(
-            {
-                "format": _FORMAT,
-                "hub": self.hub,
-                "vs": str(self.versionstamp) if self.versionstamp else "",
-                "handled": self.handled,
-                "updated_us": self.updated_us,
-            },
-            sort_keys=True,
-        ).encode()
+        """The stored form: a ``SyncCursor`` message."""
+        return rpb.SyncCursor(
+            hub=self.hub,
+            versionstamp=self.versionstamp.raw if self.versionstamp else b"",
+            handled=self.handled,
+            updated_us=self.updated_us,
+        ).SerializeToString(deterministic=True)
+
+    @classmethod
+    def decode(cls, hub: str, raw: bytes) -> Cursor:
+        """The cursor ``raw`` holds for ``hub`` (a ``SyncCursor``, or the legacy JSON form);
+        ``ValueError`` naming what is wrong otherwise."""
+        if raw[:1] == b"{":  # a protobuf message never starts with '{' (field 15, group)
+            return cls._decode_json(hub, raw)
+        try:
+            msg = rpb.SyncCursor.FromString(raw)
+        except DecodeError as exc:
+            raise ValueError(f"not a SyncCursor ({exc})") from None
+        if msg.hub != hub:
+            raise ValueError(f"it is the cursor of hub {msg.hub!r}")
+        vs = Versionstamp(msg.versionstamp) if msg.versionstamp else None
+        return cls(hub, vs, msg.handled, msg.updated_us)
+
+    @classmethod
+    def _decode_json(cls, hub: str, raw: bytes) -> Cursor:
+        doc = json.loads(raw)
+        if doc.get("format") != _LEGACY_FORMAT or doc.get("hub") != hub:
+            raise ValueError(f"format {doc.get('format')!r} for hub {doc.get('hub')!r}")
+        vs = Versionstamp.parse(doc["vs"]) if doc["vs"] else None
+        return cls(hub, vs, int(doc["handled"]), int(doc["updated_us"]))
 
 
 def cursor_name(hub: str) -> str:
@@ -67,11 +90,7 @@ def load_cursor(edge: Ledger, tenant: str, project: str, hub: str) -> Cursor:
     if raw is None:
         return Cursor(hub, None, 0, 0)
     try:
-        doc = json.loads(raw)
-        if doc.get("format") != _FORMAT or doc.get("hub") != hub:
-            raise ValueError(f"format {doc.get('format')!r} for hub {doc.get('hub')!r}")
-        vs = Versionstamp.parse(doc["vs"]) if doc["vs"] else None
-        return Cursor(hub, vs, int(doc["handled"]), int(doc["updated_us"]))
+        return Cursor.decode(hub, raw)
     except (ValueError, KeyError, TypeError, AttributeError, ledger.InvalidArgument) as exc:
         raise CorruptCursor(tenant, project, name, str(exc)) from exc
 

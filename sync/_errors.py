@@ -5,6 +5,7 @@
     SyncError
     ├── InvalidSyncArgument     bad input (same store both sides, bad hub name, batch size)
     ├── CorruptCursor           the edge's stored cursor cannot be read; nothing was shipped
+    ├── UnreadableConflict      a conflict signal whose record sync cannot read
     ├── HubUnavailable          transient errors outlasted the retry budget; cursor unchanged
     ├── ShipRefused             the hub refused a batch for good; cursor unchanged
     ├── Unauthorised            the credential does not cover a tenant (or is missing,
@@ -39,6 +40,15 @@ class CorruptCursor(SyncError):
         self.tenant = tenant
         self.project = project
         self.name = name
+        self.detail = detail
+
+
+class UnreadableConflict(SyncError, ValueError):
+    """A conflict signal whose record is not one sync writes (names the event and why)."""
+
+    def __init__(self, event_id: str, detail: str) -> None:
+        super().__init__(f"conflict record {event_id[:80]!r} is unreadable: {detail}")
+        self.event_id = event_id
         self.detail = detail
 
 

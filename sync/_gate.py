@@ -16,13 +16,14 @@ from functools import partial
 import ledger
 from ledger import Ledger, RecordedEvent
 from proto.swarm.v1 import events_pb2 as pb
+from proto.swarm.v1 import records_pb2 as rpb
 from sync._conflict import (
     CONFLICT_ID_PREFIX,
     RESOLUTION_ID_PREFIX,
-    RESOLVED,
+    conflict_of,
     validate_event_id,
 )
-from sync._errors import ShipRefused
+from sync._errors import ShipRefused, UnreadableConflict
 from sync._screen import MANIFEST, BlobNeed, Refused, check_blob, check_event
 from sync._sides import Sides
 
@@ -95,9 +96,12 @@ class Gate:
     def _check_conflict_signal(self, tenant: str, event: pb.SwarmEvent) -> None:
         """Conflict records are the hub's: an edge may send back only ones the hub wrote,
         and resolutions of those."""
-        attrs = event.signal.attributes
-        if attrs.get("state") == RESOLVED:
-            target = attrs.get("resolves", "")
+        try:
+            record = conflict_of(event)
+        except UnreadableConflict as exc:
+            raise Refused(str(exc)) from None
+        if record.state == rpb.SYNC_CONFLICT_STATE_RESOLVED:
+            target = record.resolves
             if not validate_event_id(target) or self._io.hub_event(tenant, target) is None:
                 raise Refused(f"it resolves conflict {target[:80]!r}, which the hub never recorded")
         elif self._io.hub_event(tenant, event.event_id) is None:

@@ -87,6 +87,9 @@ class ProjectReport:
     blobs: int = 0  # blobs copied to the hub
     batches: int = 0
     conflicts: list[ConflictRecord] = field(default_factory=list)
+    # Edge changes that found the hub already at their content (both sides made the
+    # same edit): converged, so neither landed nor a conflict; their event ids.
+    converged: list[str] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)  # skipped (skip_refused) ones
     stopped: Refusal | None = None  # the refused event this project stopped before
     cursor: Versionstamp | None = None
@@ -116,6 +119,10 @@ class SyncReport:
     @property
     def conflicts(self) -> list[ConflictRecord]:
         return [c for p in self.projects for c in p.conflicts]
+
+    @property
+    def converged(self) -> list[str]:
+        return [eid for p in self.projects for eid in p.converged]
 
 
 class Shipper:
@@ -419,16 +426,13 @@ class Shipper:
                 rounds += 1
                 if rounds > _CONFLICT_ROUNDS:
                     raise ShipRefused(tenant, project, "append to the hub", str(exc)) from exc
-                index = self._first_conflict(tenant, project, pending)
-                if index is None:
+                found = self._first_conflict(tenant, project, pending)
+                if found is None:
                     continue  # the hub moved between the append and our look: try again
-                park = partial(self._file_conflict, tenant, project, report=report)
+                index, same = found
+                park = partial(self._parker_for(same), tenant, project, report=report)
             except ledger.InvalidEvent as exc:
-                index = next(
-                    (i for i, it in enumerate(pending) if it.event.event_id == exc.event_id), None
-                )
-                if index is None:
-                    raise ShipRefused(tenant, project, "append to the hub", str(exc)) from exc
+                index = _index_of(tenant, project, pending, exc)
                 park = partial(self._unlandable, tenant, project, exc=exc, report=report)
             else:
                 self._count(tenant, project, pending, appended, report)
@@ -488,6 +492,16 @@ class Shipper:
         report.conflicts.append(self._parker.file_conflict(tenant, project, item.rec))
         return True
 
+    def _parker_for(self, converged: bool) -> Callable[..., bool]:
+        return self._converged if converged else self._file_conflict
+
+    def _converged(
+        self, tenant: str, project: str, item: _Admitted, *, report: ProjectReport
+    ) -> bool:
+        """The hub's head already holds this change's content: nothing to ship or record."""
+        report.converged.append(item.event.event_id)
+        return True
+
     def _unlandable(
         self,
         tenant: str,
@@ -515,8 +529,11 @@ class Shipper:
             return True
         return self._refuse(tenant, project, item.rec, Refused(exc.reason), report)
 
-    def _first_conflict(self, tenant: str, project: str, batch: Sequence[_Admitted]) -> int | None:
-        """The index of the first StateChange the hub's heads refuse, walking the batch."""
+    def _first_conflict(
+        self, tenant: str, project: str, batch: Sequence[_Admitted]
+    ) -> tuple[int, bool] | None:
+        """The index of the first StateChange the hub's heads refuse, walking the batch, and
+        whether it converged (it ends at the content the hub's head already has)."""
         heads: dict[str, bytes] = {}
         for i, item in enumerate(batch):
             if item.event.WhichOneof("payload") != "state_change":
@@ -533,7 +550,7 @@ class Shipper:
                 )
                 heads[change.path] = state.sha256 if state is not None else b""
             if change.previous_sha256 != heads[change.path]:
-                return i
+                return i, change.new_sha256 == heads[change.path]
             heads[change.path] = change.new_sha256
         return None
 
@@ -634,6 +651,14 @@ class Shipper:
             th.start()
         for th in threads:
             th.join()
+
+
+def _index_of(tenant: str, project: str, pending: list[_Admitted], exc: ledger.InvalidEvent) -> int:
+    """Which of ``pending`` the hub's ledger refused (``ShipRefused`` if none is named)."""
+    for i, item in enumerate(pending):
+        if item.event.event_id == exc.event_id:
+            return i
+    raise ShipRefused(tenant, project, "append to the hub", str(exc)) from exc
 
 
 def _before(vs: Versionstamp) -> Versionstamp | None:

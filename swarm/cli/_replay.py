@@ -242,6 +242,11 @@ def _replay(args: argparse.Namespace) -> int:
             "verified": state.chain_checked,
             "verification": state.verification,
         }
+        left = replay.omissions_at(led, args.tenant, args.project, vs)
+        facts["left_out"] = [{"path": p, "reason": why} for p, why in left.paths] if left else []
+        facts["left_out_more"] = left.more if left else 0
+        if left and left.unreadable:
+            facts["left_out_unreadable"] = left.unreadable
         if args.json:
             emit_json(facts)
         else:
@@ -252,9 +257,20 @@ def _replay(args: argparse.Namespace) -> int:
             print(f"  verified: {state.verification}")
             base = f"snapshot {state.snapshot}" if state.snapshot else "the first event"
             print(f"  from {base} plus {state.events_folded} events")
+            if left and left.unreadable:
+                print(f"  what the import left out could not be read: {left.unreadable}")
+            elif left:
+                print(f"  left out (never imported, so not replayed): {_listed(left)}")
         return 0
 
     return _run(args, body)
+
+
+def _listed(left: replay.Omissions, shown: int = 10) -> str:
+    """``a (symlink), b/ (folder), … and N more`` for a replay's last line."""
+    text = ", ".join(f"{p} ({why})" for p, why in left.paths[:shown])
+    rest = len(left) - min(shown, len(left.paths))
+    return text + (f", and {rest} more" if rest else "")
 
 
 def _diff(args: argparse.Namespace) -> int:

@@ -295,6 +295,7 @@ def _report_json(hub_name: str, report: sync.SyncReport) -> dict[str, Any]:
                 "project": p.project,
                 "landed": p.landed,
                 "duplicates": p.duplicates,
+                "converged": list(p.converged),
                 "blobs": p.blobs,
                 "batches": p.batches,
                 "cursor": str(p.cursor) if p.cursor else None,
@@ -338,6 +339,11 @@ def _print_report(args: argparse.Namespace, name: str, report: sync.SyncReport) 
                 )
             else:
                 print(f"  CONFLICT event {c.edge_event_id}: {c.reason} ({c.conflict_id})")
+        if p.converged:
+            print(
+                f"  {len(p.converged)} change(s) already on the hub with the same content "
+                "(converged, not a conflict)"
+            )
         for r in p.refused:
             print(f"  REFUSED {r}")
         if p.stopped is not None:

@@ -4,8 +4,11 @@ A token is ``swt_<token_id>_<secret>``; only ``sha256(token)`` is stored. The
 store lives in the system tenant ``swarm-system``, project ``tokens``: every
 creation and revocation is a Decision event there (the audit trail), and the
 current state is a small durable map kept with the ledger's named cursors:
-``h.<sha256 hex>`` → the token's record (what a request is checked against)
-and ``i.<token_id>`` → its hash (so an admin can revoke by id).
+``h.<sha256 hex>`` → the token's record, a ``TokenRecord`` message (what a
+request is checked against; records written before records.proto are JSON
+and still read), and ``i.<token_id>`` → its hash (so an admin can revoke by
+id). Each creation and revocation writes its event and its map keys in one
+ledger transaction, so a crash leaves either all of them or none.
 """
 
 from __future__ import annotations
@@ -17,14 +20,32 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from google.protobuf.message import DecodeError
+
 import ledger
 from proto.swarm.v1 import events_pb2 as pb
-from swarm.daemon._errors import InvalidExpiry, InvalidRole, Unauthenticated, UnknownToken
+from proto.swarm.v1 import records_pb2 as rpb
+from swarm.daemon._errors import (
+    DaemonError,
+    InvalidExpiry,
+    InvalidRole,
+    Unauthenticated,
+    UnknownToken,
+)
 
 SYSTEM_TENANT = "swarm-system"
 TOKENS_PROJECT = "tokens"
 TOKEN_PREFIX = "swt_"
 _MAX_TOKEN_CHARS = 256
+
+
+class CorruptToken(DaemonError):
+    """A stored token record the store cannot read (a DaemonError: INTERNAL on the wire,
+    since it is the store's fault, not the caller's)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the token store holds an unreadable record: {detail}")
+        self.detail = detail
 
 
 class Role(enum.IntEnum):
@@ -67,32 +88,66 @@ class TokenInfo:
     def expired(self, now_us: int) -> bool:
         return self.expires_us != 0 and now_us >= self.expires_us
 
-    def to_json(self) -> bytes:
-        return json.dumps(
-            {
-                "token_id": self.token_id,
-                "tenant": self.tenant,
-                "role": self.role.label,
-                "label": self.label,
-                "created_us": self.created_us,
-                "revoked_us": self.revoked_us,
-                "expires_us": self.expires_us,
-            },
-            sort_keys=True,
-        ).encode()
+    def encode(self) -> bytes:
+        """The stored form: a ``TokenRecord`` message."""
+        return rpb.TokenRecord(
+            token_id=self.token_id,
+            tenant=self.tenant,
+            role=_STORED_ROLES[self.role],
+            label=self.label,
+            created_us=self.created_us,
+            revoked_us=self.revoked_us,
+            expires_us=self.expires_us,
+        ).SerializeToString(deterministic=True)
 
     @classmethod
-    def from_json(cls, raw: bytes) -> TokenInfo:
-        d = json.loads(raw)
+    def decode(cls, raw: bytes) -> TokenInfo:
+        """The token ``raw`` records (a ``TokenRecord``, or the legacy JSON form);
+        ``CorruptToken`` naming what is wrong otherwise. Nothing absent is defaulted."""
+        if raw[:1] == b"{":  # a protobuf message never starts with '{' (field 15, group)
+            return cls._decode_json(raw)
+        try:
+            msg = rpb.TokenRecord.FromString(raw)
+        except DecodeError as exc:
+            raise CorruptToken(f"not a TokenRecord ({exc})") from None
+        role = _ROLES_STORED.get(msg.role)
+        if role is None or not msg.token_id or not msg.tenant:
+            raise CorruptToken(f"token {msg.token_id!r} lacks its id, tenant or role")
         return cls(
-            token_id=d["token_id"],
-            tenant=d["tenant"],
-            role=Role.parse(d["role"]),
-            label=d["label"],
-            created_us=int(d["created_us"]),
-            revoked_us=int(d["revoked_us"]),
-            expires_us=int(d.get("expires_us", 0)),  # records from before expiries: never
+            msg.token_id,
+            msg.tenant,
+            role,
+            msg.label,
+            msg.created_us,
+            msg.revoked_us,
+            msg.expires_us,
         )
+
+    @classmethod
+    def _decode_json(cls, raw: bytes) -> TokenInfo:
+        try:
+            d = json.loads(raw)
+            return cls(
+                token_id=d["token_id"],
+                tenant=d["tenant"],
+                role=Role.parse(d["role"]),
+                label=d["label"],
+                created_us=int(d["created_us"]),
+                revoked_us=int(d["revoked_us"]),
+                # The legacy form left expires_us out before tokens could expire: never.
+                expires_us=int(d.get("expires_us", 0)),
+            )
+        except (ValueError, KeyError, TypeError, InvalidRole) as exc:
+            raise CorruptToken(f"legacy JSON record: {exc!r}") from None
+
+
+_STORED_ROLES = {
+    Role.SYNC: rpb.STORED_TOKEN_ROLE_SYNC,
+    Role.OPS: rpb.STORED_TOKEN_ROLE_OPS,
+    Role.IDE: rpb.STORED_TOKEN_ROLE_IDE,
+    Role.ADMIN: rpb.STORED_TOKEN_ROLE_ADMIN,
+}
+_ROLES_STORED = {v: k for k, v in _STORED_ROLES.items()}
 
 
 def token_hash(token: str) -> str:
@@ -120,12 +175,14 @@ class TokenStore:
         token_id = secrets.token_hex(6)
         secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
         digest = token_hash(secret)
-        (stamp,) = self._record("token.create", tenant, token_id, role, label, expires_us)
-        info = TokenInfo(
-            token_id, tenant, role, label, created_us=self._time_of(stamp), expires_us=expires_us
+        now = ledger.wall_clock_us()
+        info = TokenInfo(token_id, tenant, role, label, created_us=now, expires_us=expires_us)
+        self._record(
+            "token.create",
+            info,
+            now,
+            {f"h.{digest}": info.encode(), f"i.{token_id}": digest.encode()},
         )
-        self._led.set_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"h.{digest}", info.to_json())
-        self._led.set_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"i.{token_id}", digest.encode())
         return secret, info
 
     def revoke(self, tenant: str, token_id: str) -> TokenInfo:
@@ -140,20 +197,15 @@ class TokenStore:
         )
         if digest is None or raw is None:
             raise UnknownToken(tenant, token_id)
-        info = TokenInfo.from_json(raw)
+        info = TokenInfo.decode(raw)
         if info.tenant != tenant:
             raise UnknownToken(tenant, token_id)
         if not info.live:
             return info
-        (stamp,) = self._record(
-            "token.revoke", tenant, token_id, info.role, info.label, info.expires_us
-        )
-        revoked = replace(info, revoked_us=self._time_of(stamp))
-        # The map first would be safer against a crash in between, but the event needs to
-        # exist to stamp the time; a crash here leaves the token live and the revoke retried.
-        self._led.set_cursor(
-            SYSTEM_TENANT, TOKENS_PROJECT, f"h.{digest.decode()}", revoked.to_json()
-        )
+        now = ledger.wall_clock_us()
+        revoked = replace(info, revoked_us=now)
+        # The event and the record in one transaction: a crash leaves both or neither.
+        self._record("token.revoke", info, now, {f"h.{digest.decode()}": revoked.encode()})
         return revoked
 
     def tokens(self, tenant: str | None = None) -> list[TokenInfo]:
@@ -173,7 +225,7 @@ class TokenStore:
                 continue
             raw = self._led.get_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"h.{digest.decode()}")
             if raw is not None:
-                out.append(TokenInfo.from_json(raw))
+                out.append(TokenInfo.decode(raw))
         return out
 
     def check(self, token: str) -> TokenInfo:
@@ -185,7 +237,7 @@ class TokenStore:
         raw = self._led.get_cursor(SYSTEM_TENANT, TOKENS_PROJECT, f"h.{token_hash(token)}")
         if raw is None:
             raise Unauthenticated("unknown bearer token")
-        info = TokenInfo.from_json(raw)
+        info = TokenInfo.decode(raw)
         if not info.live:
             raise Unauthenticated(f"token {info.token_id} was revoked")
         return self.check_expiry(info)
@@ -198,27 +250,24 @@ class TokenStore:
             raise Unauthenticated(f"token {info.token_id} expired at {when}")
         return info
 
-    def _record(
-        self, kind: str, tenant: str, token_id: str, role: Role, label: str, expires_us: int
-    ) -> tuple[ledger.Versionstamp]:
+    def _record(self, kind: str, info: TokenInfo, now: int, cursors: dict[str, bytes]) -> None:
+        """Append the audit event of ``kind`` for ``info`` (at ``now``) and write ``cursors``
+        (the token map's keys) in the same transaction."""
         event = pb.SwarmEvent(
             event_id=ledger.new_event_id(),
             agent_role=pb.AGENT_ROLE_SYSTEM,
             agent_id="swarm-admin",
+            time_us=now,  # the time the record holds; the ledger keeps it unless the clock stepped
             decision=pb.Decision(
                 kind=kind,
                 outcome=kind.split(".", 1)[1] + "d",
                 attributes={
-                    "tenant": tenant,
-                    "token_id": token_id,
-                    "role": role.label,
-                    "label": label,
-                    "expires_us": str(expires_us),
+                    "tenant": info.tenant,
+                    "token_id": info.token_id,
+                    "role": info.role.label,
+                    "label": info.label,
+                    "expires_us": str(info.expires_us),
                 },
             ),
         )
-        (appended,) = self._led.append(SYSTEM_TENANT, TOKENS_PROJECT, [event])
-        return (appended.versionstamp,)
-
-    def _time_of(self, stamp: ledger.Versionstamp) -> int:
-        return self._led.get_event(SYSTEM_TENANT, TOKENS_PROJECT, stamp).time_us
+        self._led.append(SYSTEM_TENANT, TOKENS_PROJECT, [event], cursors=cursors)

@@ -138,8 +138,10 @@ def change_event(
     diff: str,
     token: bytes,
     reverts: str = "",
+    executable: bool | None = None,
 ) -> pb.SwarmEvent:
-    """A StateChange of ``path`` from hash ``previous`` to ``new_blob`` (None deletes)."""
+    """A StateChange of ``path`` from hash ``previous`` to ``new_blob`` (None deletes);
+    ``executable`` None leaves the file's mode as it was."""
     sc = pb.StateChange(
         path=path,
         previous_sha256=previous,
@@ -155,6 +157,8 @@ def change_event(
         sc.new_size = new_blob.size
         sc.content.CopyFrom(pb.BlobRef(sha256=new_blob.sha256, size=new_blob.size))
         sc.kind = pb.CHANGE_KIND_MODIFY if previous else pb.CHANGE_KIND_CREATE
+        if executable is not None:
+            sc.executable = executable
     return envelope(mission_id, event_id, agent_id, state_change=sc)
 
 
@@ -163,11 +167,11 @@ _IMPORT_BATCH = 200
 
 
 def _import_events(
-    led: Ledger, tenant: str, mission_id: str, pending: list[tuple[str, bytes, bytes]]
+    led: Ledger, tenant: str, mission_id: str, pending: list[tuple[str, bytes, bytes, bool]]
 ) -> list[pb.SwarmEvent]:
-    """The import StateChanges of ``pending`` (path, head, bytes), their blobs stored first
+    """The import StateChanges of ``pending`` (path, head, bytes, executable), blobs first
     in as few transactions as the ledger's limits allow."""
-    refs = led.put_blobs(tenant, [data for _, _, data in pending])
+    refs = led.put_blobs(tenant, [data for _, _, data, _ in pending])
     return [
         change_event(
             mission_id,
@@ -178,8 +182,9 @@ def _import_events(
             blob,
             unified_diff(path, led.get_blob(tenant, head) if head else None, data),
             b"",
+            executable=exe,
         )
-        for (path, head, data), blob in zip(pending, refs, strict=True)
+        for (path, head, data, exe), blob in zip(pending, refs, strict=True)
     ]
 
 
@@ -222,7 +227,7 @@ def import_workspace(
     manifest: dict[str, str] = {}
     skipped: list[str] = []
     batch: list[pb.SwarmEvent] = []
-    pending: list[tuple[str, bytes, bytes]] = []  # (path, head, bytes on disk)
+    pending: list[tuple[str, bytes, bytes, bool]] = []  # (path, head, bytes, executable)
     for i, path in enumerate(on_disk):
         data = read_file(root, path)
         if data is None:
@@ -236,7 +241,7 @@ def import_workspace(
             skipped.append(path)
             manifest[path] = head.hex()
             continue
-        pending.append((path, head, data))
+        pending.append((path, head, data, bool(tree.executable(path))))
         if len(pending) >= _IMPORT_BATCH:
             led.append(tenant, project, _import_events(led, tenant, mission_id, pending))
             pending = []
@@ -257,6 +262,10 @@ def import_workspace(
                     b"",
                 )
             )
+    omitted = replay.left_out(root, on_disk)  # recorded, so a replay can say what it lacks
+    if omitted.paths:
+        eid = f"{mission_id}.import-omitted"
+        batch.append(replay.omission_event(eid, mission_id, omitted))
     if batch:
         led.append(tenant, project, batch)
     return manifest, skipped

@@ -166,7 +166,7 @@ def _clock(led: Ledger) -> tuple[int, int, bytes]:
 
 
 def _tk(led: Ledger) -> TenantKeys:
-    return led._tenant(TENANT)
+    return led.tenant_scope(TENANT).keys
 
 
 def _pk(led: Ledger) -> ProjectKeys:

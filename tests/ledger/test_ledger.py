@@ -175,7 +175,7 @@ def test_history_pages_across_folded_and_unfolded_index_rows(
     led.append(t, p, [decision(f"agent-{i}", f"wide-{i}") for i in range(2500)])
     led.append(t, p, [decision("scout-1", "m1") for _ in range(3)])
     log = led.read(t, p, limit=10_000)
-    pk = led._keys(t, p)[1]
+    pk = led.scope(t, p).keys
     folded = led.engine.read(lambda tr: tr.get_range(pk.index, ledger_keys.strinc(pk.index)))
     unfolded = led.engine.read(lambda tr: tr.get_range(*pk.recent_span()))
     assert folded and unfolded, "the test must cross the fold"
@@ -293,6 +293,33 @@ def test_get_blobs_reads_many_checked(led: Ledger, proj: tuple[str, str]) -> Non
     assert led.get_blobs(t, [r.sha256 for r in refs]) == items
     with pytest.raises(ledger.UnknownBlob):
         led.get_blobs(t, [refs[0].sha256, sha(b"absent")])
+
+
+def test_get_blobs_past_one_read_group_agree_with_the_module_reader(
+    led: Ledger, proj: tuple[str, str]
+) -> None:
+    t, _ = proj
+    items = [b"blob %d" % i for i in range(1200)]
+    shas = [r.sha256 for r in led.put_blobs(t, items)]
+    assert led.get_blobs(t, shas[::-1]) == items[::-1]
+    assert ledger.get_blobs(led, t, shas) == dict(zip(shas, items, strict=True))
+
+
+def test_scopes_name_what_they_resolve_and_refuse_what_is_absent(
+    led: Ledger, proj: tuple[str, str]
+) -> None:
+    t, p = proj
+    scope = led.scope(t, p)
+    assert (scope.tenant, scope.project) == (t, p)
+    assert scope.keys.base.startswith(led.tenant_scope(t).keys.prefix)
+    led.engine.read(scope.require)  # exists: no error
+    absent = led.scope(t, "not-created")
+    with pytest.raises(ledger.UnknownProject):
+        led.engine.read(absent.require)
+    with pytest.raises(ledger.UnknownTenant):
+        led.tenant_scope("no-such-tenant-x")
+    with pytest.raises(ledger.InvalidId):
+        led.scope(t, "bad/project")
 
 
 def test_put_blobs_takes_few_write_transactions(

@@ -91,7 +91,7 @@ def test_damaged_event_bytes_are_a_corrupt_record_naming_it(tmp_path: Path) -> N
         led.create_tenant(T)
         led.create_project(T, P)
         (landed,) = led.append(T, P, [_decision("a rationale")])
-        _, pk = led._keys(T, P)
+        pk = led.scope(T, P).keys
     conn = sqlite3.connect(path)
     (value,) = conn.execute("SELECT v FROM kv WHERE k = ?", (pk.event(landed.versionstamp),))
     value = bytes(value[0]).replace(b"rationale", b"rati\xffnale")

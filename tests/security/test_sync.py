@@ -206,7 +206,7 @@ def test_a_manifest_entry_outside_the_workspace_is_refused_and_the_rest_ships_pa
 
 def _append_unchecked(edge: Ledger, monkeypatch: pytest.MonkeyPatch, ev: pb.SwarmEvent) -> None:
     """What an attacker's own copy of the code may do: skip the edge ledger's path check."""
-    import ledger._ledger as internals
+    import ledger._prepare as internals
 
     with monkeypatch.context() as m:
         m.setattr(internals, "_known_path", lambda path: path)

@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from proto.swarm.v1 import records_pb2 as proto_dot_swarm_dot_v1_dot_records__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bproto/swarm/v1/events.proto\x12\x08swarm.v1\"\x8b\x03\n\nSwarmEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06tenant\x18\x02 \x01(\t\x12\x0f\n\x07project\x18\x03 \x01(\t\x12\x12\n\nmission_id\x18\x04 \x01(\t\x12\x10\n\x08trace_id\x18\x05 \x01(\t\x12\x0f\n\x07span_id\x18\x06 \x01(\t\x12\'\n\nagent_role\x18\x07 \x01(\x0e\x32\x13.swarm.v1.AgentRole\x12\x10\n\x08\x61gent_id\x18\x08 \x01(\t\x12\x0f\n\x07time_us\x18\t \x01(\x10\x12\x17\n\x0fparent_event_id\x18\n \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x14 \x01(\x0b\x32\x12.swarm.v1.DecisionH\x00\x12-\n\x0cstate_change\x18\x15 \x01(\x0b\x32\x15.swarm.v1.StateChangeH\x00\x12(\n\x06ticket\x18\x16 \x01(\x0b\x32\x16.swarm.v1.TicketUpdateH\x00\x12\"\n\x06signal\x18\x17 \x01(\x0b\x32\x10.swarm.v1.SignalH\x00\x42\t\n\x07payload\"\x81\x03\n\x08\x44\x65\x63ision\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\t\x12\x11\n\trationale\x18\x03 \x01(\t\x12\'\n\x08rejected\x18\x04 \x03(\x0b\x32\x15.swarm.v1.Alternative\x12\x12\n\nconfidence\x18\x05 \x01(\x02\x12\x13\n\x0bmemory_refs\x18\x06 \x03(\t\x12\x0f\n\x07outcome\x18\x07 \x01(\t\x12\x36\n\nattributes\x18\x08 \x03(\x0b\x32\".swarm.v1.Decision.AttributesEntry\x12!\n\x06\x64\x65tail\x18\t \x01(\x0b\x32\x11.swarm.v1.BlobRef\x12(\n\x07verdict\x18\n \x01(\x0e\x32\x17.swarm.v1.CriticVerdict\x12*\n\ttest_code\x18\x0b \x01(\x0b\x32\x17.swarm.v1.TestCodeCheck\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x89\x01\n\rTestCodeCheck\x12%\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x16.swarm.v1.TestCodeFile\x12$\n\x04rule\x18\x02 \x01(\x0e\x32\x16.swarm.v1.TestCodeRule\x12\x11\n\tjudge_run\x18\x03 \x01(\t\x12\x18\n\x10original_failing\x18\x04 \x03(\t\",\n\x0cTestCodeFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\";\n\x0b\x41lternative\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x17\n\x0freason_rejected\x18\x02 \x01(\t\"\xfd\x01\n\x0bStateChange\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x17\n\x0fprevious_sha256\x18\x02 \x01(\x0c\x12\x12\n\nnew_sha256\x18\x03 \x01(\x0c\x12\x14\n\x0cunified_diff\x18\x04 \x01(\t\x12\"\n\x07\x63ontent\x18\x05 \x01(\x0b\x32\x11.swarm.v1.BlobRef\x12\x15\n\rfencing_token\x18\x06 \x01(\x0c\x12\x12\n\nreversible\x18\x07 \x01(\x08\x12\x18\n\x10reverts_event_id\x18\x08 \x01(\t\x12\"\n\x04kind\x18\t \x01(\x0e\x32\x14.swarm.v1.ChangeKind\x12\x10\n\x08new_size\x18\n \x01(\x04\"\'\n\x07\x42lobRef\x12\x0e\n\x06sha256\x18\x01 \x01(\x0c\x12\x0c\n\x04size\x18\x02 \x01(\x04\"\xa6\x01\n\x0cTicketUpdate\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.swarm.v1.TicketState\x12\x12\n\nagent_kind\x18\x03 \x01(\t\x12\x12\n\ndepends_on\x18\x04 \x03(\t\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\r\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x14\n\x0cpayload_json\x18\x07 \x01(\t\"\xb6\x01\n\x06Signal\x12\"\n\x04kind\x18\x01 \x01(\x0e\x32\x14.swarm.v1.SignalKind\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x34\n\nattributes\x18\x04 \x03(\x0b\x32 .swarm.v1.Signal.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xb4\x01\n\tAgentRole\x12\x1a\n\x16\x41GENT_ROLE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41GENT_ROLE_SCOUT\x10\x01\x12\x14\n\x10\x41GENT_ROLE_CODER\x10\x02\x12\x15\n\x11\x41GENT_ROLE_CRITIC\x10\x03\x12\x1b\n\x17\x41GENT_ROLE_ORCHESTRATOR\x10\x04\x12\x14\n\x10\x41GENT_ROLE_HUMAN\x10\x05\x12\x15\n\x11\x41GENT_ROLE_SYSTEM\x10\x06*\x8f\x01\n\x0cTestCodeRule\x12\x1e\n\x1aTEST_CODE_RULE_UNSPECIFIED\x10\x00\x12\x1c\n\x18TEST_CODE_RULE_UNCHANGED\x10\x01\x12\x1e\n\x1aTEST_CODE_RULE_RENAME_ONLY\x10\x02\x12!\n\x1dTEST_CODE_RULE_ORIGINAL_TESTS\x10\x03*\xcb\x01\n\rCriticVerdict\x12\x1e\n\x1a\x43RITIC_VERDICT_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43RITIC_VERDICT_ACCEPTED\x10\x01\x12\x1b\n\x17\x43RITIC_VERDICT_REJECTED\x10\x02\x12\"\n\x1e\x43RITIC_VERDICT_COULD_NOT_JUDGE\x10\x03\x12\x1d\n\x19\x43RITIC_VERDICT_UNVERIFIED\x10\x04\x12\x1d\n\x19\x43RITIC_VERDICT_NOT_TESTED\x10\x05*q\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43HANGE_KIND_CREATE\x10\x01\x12\x16\n\x12\x43HANGE_KIND_MODIFY\x10\x02\x12\x16\n\x12\x43HANGE_KIND_DELETE\x10\x03*\xdb\x01\n\x0bTicketState\x12\x1c\n\x18TICKET_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14TICKET_STATE_PLANNED\x10\x01\x12\x16\n\x12TICKET_STATE_READY\x10\x02\x12\x18\n\x14TICKET_STATE_CLAIMED\x10\x03\x12\x15\n\x11TICKET_STATE_DONE\x10\x04\x12\x17\n\x13TICKET_STATE_FAILED\x10\x05\x12\x16\n\x12TICKET_STATE_RETRY\x10\x06\x12\x1a\n\x16TICKET_STATE_CANCELLED\x10\x07*\xf1\x02\n\nSignalKind\x12\x1b\n\x17SIGNAL_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSIGNAL_KIND_PROJECT_CREATED\x10\x01\x12\x1d\n\x19SIGNAL_KIND_LOCK_ACQUIRED\x10\x02\x12\x1d\n\x19SIGNAL_KIND_LOCK_RELEASED\x10\x03\x12\x1c\n\x18SIGNAL_KIND_LOCK_EXPIRED\x10\x04\x12\x1d\n\x19SIGNAL_KIND_AGENT_STARTED\x10\x05\x12\x1d\n\x19SIGNAL_KIND_AGENT_STOPPED\x10\x06\x12\x16\n\x12SIGNAL_KIND_HEALTH\x10\x07\x12\x1f\n\x1bSIGNAL_KIND_MISSION_STARTED\x10\x08\x12 \n\x1cSIGNAL_KIND_MISSION_FINISHED\x10\t\x12\x16\n\x12SIGNAL_KIND_FORKED\x10\n\x12\x18\n\x14SIGNAL_KIND_CONFLICT\x10\x0b\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bproto/swarm/v1/events.proto\x12\x08swarm.v1\x1a\x1cproto/swarm/v1/records.proto\"\x8b\x03\n\nSwarmEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06tenant\x18\x02 \x01(\t\x12\x0f\n\x07project\x18\x03 \x01(\t\x12\x12\n\nmission_id\x18\x04 \x01(\t\x12\x10\n\x08trace_id\x18\x05 \x01(\t\x12\x0f\n\x07span_id\x18\x06 \x01(\t\x12\'\n\nagent_role\x18\x07 \x01(\x0e\x32\x13.swarm.v1.AgentRole\x12\x10\n\x08\x61gent_id\x18\x08 \x01(\t\x12\x0f\n\x07time_us\x18\t \x01(\x10\x12\x17\n\x0fparent_event_id\x18\n \x01(\t\x12&\n\x08\x64\x65\x63ision\x18\x14 \x01(\x0b\x32\x12.swarm.v1.DecisionH\x00\x12-\n\x0cstate_change\x18\x15 \x01(\x0b\x32\x15.swarm.v1.StateChangeH\x00\x12(\n\x06ticket\x18\x16 \x01(\x0b\x32\x16.swarm.v1.TicketUpdateH\x00\x12\"\n\x06signal\x18\x17 \x01(\x0b\x32\x10.swarm.v1.SignalH\x00\x42\t\n\x07payload\"\xad\x03\n\x08\x44\x65\x63ision\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\t\x12\x11\n\trationale\x18\x03 \x01(\t\x12\'\n\x08rejected\x18\x04 \x03(\x0b\x32\x15.swarm.v1.Alternative\x12\x12\n\nconfidence\x18\x05 \x01(\x02\x12\x13\n\x0bmemory_refs\x18\x06 \x03(\t\x12\x0f\n\x07outcome\x18\x07 \x01(\t\x12\x36\n\nattributes\x18\x08 \x03(\x0b\x32\".swarm.v1.Decision.AttributesEntry\x12!\n\x06\x64\x65tail\x18\t \x01(\x0b\x32\x11.swarm.v1.BlobRef\x12(\n\x07verdict\x18\n \x01(\x0e\x32\x17.swarm.v1.CriticVerdict\x12*\n\ttest_code\x18\x0b \x01(\x0b\x32\x17.swarm.v1.TestCodeCheck\x12*\n\x07omitted\x18\x14 \x01(\x0b\x32\x19.swarm.v1.ImportOmissions\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x89\x01\n\rTestCodeCheck\x12%\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x16.swarm.v1.TestCodeFile\x12$\n\x04rule\x18\x02 \x01(\x0e\x32\x16.swarm.v1.TestCodeRule\x12\x11\n\tjudge_run\x18\x03 \x01(\t\x12\x18\n\x10original_failing\x18\x04 \x03(\t\",\n\x0cTestCodeFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\";\n\x0b\x41lternative\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x17\n\x0freason_rejected\x18\x02 \x01(\t\"\xa5\x02\n\x0bStateChange\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x17\n\x0fprevious_sha256\x18\x02 \x01(\x0c\x12\x12\n\nnew_sha256\x18\x03 \x01(\x0c\x12\x14\n\x0cunified_diff\x18\x04 \x01(\t\x12\"\n\x07\x63ontent\x18\x05 \x01(\x0b\x32\x11.swarm.v1.BlobRef\x12\x15\n\rfencing_token\x18\x06 \x01(\x0c\x12\x12\n\nreversible\x18\x07 \x01(\x08\x12\x18\n\x10reverts_event_id\x18\x08 \x01(\t\x12\"\n\x04kind\x18\t \x01(\x0e\x32\x14.swarm.v1.ChangeKind\x12\x10\n\x08new_size\x18\n \x01(\x04\x12\x17\n\nexecutable\x18\x14 \x01(\x08H\x00\x88\x01\x01\x42\r\n\x0b_executable\"\'\n\x07\x42lobRef\x12\x0e\n\x06sha256\x18\x01 \x01(\x0c\x12\x0c\n\x04size\x18\x02 \x01(\x04\"\xa6\x01\n\x0cTicketUpdate\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.swarm.v1.TicketState\x12\x12\n\nagent_kind\x18\x03 \x01(\t\x12\x12\n\ndepends_on\x18\x04 \x03(\t\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\r\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x14\n\x0cpayload_json\x18\x07 \x01(\t\"\xe0\x01\n\x06Signal\x12\"\n\x04kind\x18\x01 \x01(\x0e\x32\x14.swarm.v1.SignalKind\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x34\n\nattributes\x18\x04 \x03(\x0b\x32 .swarm.v1.Signal.AttributesEntry\x12(\n\x08\x63onflict\x18\x14 \x01(\x0b\x32\x16.swarm.v1.SyncConflict\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xb4\x01\n\tAgentRole\x12\x1a\n\x16\x41GENT_ROLE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41GENT_ROLE_SCOUT\x10\x01\x12\x14\n\x10\x41GENT_ROLE_CODER\x10\x02\x12\x15\n\x11\x41GENT_ROLE_CRITIC\x10\x03\x12\x1b\n\x17\x41GENT_ROLE_ORCHESTRATOR\x10\x04\x12\x14\n\x10\x41GENT_ROLE_HUMAN\x10\x05\x12\x15\n\x11\x41GENT_ROLE_SYSTEM\x10\x06*\x8f\x01\n\x0cTestCodeRule\x12\x1e\n\x1aTEST_CODE_RULE_UNSPECIFIED\x10\x00\x12\x1c\n\x18TEST_CODE_RULE_UNCHANGED\x10\x01\x12\x1e\n\x1aTEST_CODE_RULE_RENAME_ONLY\x10\x02\x12!\n\x1dTEST_CODE_RULE_ORIGINAL_TESTS\x10\x03*\xcb\x01\n\rCriticVerdict\x12\x1e\n\x1a\x43RITIC_VERDICT_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43RITIC_VERDICT_ACCEPTED\x10\x01\x12\x1b\n\x17\x43RITIC_VERDICT_REJECTED\x10\x02\x12\"\n\x1e\x43RITIC_VERDICT_COULD_NOT_JUDGE\x10\x03\x12\x1d\n\x19\x43RITIC_VERDICT_UNVERIFIED\x10\x04\x12\x1d\n\x19\x43RITIC_VERDICT_NOT_TESTED\x10\x05*q\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43HANGE_KIND_CREATE\x10\x01\x12\x16\n\x12\x43HANGE_KIND_MODIFY\x10\x02\x12\x16\n\x12\x43HANGE_KIND_DELETE\x10\x03*\xdb\x01\n\x0bTicketState\x12\x1c\n\x18TICKET_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14TICKET_STATE_PLANNED\x10\x01\x12\x16\n\x12TICKET_STATE_READY\x10\x02\x12\x18\n\x14TICKET_STATE_CLAIMED\x10\x03\x12\x15\n\x11TICKET_STATE_DONE\x10\x04\x12\x17\n\x13TICKET_STATE_FAILED\x10\x05\x12\x16\n\x12TICKET_STATE_RETRY\x10\x06\x12\x1a\n\x16TICKET_STATE_CANCELLED\x10\x07*\xf1\x02\n\nSignalKind\x12\x1b\n\x17SIGNAL_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSIGNAL_KIND_PROJECT_CREATED\x10\x01\x12\x1d\n\x19SIGNAL_KIND_LOCK_ACQUIRED\x10\x02\x12\x1d\n\x19SIGNAL_KIND_LOCK_RELEASED\x10\x03\x12\x1c\n\x18SIGNAL_KIND_LOCK_EXPIRED\x10\x04\x12\x1d\n\x19SIGNAL_KIND_AGENT_STARTED\x10\x05\x12\x1d\n\x19SIGNAL_KIND_AGENT_STOPPED\x10\x06\x12\x16\n\x12SIGNAL_KIND_HEALTH\x10\x07\x12\x1f\n\x1bSIGNAL_KIND_MISSION_STARTED\x10\x08\x12 \n\x1cSIGNAL_KIND_MISSION_FINISHED\x10\t\x12\x16\n\x12SIGNAL_KIND_FORKED\x10\n\x12\x18\n\x14SIGNAL_KIND_CONFLICT\x10\x0b\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,38 +36,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DECISION_ATTRIBUTESENTRY']._serialized_options = b'8\001'
   _globals['_SIGNAL_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_SIGNAL_ATTRIBUTESENTRY']._serialized_options = b'8\001'
-  _globals['_AGENTROLE']._serialized_start=1726
-  _globals['_AGENTROLE']._serialized_end=1906
-  _globals['_TESTCODERULE']._serialized_start=1909
-  _globals['_TESTCODERULE']._serialized_end=2052
-  _globals['_CRITICVERDICT']._serialized_start=2055
-  _globals['_CRITICVERDICT']._serialized_end=2258
-  _globals['_CHANGEKIND']._serialized_start=2260
-  _globals['_CHANGEKIND']._serialized_end=2373
-  _globals['_TICKETSTATE']._serialized_start=2376
-  _globals['_TICKETSTATE']._serialized_end=2595
-  _globals['_SIGNALKIND']._serialized_start=2598
-  _globals['_SIGNALKIND']._serialized_end=2967
-  _globals['_SWARMEVENT']._serialized_start=42
-  _globals['_SWARMEVENT']._serialized_end=437
-  _globals['_DECISION']._serialized_start=440
-  _globals['_DECISION']._serialized_end=825
-  _globals['_DECISION_ATTRIBUTESENTRY']._serialized_start=776
-  _globals['_DECISION_ATTRIBUTESENTRY']._serialized_end=825
-  _globals['_TESTCODECHECK']._serialized_start=828
-  _globals['_TESTCODECHECK']._serialized_end=965
-  _globals['_TESTCODEFILE']._serialized_start=967
-  _globals['_TESTCODEFILE']._serialized_end=1011
-  _globals['_ALTERNATIVE']._serialized_start=1013
-  _globals['_ALTERNATIVE']._serialized_end=1072
-  _globals['_STATECHANGE']._serialized_start=1075
-  _globals['_STATECHANGE']._serialized_end=1328
-  _globals['_BLOBREF']._serialized_start=1330
-  _globals['_BLOBREF']._serialized_end=1369
-  _globals['_TICKETUPDATE']._serialized_start=1372
-  _globals['_TICKETUPDATE']._serialized_end=1538
-  _globals['_SIGNAL']._serialized_start=1541
-  _globals['_SIGNAL']._serialized_end=1723
-  _globals['_SIGNAL_ATTRIBUTESENTRY']._serialized_start=776
-  _globals['_SIGNAL_ATTRIBUTESENTRY']._serialized_end=825
+  _globals['_AGENTROLE']._serialized_start=1882
+  _globals['_AGENTROLE']._serialized_end=2062
+  _globals['_TESTCODERULE']._serialized_start=2065
+  _globals['_TESTCODERULE']._serialized_end=2208
+  _globals['_CRITICVERDICT']._serialized_start=2211
+  _globals['_CRITICVERDICT']._serialized_end=2414
+  _globals['_CHANGEKIND']._serialized_start=2416
+  _globals['_CHANGEKIND']._serialized_end=2529
+  _globals['_TICKETSTATE']._serialized_start=2532
+  _globals['_TICKETSTATE']._serialized_end=2751
+  _globals['_SIGNALKIND']._serialized_start=2754
+  _globals['_SIGNALKIND']._serialized_end=3123
+  _globals['_SWARMEVENT']._serialized_start=72
+  _globals['_SWARMEVENT']._serialized_end=467
+  _globals['_DECISION']._serialized_start=470
+  _globals['_DECISION']._serialized_end=899
+  _globals['_DECISION_ATTRIBUTESENTRY']._serialized_start=850
+  _globals['_DECISION_ATTRIBUTESENTRY']._serialized_end=899
+  _globals['_TESTCODECHECK']._serialized_start=902
+  _globals['_TESTCODECHECK']._serialized_end=1039
+  _globals['_TESTCODEFILE']._serialized_start=1041
+  _globals['_TESTCODEFILE']._serialized_end=1085
+  _globals['_ALTERNATIVE']._serialized_start=1087
+  _globals['_ALTERNATIVE']._serialized_end=1146
+  _globals['_STATECHANGE']._serialized_start=1149
+  _globals['_STATECHANGE']._serialized_end=1442
+  _globals['_BLOBREF']._serialized_start=1444
+  _globals['_BLOBREF']._serialized_end=1483
+  _globals['_TICKETUPDATE']._serialized_start=1486
+  _globals['_TICKETUPDATE']._serialized_end=1652
+  _globals['_SIGNAL']._serialized_start=1655
+  _globals['_SIGNAL']._serialized_end=1879
+  _globals['_SIGNAL_ATTRIBUTESENTRY']._serialized_start=850
+  _globals['_SIGNAL_ATTRIBUTESENTRY']._serialized_end=899
 # @@protoc_insertion_point(module_scope)

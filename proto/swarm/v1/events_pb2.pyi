@@ -1,3 +1,4 @@
+from proto.swarm.v1 import records_pb2 as _records_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -140,7 +141,7 @@ class SwarmEvent(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., tenant: _Optional[str] = ..., project: _Optional[str] = ..., mission_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., span_id: _Optional[str] = ..., agent_role: _Optional[_Union[AgentRole, str]] = ..., agent_id: _Optional[str] = ..., time_us: _Optional[int] = ..., parent_event_id: _Optional[str] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., state_change: _Optional[_Union[StateChange, _Mapping]] = ..., ticket: _Optional[_Union[TicketUpdate, _Mapping]] = ..., signal: _Optional[_Union[Signal, _Mapping]] = ...) -> None: ...
 
 class Decision(_message.Message):
-    __slots__ = ("kind", "input", "rationale", "rejected", "confidence", "memory_refs", "outcome", "attributes", "detail", "verdict", "test_code")
+    __slots__ = ("kind", "input", "rationale", "rejected", "confidence", "memory_refs", "outcome", "attributes", "detail", "verdict", "test_code", "omitted")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -159,6 +160,7 @@ class Decision(_message.Message):
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     TEST_CODE_FIELD_NUMBER: _ClassVar[int]
+    OMITTED_FIELD_NUMBER: _ClassVar[int]
     kind: str
     input: str
     rationale: str
@@ -170,7 +172,8 @@ class Decision(_message.Message):
     detail: BlobRef
     verdict: CriticVerdict
     test_code: TestCodeCheck
-    def __init__(self, kind: _Optional[str] = ..., input: _Optional[str] = ..., rationale: _Optional[str] = ..., rejected: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., confidence: _Optional[float] = ..., memory_refs: _Optional[_Iterable[str]] = ..., outcome: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., detail: _Optional[_Union[BlobRef, _Mapping]] = ..., verdict: _Optional[_Union[CriticVerdict, str]] = ..., test_code: _Optional[_Union[TestCodeCheck, _Mapping]] = ...) -> None: ...
+    omitted: _records_pb2.ImportOmissions
+    def __init__(self, kind: _Optional[str] = ..., input: _Optional[str] = ..., rationale: _Optional[str] = ..., rejected: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., confidence: _Optional[float] = ..., memory_refs: _Optional[_Iterable[str]] = ..., outcome: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., detail: _Optional[_Union[BlobRef, _Mapping]] = ..., verdict: _Optional[_Union[CriticVerdict, str]] = ..., test_code: _Optional[_Union[TestCodeCheck, _Mapping]] = ..., omitted: _Optional[_Union[_records_pb2.ImportOmissions, _Mapping]] = ...) -> None: ...
 
 class TestCodeCheck(_message.Message):
     __slots__ = ("files", "rule", "judge_run", "original_failing")
@@ -201,7 +204,7 @@ class Alternative(_message.Message):
     def __init__(self, description: _Optional[str] = ..., reason_rejected: _Optional[str] = ...) -> None: ...
 
 class StateChange(_message.Message):
-    __slots__ = ("path", "previous_sha256", "new_sha256", "unified_diff", "content", "fencing_token", "reversible", "reverts_event_id", "kind", "new_size")
+    __slots__ = ("path", "previous_sha256", "new_sha256", "unified_diff", "content", "fencing_token", "reversible", "reverts_event_id", "kind", "new_size", "executable")
     PATH_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_SHA256_FIELD_NUMBER: _ClassVar[int]
     NEW_SHA256_FIELD_NUMBER: _ClassVar[int]
@@ -212,6 +215,7 @@ class StateChange(_message.Message):
     REVERTS_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     NEW_SIZE_FIELD_NUMBER: _ClassVar[int]
+    EXECUTABLE_FIELD_NUMBER: _ClassVar[int]
     path: str
     previous_sha256: bytes
     new_sha256: bytes
@@ -222,7 +226,8 @@ class StateChange(_message.Message):
     reverts_event_id: str
     kind: ChangeKind
     new_size: int
-    def __init__(self, path: _Optional[str] = ..., previous_sha256: _Optional[bytes] = ..., new_sha256: _Optional[bytes] = ..., unified_diff: _Optional[str] = ..., content: _Optional[_Union[BlobRef, _Mapping]] = ..., fencing_token: _Optional[bytes] = ..., reversible: _Optional[bool] = ..., reverts_event_id: _Optional[str] = ..., kind: _Optional[_Union[ChangeKind, str]] = ..., new_size: _Optional[int] = ...) -> None: ...
+    executable: bool
+    def __init__(self, path: _Optional[str] = ..., previous_sha256: _Optional[bytes] = ..., new_sha256: _Optional[bytes] = ..., unified_diff: _Optional[str] = ..., content: _Optional[_Union[BlobRef, _Mapping]] = ..., fencing_token: _Optional[bytes] = ..., reversible: _Optional[bool] = ..., reverts_event_id: _Optional[str] = ..., kind: _Optional[_Union[ChangeKind, str]] = ..., new_size: _Optional[int] = ..., executable: _Optional[bool] = ...) -> None: ...
 
 class BlobRef(_message.Message):
     __slots__ = ("sha256", "size")
@@ -251,7 +256,7 @@ class TicketUpdate(_message.Message):
     def __init__(self, ticket_id: _Optional[str] = ..., state: _Optional[_Union[TicketState, str]] = ..., agent_kind: _Optional[str] = ..., depends_on: _Optional[_Iterable[str]] = ..., attempt: _Optional[int] = ..., reason: _Optional[str] = ..., payload_json: _Optional[str] = ...) -> None: ...
 
 class Signal(_message.Message):
-    __slots__ = ("kind", "subject", "detail", "attributes")
+    __slots__ = ("kind", "subject", "detail", "attributes", "conflict")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -263,8 +268,10 @@ class Signal(_message.Message):
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    CONFLICT_FIELD_NUMBER: _ClassVar[int]
     kind: SignalKind
     subject: str
     detail: str
     attributes: _containers.ScalarMap[str, str]
-    def __init__(self, kind: _Optional[_Union[SignalKind, str]] = ..., subject: _Optional[str] = ..., detail: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    conflict: _records_pb2.SyncConflict
+    def __init__(self, kind: _Optional[_Union[SignalKind, str]] = ..., subject: _Optional[str] = ..., detail: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., conflict: _Optional[_Union[_records_pb2.SyncConflict, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,47 @@
+"""Watches on a project's head: agents wake on an append, not on a sleep.
+
+Every append bumps ``('head',)`` with a versionstamped value, so a watch on it
+fires on the next append of the project.
+"""
+
+from __future__ import annotations
+
+from ledger._port import Engine, Transaction, Watch
+from ledger._scope import ProjectScope
+from ledger._types import Versionstamp
+
+
+def watch(engine: Engine, scope: ProjectScope) -> Watch:
+    """A watch that fires on the project's next append."""
+
+    def fn(tr: Transaction) -> Watch:
+        scope.require(tr)
+        return tr.watch(scope.keys.head)
+
+    return engine.read(fn)
+
+
+def wait_for_append(
+    engine: Engine, scope: ProjectScope, after: Versionstamp | None, timeout: float | None
+) -> bool:
+    """Block until the project holds an event after ``after`` (True) or ``timeout`` passes.
+
+    Race-free: the head is read and the watch set in one transaction, so an
+    append that lands in between is seen rather than missed.
+    """
+    head_key = scope.keys.head
+
+    def fn(tr: Transaction) -> Watch | None:
+        scope.require(tr)
+        head = tr.get(head_key)
+        if head is not None and (after is None or head > after.tr_version):
+            return None
+        return tr.watch(head_key)
+
+    pending = engine.read(fn)
+    if pending is None:
+        return True
+    try:
+        return pending.wait(timeout)
+    finally:
+        pending.cancel()
