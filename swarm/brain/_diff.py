@@ -61,68 +61,115 @@ def _strip_path(raw: str) -> str | None:
     return name
 
 
-def parse_unified_diff(diff: str) -> list[FilePatch]:
-    """Parse a unified diff into per-file patches; a malformed one raises InvalidRequest."""
+def parse_unified_diff(diff: str, *, recount: bool = False) -> list[FilePatch]:
+    """Parse a unified diff into per-file patches; a malformed one raises InvalidRequest.
+
+    ``recount``: the hunk headers' line counts are not trusted (small models
+    cannot count): a hunk's body runs to the next hunk, file header or line
+    that is not a diff line, and its counts are taken from what it holds.
+    """
     lines = [content for content, _end in split_lines(diff)]
     patches: list[FilePatch] = []
     i = 0
     while i < len(lines):
-        if not lines[i].startswith("--- "):
+        if _is_file_header(lines, i, strict=not recount):
+            patch, i = _file_patch(lines, i, recount)
+            patches.append(patch)
+        else:
             i += 1
-            continue
-        if i + 1 >= len(lines) or not lines[i + 1].startswith("+++ "):
-            raise InvalidRequest(f"diff line {i + 1}: '---' header without a '+++' line after it")
-        old_path, new_path = _strip_path(lines[i][4:]), _strip_path(lines[i + 1][4:])
-        if old_path is None and new_path is None:
-            raise InvalidRequest(f"diff line {i + 1}: both sides are /dev/null")
-        i += 2
-        hunks: list[Hunk] = []
-        while i < len(lines) and lines[i].startswith("@@"):
-            m = _HUNK.match(lines[i])
-            if m is None:
-                raise InvalidRequest(f"diff line {i + 1}: malformed hunk header {lines[i]!r}")
-            header = lines[i]
-            old_start, new_start = int(m.group(1)), int(m.group(3))
-            old_len = int(m.group(2)) if m.group(2) is not None else 1
-            new_len = int(m.group(4)) if m.group(4) is not None else 1
-            i += 1
-            body: list[str] = []
-            old_seen = new_seen = 0
-            while i < len(lines) and (old_seen < old_len or new_seen < new_len):
-                line = lines[i]
-                mark = line[:1]
-                if line == "":  # a blank context line whose leading space was trimmed
-                    line, mark = " ", " "
-                if mark == " ":
-                    old_seen += 1
-                    new_seen += 1
-                elif mark == "-":
-                    old_seen += 1
-                elif mark == "+":
-                    new_seen += 1
-                elif mark == "\\":
-                    pass
-                else:
-                    break
-                body.append(line)
-                i += 1
-            if old_seen != old_len or new_seen != new_len:
-                raise InvalidRequest(
-                    f"{new_path or old_path}: hunk {header!r} promises -{old_len} +{new_len} "
-                    f"lines but holds -{old_seen} +{new_seen}"
-                )
-            if i < len(lines) and lines[i].startswith("\\"):
-                body.append(lines[i])
-                i += 1
-            hunks.append(Hunk(header, old_start, old_len, new_start, new_len, tuple(body)))
-        if not hunks:
-            raise InvalidRequest(f"{new_path or old_path}: file header with no hunks")
-        patches.append(FilePatch(old_path, new_path, tuple(hunks)))
     if not patches:
         raise InvalidRequest(
             "no unified diff found (expected '--- a/path', '+++ b/path', '@@' hunks)"
         )
     return patches
+
+
+def _is_file_header(lines: list[str], i: int, *, strict: bool) -> bool:
+    if not lines[i].startswith("--- "):
+        return False
+    return strict or (i + 1 < len(lines) and lines[i + 1].startswith("+++ "))
+
+
+def _file_patch(lines: list[str], i: int, recount: bool) -> tuple[FilePatch, int]:
+    """The patch whose '---' header is line ``i``, and the index after it."""
+    if i + 1 >= len(lines) or not lines[i + 1].startswith("+++ "):
+        raise InvalidRequest(f"diff line {i + 1}: '---' header without a '+++' line after it")
+    old_path, new_path = _strip_path(lines[i][4:]), _strip_path(lines[i + 1][4:])
+    if old_path is None and new_path is None:
+        raise InvalidRequest(f"diff line {i + 1}: both sides are /dev/null")
+    path = new_path or old_path or ""
+    i += 2
+    hunks: list[Hunk] = []
+    while i < len(lines) and lines[i].startswith("@@"):
+        hunk, i = (_recounted_hunk if recount else _counted_hunk)(lines, i, path)
+        hunks.append(hunk)
+    if not hunks:
+        raise InvalidRequest(f"{path}: file header with no hunks")
+    return FilePatch(old_path, new_path, tuple(hunks)), i
+
+
+def _header(lines: list[str], i: int, *, lenient: bool) -> tuple[int, int, int, int]:
+    """A hunk header's (old_start, old_len, new_start, new_len); a lenient read
+    takes a header without numbers (``@@ ... @@``) as position unknown (0)."""
+    m = _HUNK.match(lines[i])
+    if m is None:
+        if lenient:
+            return 0, 0, 0, 0
+        raise InvalidRequest(f"diff line {i + 1}: malformed hunk header {lines[i]!r}")
+    old_len = int(m.group(2)) if m.group(2) is not None else 1
+    new_len = int(m.group(4)) if m.group(4) is not None else 1
+    return int(m.group(1)), old_len, int(m.group(3)), new_len
+
+
+def _counted_hunk(lines: list[str], i: int, path: str) -> tuple[Hunk, int]:
+    """A hunk whose body is exactly as long as its header says."""
+    header = lines[i]
+    old_start, old_len, new_start, new_len = _header(lines, i, lenient=False)
+    i += 1
+    body: list[str] = []
+    old_seen = new_seen = 0
+    while i < len(lines) and (old_seen < old_len or new_seen < new_len):
+        line = lines[i] or " "  # a blank context line whose leading space was trimmed
+        mark = line[:1]
+        if mark not in " -+\\":
+            break
+        old_seen += mark in " -"
+        new_seen += mark in " +"
+        body.append(line)
+        i += 1
+    if old_seen != old_len or new_seen != new_len:
+        raise InvalidRequest(
+            f"{path}: hunk {header!r} promises -{old_len} +{new_len} "
+            f"lines but holds -{old_seen} +{new_seen}"
+        )
+    if i < len(lines) and lines[i].startswith("\\"):
+        body.append(lines[i])
+        i += 1
+    return Hunk(header, old_start, old_len, new_start, new_len, tuple(body)), i
+
+
+def _recounted_hunk(lines: list[str], i: int, path: str) -> tuple[Hunk, int]:
+    """A hunk whose body runs to the next header or non-diff line, counted as it is."""
+    header = lines[i]
+    old_start, _, new_start, _ = _header(lines, i, lenient=True)
+    i += 1
+    body: list[str] = []
+    while i < len(lines) and not lines[i].startswith("@@"):
+        line = lines[i]
+        if _is_file_header(lines, i, strict=False) or line.startswith("diff --git"):
+            break
+        if line[:1] not in ("", " ", "-", "+", "\\"):
+            break
+        body.append(line or " ")
+        i += 1
+    while body and body[-1] == " " and lines[i - 1] == "":
+        body.pop()  # blank lines after a hunk are the answer's, not the file's
+        i -= 1
+    old_len = sum(ln[:1] in " -" for ln in body)
+    new_len = sum(ln[:1] in " +" for ln in body)
+    if not body:
+        raise InvalidRequest(f"{path}: hunk {header!r} holds no lines")
+    return Hunk(header, old_start, old_len, new_start, new_len, tuple(body)), i
 
 
 def split_lines(text: str) -> list[tuple[str, str]]:

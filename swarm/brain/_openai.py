@@ -1,35 +1,52 @@
-"""OpenAIBrain: an OpenAI-compatible ``/v1/chat/completions`` endpoint, asked for a diff.
+"""OpenAIBrain: an OpenAI-compatible ``/v1/chat/completions`` endpoint, asked for edits.
 
-Uses the standard library's ``urllib`` (one POST per request; no streaming,
-no connection pool needed), so the core installs without an HTTP client.
+The HTTP call is :class:`~swarm.brain._chat.ChatClient`'s (httpx: per-phase
+timeouts, retries, max_tokens, streaming); the answer is read by
+:mod:`swarm.brain._edits` in whichever format the model wrote it
+(search/replace blocks are asked for; unified diffs and whole files are
+accepted).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from swarm.brain._diff import apply_patch, parse_unified_diff
+from swarm.brain._chat import ChatClient, Clock, public_url
+from swarm.brain._diff import FilePatch, split_lines
+from swarm.brain._edits import Edit, apply_edits, extract_diffs, parse_edits
 from swarm.brain._errors import (
     BrainError,
+    EditDoesNotApply,
     InvalidRequest,
     ModelError,
-    ModelUnreachable,
 )
 from swarm.brain._rules import RulesBrain, validate
-from swarm.brain._types import EditRequest, Exchange, FileEdit, Proposal
+from swarm.brain._settings import ModelSettings, Timeouts
+from swarm.brain._types import EditRequest, Exchange, FileEdit, Proposal, Usage
 from swarm.scout import NotInRepository, RepoIndex
 
-SYSTEM_PROMPT = (
-    "You are a careful software engineer working on a repository. Answer with ONE unified "
-    "diff and nothing else: '--- a/PATH' and '+++ b/PATH' headers with paths relative to the "
-    "repository root, then '@@ -a,b +c,d @@' hunks with exact context lines. Use /dev/null "
-    "to create or delete a file."
-)
-_CONTEXT_BUDGET = 48_000  # characters of source sent with a request
-_FENCE = re.compile(r"```(?:diff|patch)?[ \t]*\n(.*?)```", re.DOTALL)
+if TYPE_CHECKING:
+    import httpx
+
+SYSTEM_PROMPT = """You are a careful software engineer changing a repository.
+Answer with SEARCH/REPLACE blocks and nothing else but a short explanation. Each block is:
+
+path/to/file.py
+<<<<<<< SEARCH
+the exact lines now in the file
+=======
+the lines to put in their place
+>>>>>>> REPLACE
+
+Copy the SEARCH lines exactly, with their indentation, and include just enough lines \
+to find them once. Use several blocks for several places. To create a file, leave \
+SEARCH empty. Paths are relative to the repository root."""
+_CHARS_PER_TOKEN = 3  # conservative for code, so a prompt fits the server's context window
+_PROSE_END = re.compile(r"^\s*(```|~~~|<{5,9}\s*SEARCH|--- |diff --git)")
 
 
 class OpenAIBrain:
@@ -37,28 +54,79 @@ class OpenAIBrain:
 
     ``patch`` requests never reach the model (the diff is applied as given);
     ``ask``, ``rename`` and ``add_param`` are sent as a prompt and the answer's
-    diff is applied strictly. The proposal's transcript holds the exact
-    request and response JSON of every call.
+    edits are applied safely (see :mod:`swarm.brain._edits`). The proposal's
+    transcript holds the exact request and response JSON of every call.
+    ``timeout_s`` is the read timeout: how long the model may take to start
+    (and keep) answering; :meth:`from_settings` sets every phase.
     """
 
     name = "openai"
 
     def __init__(
-        self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 60.0
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+        *,
+        max_tokens: int = 1024,
+        context_tokens: int = 8192,
+        stream: bool = True,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise InvalidRequest(
                 f"openai base_url {base_url!r} must start with http:// or https://"
             )
-        if timeout_s <= 0:
+        if not timeout_s > 0:
             raise InvalidRequest(f"openai timeout_s must be positive, got {timeout_s}")
-        base = base_url.rstrip("/")
-        self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
-        self.base_url = base
-        self.model = model
-        self.api_key = api_key
-        self.timeout_s = timeout_s
+        phase = min(timeout_s, 10.0)
+        timeouts = Timeouts(connect=phase, read=timeout_s, write=min(timeout_s, 30.0), pool=phase)
+        settings = ModelSettings(
+            base_url,
+            model,
+            api_key,
+            timeouts=timeouts,
+            max_tokens=max_tokens,
+            context_tokens=context_tokens,
+            stream=stream,
+        )
+        self._setup(settings, None, None)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ModelSettings,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> OpenAIBrain:
+        """A brain on ``settings``; ``clock`` and ``transport`` are the client's seams."""
+        brain = cls.__new__(cls)
+        brain._setup(settings, clock, transport)
+        return brain
+
+    def _setup(
+        self, settings: ModelSettings, clock: Clock | None, transport: httpx.BaseTransport | None
+    ) -> None:
+        self.settings = settings
+        self.url = public_url(settings.url)
+        self.base_url = settings.endpoint.rstrip("/")
+        self.model = settings.model
+        self.timeout_s = settings.timeouts.read
+        self._clock = clock
+        self._transport = transport
+        self._client: ChatClient | None = None  # made at the first call, not to validate
         self._proposals: dict[str, Proposal] = {}
+
+    @property
+    def usage(self) -> Usage:
+        """The tokens every call of this brain has used."""
+        return self._client.usage if self._client is not None else Usage()
+
+    def close(self) -> None:
+        """Release the HTTP client's connections."""
+        if self._client is not None:
+            self._client.close()
 
     # -- the Brain protocol ---------------------------------------------------
 
@@ -107,46 +175,28 @@ class OpenAIBrain:
         return self._proposals[key]
 
     def _ask(self, request: EditRequest, index: RepoIndex, read: Callable[[str], str]) -> Proposal:
+        budget = (self.settings.context_tokens - self.settings.max_tokens) * _CHARS_PER_TOKEN
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": _user_prompt(request, index, read)},
+            {"role": "user", "content": _user_prompt(request, index, read, budget)},
         ]
         content, exchange = self.chat(messages)
         try:
             return _proposal_from_answer(content, (exchange,), index, read)
         except ModelError as exc:
-            raise ModelError(self.url, exc.reason, exchange) from None
+            raise ModelError(
+                self.url, exc.reason, exchange, provider=self.settings.provider, model=self.model
+            ) from None
+        except EditDoesNotApply as exc:
+            exc.exchange = exchange  # so the failed answer is recorded too
+            raise
 
     def chat(self, messages: list[dict[str, str]]) -> tuple[str, Exchange]:
-        """POST one chat completion; return the answer text and the recorded exchange."""
-        # Imported here: urllib.request (http.client, email, ...) is ~25 ms of every
-        # CLI start-up, and only a model-backed mission ever sends a request.
-        import urllib.error
-        import urllib.request
-
-        body = json.dumps(
-            {"model": self.model, "messages": messages, "temperature": 0}, ensure_ascii=False
-        )
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        req = urllib.request.Request(self.url, data=body.encode(), headers=headers, method="POST")
-        started = time.perf_counter()
-
-        def exchange(raw: str) -> Exchange:
-            return Exchange("openai", self.model, body, raw, time.perf_counter() - started)
-
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                raw = resp.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            raw = exc.read().decode("utf-8", "replace")
-            raise ModelError(self.url, f"HTTP {exc.code}: {raw[:300]}", exchange(raw)) from exc
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ModelUnreachable(self.url, str(reason), exchange("")) from exc
-        ex = exchange(raw)
-        return _answer_text(self.url, raw, ex), ex
+        """One chat completion; the answer text and the recorded exchange."""
+        if self._client is None:
+            self._client = ChatClient(self.settings, clock=self._clock, transport=self._transport)
+        reply = self._client.complete(messages)
+        return reply.content, reply.exchange
 
 
 def replay_proposal(
@@ -188,15 +238,39 @@ def _answer_text(url: str, raw: str, exchange: Exchange) -> str:
 
 
 def extract_diff(content: str) -> str:
-    """The unified diff inside a model's answer (fenced or bare); "" when there is none."""
-    for block in _FENCE.findall(content):
-        if "--- " in block and "@@" in block:
-            return str(block)
-    lines = content.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith(("--- ", "diff --git")):
-            return "\n".join(lines[i:]) + "\n"
-    return ""
+    """Every unified diff inside a model's answer (fenced or bare); "" when there is none."""
+    return extract_diffs([c for c, _ in split_lines(content)])
+
+
+def proposal_from_answer(
+    content: str,
+    transcript: Sequence[Exchange],
+    read: Callable[[str], str],
+    index: RepoIndex | None = None,
+) -> Proposal:
+    """The edits an answer's text holds, applied to the files ``read`` returns.
+
+    For a caller that holds its own conversation (a coder's loop): it sends
+    the messages with :meth:`OpenAIBrain.chat` and reads the answer here.
+    Raises ModelError (no edit, a path outside the repository, nothing changed)
+    or EditDoesNotApply; :func:`feedback_for` turns either into the next turn.
+    """
+    return _proposal_from_answer(content, tuple(transcript), index, read)
+
+
+def feedback_for(error: BrainError) -> str:
+    """What to tell the model after its answer failed with ``error``, to try again."""
+    if isinstance(error, EditDoesNotApply):
+        return (
+            f"Your edit did not apply: {error}\n"
+            "Answer again with SEARCH/REPLACE blocks whose SEARCH lines are copied exactly "
+            "from the file as it is now, with enough lines to occur only once."
+        )
+    reason = getattr(error, "reason", str(error))
+    return (
+        f"Your answer could not be used: {reason}\n"
+        "Answer again with SEARCH/REPLACE blocks, each after the path of the file it changes."
+    )
 
 
 def _proposal_from_answer(
@@ -205,60 +279,95 @@ def _proposal_from_answer(
     index: RepoIndex | None,
     read: Callable[[str], str],
 ) -> Proposal:
-    diff = extract_diff(content)
-    if not diff:
-        raise ModelError("(answer)", f"the answer holds no unified diff: {content[:200]!r}")
     try:
-        patches = parse_unified_diff(diff)
+        edits = parse_edits(content)
     except InvalidRequest as exc:
-        raise ModelError("(answer)", f"the answer's diff is malformed: {exc.reason}") from None
-    edits: list[FileEdit] = []
-    for fp in patches:
-        path = fp.path
-        if index is not None:
-            try:
-                path = index.normalise(path)
-            except NotInRepository:
-                raise ModelError(
-                    "(answer)", f"the diff changes {path!r}, outside the repository"
-                ) from None
-        source: str | None
+        raise ModelError("(answer)", f"{exc.reason}; the answer: {content[:200]!r}") from None
+    if index is not None:
+        edits = [_inside(e, index) for e in edits]
+    changed = apply_edits(edits, read)
+    if not changed:
+        raise ModelError("(answer)", "the answer's edits leave every file as it was")
+    return Proposal(tuple(changed), _prose(content) or "the model's edit", transcript)
+
+
+def _inside(edit: Edit, index: RepoIndex) -> Edit:
+    """``edit`` with its path(s) normalised; a path outside the repository is refused."""
+
+    def norm(path: str | None) -> str | None:
+        if path is None:
+            return None
         try:
-            source = read(path) if fp.old_path is not None else None
-        except (FileNotFoundError, KeyError):
-            source = None
-        edits.append(FileEdit(path, apply_patch(fp, source), "proposed by the model"))
-    rationale = _FENCE.sub("", content).replace(diff, "").strip() or "the model's diff"
-    return Proposal(tuple(edits), rationale, transcript)
+            return index.normalise(path)
+        except NotInRepository:
+            raise ModelError(
+                "(answer)", f"the edit changes {path!r}, outside the repository"
+            ) from None
+
+    if isinstance(edit, FilePatch):
+        return dataclasses.replace(edit, old_path=norm(edit.old_path), new_path=norm(edit.new_path))
+    return dataclasses.replace(edit, path=norm(edit.path) or edit.path)
 
 
-def _user_prompt(request: EditRequest, index: RepoIndex, read: Callable[[str], str]) -> str:
+def _prose(content: str) -> str:
+    """The answer's explanation: what it says before its first edit."""
+    lines = [c for c, _ in split_lines(content)]
+    end = next((i for i, ln in enumerate(lines) if _PROSE_END.match(ln)), len(lines))
+    if (
+        end < len(lines)
+        and end > 0
+        and lines[end - 1].strip()
+        and " " not in lines[end - 1].strip()
+    ):
+        end -= 1  # the path line before a block belongs to the edit
+    return "\n".join(lines[:end]).strip()
+
+
+def _task(request: EditRequest) -> str:
     p = request.params
     if request.kind == "ask":
-        task = p["prompt"]
-    elif request.kind == "rename":
-        task = f"Rename the symbol {p['old']} to {p['new']} everywhere it is defined and used."
-    else:
-        task = (
-            f"Add a parameter {p['param']} with default {p['default']} to function "
-            f"{p['function']}"
-            + (f" and pass {p['param']}={p['value']} at its call sites." if p.get("value") else ".")
-        )
+        return p["prompt"]
+    if request.kind == "rename":
+        return f"Rename the symbol {p['old']} to {p['new']} everywhere it is defined and used."
+    call_sites = (
+        f" and pass {p['param']}={p['value']} at its call sites." if p.get("value") else "."
+    )
+    return (
+        f"Add a parameter {p['param']} with default {p['default']} to function "
+        f"{p['function']}{call_sites}"
+    )
+
+
+def _user_prompt(
+    request: EditRequest, index: RepoIndex, read: Callable[[str], str], budget: int
+) -> str:
+    """The task and the files it names (by path, or defining or importing a word of it),
+    whole, while they fit in ``budget`` characters; the file list only when none is named."""
+    task = _task(request)
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", task))
-    relevant = sorted({o.path for w in words for o in index.find(w, ("definition", "import"))})
-    chosen = relevant or index.files()
-    parts = [f"Task: {task}", "", "Repository files:", *index.files(), ""]
-    budget = _CONTEXT_BUDGET
-    for path in chosen:
+    named = {o.path for w in words for o in index.find(w, ("definition", "import"))}
+    relevant = sorted(named | {p for p in index.files() if p in task})  # paths it spells out
+    parts = [f"Task: {task}", ""]
+    if not relevant:
+        parts += ["Repository files:", *index.files(), ""]
+    budget -= sum(len(x) + 1 for x in parts) + len(SYSTEM_PROMPT)
+    for path in relevant or index.files():
         try:
             text = read(path)
         except (FileNotFoundError, KeyError, OSError, BrainError):
             continue
         if len(text) > budget:
             break
-        budget -= len(text)
+        budget -= len(text) + len(path) + 10
         parts += [f"=== {path} ===", text, ""]
     return "\n".join(parts)
 
 
-__all__ = ["OpenAIBrain", "extract_diff", "replay_proposal"]
+__all__ = [
+    "SYSTEM_PROMPT",
+    "OpenAIBrain",
+    "extract_diff",
+    "feedback_for",
+    "proposal_from_answer",
+    "replay_proposal",
+]

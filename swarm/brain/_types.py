@@ -31,14 +31,44 @@ class EditRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens one or more model calls consumed; ``estimated`` when the server did not say.
+
+    Adds up (``a + b``), so a mission's usage is the sum of its exchanges'.
+    """
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt and completion tokens together (what a token budget counts)."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.estimated or other.estimated,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Exchange:
-    """One model request and its answer, exactly as sent and received."""
+    """One model request and its answer, exactly as sent and received.
+
+    ``response_json`` is a chat-completion object; a streamed answer is recorded
+    as the completion its chunks add up to, so a replay reads both alike.
+    ``usage`` is ``None`` for exchanges read back from an old record.
+    """
 
     provider: str
     model: str
     request_json: str
     response_json: str
     seconds: float
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from swarm.scout import RepoIndex
+from tests._model_server import model_server  # noqa: F401  (the fixture, for every brain test)
 from tests.swarm.scout.conftest import SAMPLE, write_repo
 
 
