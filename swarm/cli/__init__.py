@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.metadata
 import logging
 import os
 import sys
@@ -40,10 +39,23 @@ DISTRIBUTION = "swarm-ledger"
 
 def version() -> str:
     """The installed distribution's version, or a note that it is not installed."""
+    import importlib.metadata  # here: ~30 ms that only --version needs
+
     try:
         return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return "unknown (not installed)"
+
+
+class _Version(argparse.Action):
+    """``--version``: looks the version up only when asked (every other command skips it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        print(f"swarm {version()}")
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,7 +77,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="swarm",
         description="An event-sourced coding swarm on a FoundationDB-shaped ledger.",
     )
-    parser.add_argument("--version", action="version", version=f"swarm {version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _COMMANDS if only not in _COMMANDS else (only,):
