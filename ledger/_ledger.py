@@ -289,15 +289,27 @@ class Ledger:
 
     # locks ----------------------------------------------------------------------------
     @_names_project
-    def acquire_lock(self, tenant: str, project: str, path: str, holder: str, ttl_s: float) -> Lock:
+    def acquire_lock(
+        self,
+        tenant: str,
+        project: str,
+        path: str,
+        holder: str,
+        ttl_s: float,
+        *,
+        role: int = events_pb2.AGENT_ROLE_UNSPECIFIED,
+        mission_id: str = "",
+    ) -> Lock:
         """Lease ``path`` to ``holder`` for ``ttl_s`` seconds and return its fencing token.
 
         A holder that already has a live lease gets it extended with the same
         token. An expired lease is taken over with a new, larger token. Grants
-        and takeovers are Signal events in the file's history.
+        and takeovers are Signal events in the file's history, carrying the
+        holder's ``role`` and ``mission_id`` when given.
         """
         scope = self._scopes.project(tenant, project)
-        return _locks.acquire(self.engine, scope, self._clock, path, holder, ttl_s)
+        behalf = _locks.Behalf(role, mission_id)
+        return _locks.acquire(self.engine, scope, self._clock, path, holder, ttl_s, behalf)
 
     @_names_project
     def renew_lock(
@@ -308,10 +320,22 @@ class Ledger:
         return _locks.renew(self.engine, scope, self._clock, path, holder, token, ttl_s)
 
     @_names_project
-    def release_lock(self, tenant: str, project: str, path: str, holder: str, token: bytes) -> None:
-        """Give a lock back; a release by anyone but the token's holder is refused."""
+    def release_lock(
+        self,
+        tenant: str,
+        project: str,
+        path: str,
+        holder: str,
+        token: bytes,
+        *,
+        role: int = events_pb2.AGENT_ROLE_UNSPECIFIED,
+        mission_id: str = "",
+    ) -> None:
+        """Give a lock back; a release by anyone but the token's holder is refused. The
+        release's Signal carries ``role`` and ``mission_id`` when given."""
         scope = self._scopes.project(tenant, project)
-        _locks.release(self.engine, scope, self._clock, path, holder, token)
+        behalf = _locks.Behalf(role, mission_id)
+        _locks.release(self.engine, scope, self._clock, path, holder, token, behalf)
 
     @_names_project
     def get_lock(self, tenant: str, project: str, path: str) -> Lock | None:

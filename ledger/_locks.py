@@ -8,6 +8,8 @@ current token of its file's lock (``_append`` checks it).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ledger import _codec as codec
 from ledger import _validate as validate
 from ledger._append import append_in
@@ -34,7 +36,13 @@ def _current(tr: Transaction, scope: ProjectScope, path: str) -> Lock | None:
 
 
 def acquire(
-    engine: Engine, scope: ProjectScope, clock: Clock, path: str, holder: str, ttl_s: float
+    engine: Engine,
+    scope: ProjectScope,
+    clock: Clock,
+    path: str,
+    holder: str,
+    ttl_s: float,
+    on_behalf: Behalf,
 ) -> Lock:
     """``Ledger.acquire_lock``: extend a live lease of ``holder``'s, else grant a new one."""
     validate.file_path(path)
@@ -43,7 +51,8 @@ def acquire(
     now = clock()
     expires = now + int(ttl_s * 1_000_000)
     acquired = prepare(
-        scope, _lock_event(scope, path, holder, events_pb2.SIGNAL_KIND_LOCK_ACQUIRED, expires)
+        scope,
+        _lock_event(scope, path, holder, events_pb2.SIGNAL_KIND_LOCK_ACQUIRED, expires, on_behalf),
     )
     expired_id = new_event_id()
     key = scope.keys.lock(path)
@@ -59,7 +68,7 @@ def acquire(
         batch = [acquired]
         if current is not None:  # a lapsed lease: record whose it was before taking over
             kind = events_pb2.SIGNAL_KIND_LOCK_EXPIRED
-            lapsed = _lock_event(scope, path, current.holder, kind, current.expires_us)
+            lapsed = _lock_event(scope, path, current.holder, kind, current.expires_us, NOBODY)
             lapsed.event_id = expired_id
             batch.insert(0, prepare(scope, lapsed))
         append_in(tr, scope, batch, now)
@@ -98,14 +107,20 @@ def renew(
 
 
 def release(
-    engine: Engine, scope: ProjectScope, clock: Clock, path: str, holder: str, token: bytes
+    engine: Engine,
+    scope: ProjectScope,
+    clock: Clock,
+    path: str,
+    holder: str,
+    token: bytes,
+    on_behalf: Behalf,
 ) -> None:
     """``Ledger.release_lock``: clear the lock and record its release, if the token's."""
     validate.file_path(path)
     validate.agent_id(holder)
     now = clock()
     kind = events_pb2.SIGNAL_KIND_LOCK_RELEASED
-    released = prepare(scope, _lock_event(scope, path, holder, kind, now))
+    released = prepare(scope, _lock_event(scope, path, holder, kind, now, on_behalf))
 
     def fn(tr: Transaction) -> None:
         current = _current(tr, scope, path)
@@ -135,8 +150,19 @@ def live(engine: Engine, scope: ProjectScope, clock: Clock) -> list[Lock]:
     return [lock for lock in found if lock.live(now)]
 
 
+class Behalf(NamedTuple):
+    """Who a lock event is for: the holder's role and mission, when the caller knows them
+    (a lapsed lease's event knows only its holder)."""
+
+    role: int = events_pb2.AGENT_ROLE_UNSPECIFIED
+    mission_id: str = ""
+
+
+NOBODY = Behalf()
+
+
 def _lock_event(
-    scope: ProjectScope, path: str, holder: str, kind: int, expires_us: int
+    scope: ProjectScope, path: str, holder: str, kind: int, expires_us: int, on_behalf: Behalf
 ) -> events_pb2.SwarmEvent:
     event = system_event(
         scope,
@@ -147,9 +173,8 @@ def _lock_event(
         ),
     )
     event.agent_id = holder
-    event.agent_role = (
-        events_pb2.AGENT_ROLE_HUMAN
-        if holder.startswith("human:")
-        else events_pb2.AGENT_ROLE_UNSPECIFIED
-    )
+    event.mission_id = on_behalf.mission_id
+    unsaid = on_behalf.role == events_pb2.AGENT_ROLE_UNSPECIFIED
+    human = unsaid and holder.startswith("human:")
+    event.agent_role = events_pb2.AGENT_ROLE_HUMAN if human else on_behalf.role  # type: ignore[assignment]
     return event

@@ -150,7 +150,13 @@ def acquire(rt: Runtime, path: str, holder: AgentId, timeout_s: float) -> Lock |
         head = rt.led.head(rt.tenant, rt.project)
         try:
             return rt.led.acquire_lock(
-                rt.tenant, rt.project, path, str(holder), rt.options.lock_ttl_s
+                rt.tenant,
+                rt.project,
+                path,
+                str(holder),
+                rt.options.lock_ttl_s,
+                role=holder.role.proto,
+                mission_id=rt.mission_id,
             )
         except ledger.LockHeld as exc:
             remaining = deadline - time.monotonic()
@@ -167,7 +173,15 @@ def acquire(rt: Runtime, path: str, holder: AgentId, timeout_s: float) -> Lock |
 def release(rt: Runtime, path: str, holder: AgentId, lock: Lock) -> None:
     """Let go of ``lock``; a lapsed lease is fine: the fencing token kept the change honest."""
     with contextlib.suppress(ledger.LockNotHeld):
-        rt.led.release_lock(rt.tenant, rt.project, path, str(holder), lock.token)
+        rt.led.release_lock(
+            rt.tenant,
+            rt.project,
+            path,
+            str(holder),
+            lock.token,
+            role=holder.role.proto,
+            mission_id=rt.mission_id,
+        )
 
 
 def read_head(rt: Runtime, path: str) -> tuple[bytes, bytes | None]:

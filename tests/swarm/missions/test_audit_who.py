@@ -71,3 +71,26 @@ def test_a_change_the_critic_rejected_names_the_rejection(
     assert edit["request"].startswith("patch diff=--- a/shop/pricing.py ...")
     assert edit["verdict_outcome"] == "reject"
     assert edit["verdict"]["summary"].startswith("regressions:")
+
+
+def test_a_coders_lock_signals_name_its_role_and_mission(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lock a coder takes and gives back is recorded as the coder's, in its mission
+    (issue 13: lock signals said role ``unspecified`` and no mission)."""
+    code = main(
+        ["mission", "rename", "--repo", str(repo), "calculate_total", "compute_order_total"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    args = ["audit", "events", "--repo", str(repo), "--path", "shop/pricing.py", "--json"]
+    assert main([*args, "--type", "signal"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    locks = [r for r in rows if "lock" in r["summary"].lower()]
+    assert len(locks) >= 2, rows  # acquired, released
+    assert all(r["agent"].startswith("coder-") and r["role"] == "coder" for r in locks), locks
+    missions = {r["mission"] for r in locks}
+    assert len(missions) == 1 and "" not in missions, locks
+    assert main(["audit", "events", "--repo", str(repo), "--role", "coder", "--json"]) == 0
+    coders = json.loads(capsys.readouterr().out)
+    assert {r["event_id"] for r in locks} <= {r["event_id"] for r in coders}
