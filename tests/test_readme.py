@@ -9,6 +9,10 @@ must not run here says so on the line before it, with its reason::
 
     <!-- readme-test: skip (installs into the environment) -->
 
+A block that starts with the install command (``python -m pip install -e
+'.[dev]' && ...``, the Quick start's form) runs without it: the test runs in
+that installed environment already.
+
 A failure names the block, its line and both its output streams. After the
 blocks, the clone's ``git status`` must be clean: an example that edits or
 leaves files in the checkout is a failure too. A ```console block runs its
@@ -33,6 +37,7 @@ README = ROOT / "README.md"
 SHELLS = ("sh", "bash", "console")
 SKIP = re.compile(r"<!--\s*readme-test:\s*skip\s*\((?P<reason>[^)]+)\)\s*-->")
 BLOCK_TIMEOUT_S = 600
+INSTALL = "python -m pip install -e '.[dev]' && "
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +66,9 @@ def shell_blocks(text: str) -> list[Block]:
                 body = [b[2:] for b in body if b.startswith("$ ")]
             before = next((lines[k] for k in range(i - 1, -1, -1) if lines[k].strip()), "")
             marker = SKIP.search(before)
-            blocks.append(Block(i + 1, "\n".join(body) + "\n", marker["reason"] if marker else ""))
+            script = "\n".join(body) + "\n"
+            script = script.removeprefix(INSTALL)  # the environment is installed already
+            blocks.append(Block(i + 1, script, marker["reason"] if marker else ""))
         i = end + 1
     return blocks
 
@@ -158,3 +165,13 @@ def test_every_shell_block_of_the_readme_runs_in_order_in_a_fresh_clone(
             _run(block, clone, tmp_path)
     status = _git(clone, "status", "--porcelain", "--untracked-files=all")
     assert status == "", f"the README's examples changed the checkout:\n{status}"
+
+
+def test_the_quick_start_install_prefix_is_dropped_and_nothing_else() -> None:
+    text = (
+        "```sh\n" + INSTALL + "python -m swarm demo\n```\n"
+        "```sh\npython -m pip install -e '.[dev]'\n```\n"
+    )
+    first, second = shell_blocks(text)
+    assert first.script == "python -m swarm demo\n"
+    assert second.script == "python -m pip install -e '.[dev]'\n"  # not the prefix form
