@@ -31,11 +31,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample_repo"
 
 
-def swarm_cli(*args: str, env: dict[str, str] | None = None, check: bool = True) -> Any:
-    """Run ``python -m swarm ARGS`` and return the completed process."""
+def swarm_cli(
+    *args: str, env: dict[str, str] | None = None, check: bool = True, cwd: Path = ROOT
+) -> Any:
+    """Run ``python -m swarm ARGS`` in ``cwd`` and return the completed process."""
     proc = subprocess.run(
         [sys.executable, "-m", "swarm", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,

@@ -459,8 +459,11 @@ def test_replay_actions_without_an_api_call_refuse_the_server(world: World) -> N
     assert after.returncode == 2 and "unrecognized arguments: --server" in after.stderr
 
 
-def test_local_commands_without_repo_say_how(world: World) -> None:
-    got = swarm_cli("mission", "rename", "a", "b", check=False)
+def test_local_commands_without_repo_say_how(world: World, tmp_path: Path) -> None:
+    # In a folder with no .swarm/ above it: from the checkout, a .swarm/ left there by
+    # the Quick start's demo would be found, and the mission would run on the checkout.
+    alone = {"SWARM_CEILING_DIRECTORIES": str(tmp_path.parent), "SWARM_LEDGER": ""}
+    got = swarm_cli("mission", "rename", "a", "b", check=False, cwd=tmp_path, env=alone)
     assert got.returncode == 2 and "--repo PATH is required (or --server" in got.stderr
     cancel = swarm_cli("mission", "cancel", "m123456", "--repo", ".", check=False)
     assert cancel.returncode == 2 and "through a daemon only" in cancel.stderr
