@@ -15,7 +15,7 @@ import pytest
 import ledger
 from proto.swarm.v1 import service_pb2 as api
 from proto.swarm.v1 import service_pb2_grpc as api_grpc
-from tests.daemon.conftest import ROOT, make_token, start_daemon, swarm_cli
+from tests.daemon.conftest import EXIT_GUARD_S, ROOT, make_token, start_daemon, swarm_cli
 
 
 @pytest.fixture
@@ -49,8 +49,8 @@ def test_sigterm_ends_open_streams_and_exits_zero(tmp_path: Path, sqlite_url: st
     reader = threading.Thread(target=drain)
     reader.start()
     daemon.proc.send_signal(signal.SIGTERM)
-    assert daemon.proc.wait(30) == 0
-    reader.join(30)
+    assert daemon.proc.wait(EXIT_GUARD_S) == 0
+    reader.join(EXIT_GUARD_S)
     assert isinstance(outcome[-1], grpc.RpcError)
     assert outcome[-1].code() == grpc.StatusCode.UNAVAILABLE
     events = [line["event"] for line in daemon.log_lines()]
@@ -234,7 +234,7 @@ def test_sigterm_during_a_mission_then_a_restart_completes_it_with_nothing_appli
             if edits == 2:
                 break  # the mission is half-way through its edits
     daemon.proc.send_signal(signal.SIGTERM)
-    assert daemon.proc.wait(30) == 0
+    assert daemon.proc.wait(EXIT_GUARD_S) == 0
     stopped = [ln for ln in daemon.log_lines() if ln["event"] == "daemon stopped"]
     assert stopped and stopped[0]["missions_left_to_resume"] == [mid]
 
