@@ -16,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +75,15 @@ def _return_large_buffers_to_the_os() -> None:
         libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
     except (OSError, AttributeError):
         pass
+
+
+@contextmanager
+def _timed(phases: dict[str, float], name: str) -> Iterator[None]:
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        phases[name] = round(time.monotonic() - start, 3)
 
 
 def _split(addr: str, setting: str) -> tuple[str, int]:
@@ -207,11 +219,19 @@ class Daemon:
         if self._stopped.is_set():
             return
         self._log.info("daemon stopping", open_streams=self.service.streams.count())
-        ended = self._run(self._stop()) if self._server is not None else 0
-        left = self.missions.stop(self.config.grace_s)
-        self._halt_loop()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._log.info("daemon stopped", streams_ended=ended, missions_left_to_resume=left)
+        phases: dict[str, float] = {}
+        with _timed(phases, "server_s"):
+            ended = self._run(self._stop()) if self._server is not None else 0
+        with _timed(phases, "missions_s"):
+            left = self.missions.stop(self.config.grace_s)
+        with _timed(phases, "loop_s"):
+            self._halt_loop()
+        with _timed(phases, "pool_s"):
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        # Each phase's duration, so a slow stop says which part was slow.
+        self._log.info(
+            "daemon stopped", streams_ended=ended, missions_left_to_resume=left, **phases
+        )
         self._stopped.set()
 
     async def _stop(self) -> int:
