@@ -26,7 +26,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from ledger import _append, _blobs, _history, _locks, _log, _projects, _timeindex, _watches
 from ledger._append import MAX_BATCH
 from ledger._blobs import BLOB_CHUNK
-from ledger._keys import ProjectKeys, TenantKeys
 from ledger._port import Engine, Watch
 from ledger._scope import TENANTS_DIR, Clock, ProjectScope, Scopes, TenantScope, wall_clock_us
 from ledger._scope import names_project as _names_project
@@ -75,15 +74,6 @@ class Ledger:
     def scope(self, tenant: str, project: str) -> ProjectScope:
         """The resolved keys of a project; ``scope.require(tr)`` checks it exists."""
         return self._scopes.project(tenant, project)
-
-    def _tenant(self, tenant: str) -> TenantKeys:
-        # Kept for tests that inspect raw keys; code uses tenant_scope().
-        return self._scopes.tenant(tenant).keys
-
-    def _keys(self, tenant: str, project: str) -> tuple[TenantKeys, ProjectKeys]:
-        # Kept for tests that inspect raw keys; code uses scope().
-        scope = self._scopes.project(tenant, project)
-        return scope.tenant_keys, scope.keys
 
     # tenants and projects ---------------------------------------------------
     def create_tenant(self, tenant: str) -> None:

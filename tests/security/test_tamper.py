@@ -108,7 +108,7 @@ def verify(db: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def keys(db: Path) -> tuple[TenantKeys, ledger.Ledger]:
     led = ledger.open_ledger(f"sqlite://{db}")
-    tk, _ = led._keys(T, P)
+    tk = led.tenant_scope(T).keys
     return tk, led
 
 

@@ -158,7 +158,7 @@ def test_tampering_after_a_sync_is_caught_from_the_cursor(pair: tuple[Ledger, Le
     later = decision("later")
     edge.append(T, P, [later])
     # Damage the new record's stored chain entry through the engine, as a bad disk would.
-    _, pk = edge._keys(T, P)
+    pk = edge.scope(T, P).keys
     vs = edge.head(T, P)
     assert vs is not None
     key = pk.event(vs)
