@@ -121,6 +121,8 @@ class Daemon:
         )
         self._health = health.aio.HealthServicer()
         self._stopped = threading.Event()
+        # Missions still inside a step when ``stop`` gave up waiting (their threads run on).
+        self.unfinished: list[str] = []
         self._log = get_logger()
         self.port = 0
         self.metrics_port: int | None = None
@@ -224,6 +226,7 @@ class Daemon:
             ended = self._run(self._stop()) if self._server is not None else 0
         with _timed(phases, "missions_s"):
             left = self.missions.stop(self.config.grace_s)
+        self.unfinished = left
         with _timed(phases, "loop_s"):
             self._halt_loop()
         with _timed(phases, "pool_s"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import _imp
 import hashlib
 import importlib.util
+import os
 import secrets
 import textwrap
 from pathlib import Path
@@ -24,6 +25,13 @@ def _write(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return root
+
+
+def _names_under(folder: Path) -> set[str]:
+    """File names anywhere under ``folder``. The store is the user's shared cache: other
+    sandbox runs (another test process) make and remove ``run-*`` folders in it meanwhile,
+    so a folder that vanishes mid-walk is skipped (``os.walk`` ignores it), not an error."""
+    return {name for _, _, files in os.walk(folder) for name in files}
 
 
 def _store(box: Sandbox) -> Path:
@@ -82,7 +90,7 @@ def test_sources_are_compiled_once_and_imported_from_the_cache(
     for rel, sha in before.items():
         assert _entry(store, sha, ".pyc").is_file(), rel
     # Nothing the tests tried to write reached the store or the project's copy.
-    assert not list(store.rglob("planted.pyc")) and not list(root.rglob("*.pyc"))
+    assert "planted.pyc" not in _names_under(store) and not list(root.rglob("*.pyc"))
 
 
 def test_a_source_that_does_not_compile_is_marked_and_reported(
