@@ -5,6 +5,7 @@
 ``sqlite:/x.db`` (one slash) is refused: it reads as a file at the filesystem
 root, which is rarely what was meant; write ``sqlite:///x.db`` for that.
 ``fdb:``, ``fdb:///etc/foundationdb/fdb.cluster``  a FoundationDB cluster
+(``?timeout_s=10&retry_limit=100``: each transaction's bound, retries included)
 ``sim+memory:``, ``sim+sqlite:///abs/path.db``  the inner engine with FoundationDB's
 semantics enforced strictly (``ledger._sim``); ``?seed=N`` fixes its faults (default:
 ``SWARM_SIM_SEED``, else random). A sqlite file is written by one kind of engine: the
@@ -65,10 +66,12 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
             raise InvalidLedgerUrl(url, f"sync must be off, normal, full or extra, not {sync!r}")
         return SqliteEngine(path, synchronous=sync, create=create)
     if scheme == "fdb":
-        _no_options(url, query, set())
-        from ledger._fdb import FdbEngine
+        _no_options(url, query, {"timeout_s", "retry_limit"})
+        from ledger._fdb import RETRY_LIMIT, TIMEOUT_S, FdbEngine
 
-        return FdbEngine(parts.path or None)
+        timeout_s = _number(url, query, "timeout_s", TIMEOUT_S)
+        retry_limit = int(_number(url, query, "retry_limit", RETRY_LIMIT))
+        return FdbEngine(parts.path or None, timeout_s=timeout_s, retry_limit=retry_limit)
     raise InvalidLedgerUrl(url, f"unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
 
 
@@ -91,6 +94,20 @@ def _open_sim(url: str, create: bool) -> Engine:
 
     inner = open_engine(head + ("?" + "&".join(kept) if kept else ""), create=create)
     return SimEngine(inner, seed=seed)
+
+
+def _number(url: str, query: dict[str, str], name: str, default: float) -> float:
+    """A positive number option (``timeout_s``, ``retry_limit``), refused by name."""
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or (name == "retry_limit" and value != int(value)):
+        raise InvalidLedgerUrl(url, f"{name} must be a positive number, not {raw!r}")
+    return value
 
 
 def _no_options(url: str, query: dict[str, str], allowed: set[str]) -> None:
