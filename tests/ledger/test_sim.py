@@ -36,6 +36,16 @@ def _project(led: Ledger) -> tuple[str, str]:
     return "t", "p"
 
 
+def _unkind() -> tuple[Ledger, tuple[str, str]]:
+    """A project made with no commit reported unknown, then a ledger where every commit is
+    (so each test fails, on code that mistakes its own commit, at its own assertion)."""
+    eng = _sim(SimFaults(unknown_result=0.0, conflict=0.0))
+    led = Ledger(eng, clock=ManualClock())
+    proj = _project(led)
+    eng.faults = ALWAYS_UNKNOWN
+    return led, proj
+
+
 # -- the semantics ----------------------------------------------------------------
 
 
@@ -195,8 +205,7 @@ def test_sim_urls_and_what_they_refuse(tmp_path: Path) -> None:
 
 
 def test_an_append_whose_commit_was_reported_unknown_is_the_writers_own_not_a_duplicate() -> None:
-    led = Ledger(_sim(), clock=ManualClock())
-    t, p = _project(led)
+    led, (t, p) = _unkind()
     e = decision(text="once")
     (landed,) = led.append(t, p, [e])
     assert not landed.duplicate  # main's ledger said True: its own retried commit
@@ -207,8 +216,7 @@ def test_an_append_whose_commit_was_reported_unknown_is_the_writers_own_not_a_du
 
 
 def test_a_batch_reported_unknown_keeps_its_in_batch_duplicates() -> None:
-    led = Ledger(_sim(), clock=ManualClock())
-    t, p = _project(led)
+    led, (t, p) = _unkind()
     e = decision()
     out = led.append(t, p, [e, e, decision()])
     assert [a.duplicate for a in out] == [False, True, False]
@@ -225,8 +233,7 @@ def test_a_project_created_and_reported_unknown_is_created_not_already_there() -
 
 
 def test_a_lock_release_reported_unknown_released_it() -> None:
-    led = Ledger(_sim(), clock=ManualClock())
-    t, p = _project(led)
+    led, (t, p) = _unkind()
     lock = led.acquire_lock(t, p, "src/a.py", "coder-1", 30)
     assert led.acquire_lock(t, p, "src/a.py", "coder-1", 30).token == lock.token
     led.release_lock(t, p, "src/a.py", "coder-1", lock.token)  # main's: LockNotHeld
