@@ -51,6 +51,7 @@ from ledger._errors import (
     UnknownEvent,
     UnknownProject,
     UnknownTenant,
+    UnreadableKey,
     ValueTooLarge,
     WorkspaceTaken,
 )
@@ -142,6 +143,7 @@ __all__ = [
     "UnknownEvent",
     "UnknownProject",
     "UnknownTenant",
+    "UnreadableKey",
     "ValueTooLarge",
     "Versionstamp",
     "VersionstampFuture",

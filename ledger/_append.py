@@ -10,6 +10,7 @@ locks) inside their transactions.
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -35,9 +36,29 @@ from proto.swarm.v1 import events_pb2
 MAX_BATCH = 10_000
 sha256 = hashlib.sha256
 
-# Where each event landed: a user version of this transaction, or (a duplicate) the
-# versionstamp it landed at before; and whether it is a duplicate.
+# Where each event landed: a user version of this transaction, or (landed before) the
+# versionstamp it landed at; and whether it is a duplicate (an earlier append's).
 Staged = list[tuple[str, int | Versionstamp, bool]]
+
+
+def new_salt() -> bytes:
+    """A salt for one append call, drawn outside its transaction (which may run again)."""
+    return os.urandom(16)
+
+
+def receipt(salt: bytes, p: Prepared) -> bytes:
+    """What an idempotency record keeps of the append that wrote it: a digest of the
+    event's body under the call's salt. A closure FoundationDB re-runs after
+    ``commit_unknown_result`` finds its own receipt (its commit landed: not a duplicate);
+    an earlier call's append of the same id, even of the same bytes, has another."""
+    return sha256(salt + p.body).digest()[: codec.RECEIPT_BYTES]
+
+
+def landed_here(tr: Transaction, scope: ProjectScope, p: Prepared, salt: bytes) -> bool:
+    """Whether ``p`` already landed from the call ``salt`` belongs to: an earlier attempt
+    of this transaction committed, though the engine reported it unknown."""
+    found = tr.get(scope.tenant_keys.event_id(p.event_id))
+    return found is not None and codec.event_id_receipt(found) == receipt(salt, p)
 
 
 class _Heads(NamedTuple):
@@ -74,9 +95,10 @@ def append(
         return []
     prepared = [prepare(scope, ev) for ev in events]
     now = clock()
+    salt = new_salt()
 
     def fn(tr: Transaction) -> tuple[Staged, VersionstampFuture | None]:
-        out = append_in(tr, scope, prepared, now, check_fencing)
+        out = append_in(tr, scope, prepared, now, check_fencing, salt)
         for name, value in cursors.items():
             tr.set(scope.keys.cursor(name), value)
         return out
@@ -99,8 +121,13 @@ def append_in(
     prepared: Sequence[Prepared],
     now: int,
     check_fencing: bool = True,
+    salt: bytes = b"",
 ) -> tuple[Staged, VersionstampFuture | None]:
-    """Append ``prepared`` inside ``tr``; the future is None when every one was a duplicate."""
+    """Append ``prepared`` inside ``tr``; the future is None when every one had landed.
+
+    ``salt`` (``new_salt()``, one per call, drawn outside the transaction) is what
+    tells this call's own earlier, committed attempt from another writer's append.
+    """
     pk = scope.keys
     clock = tr.get(pk.clock)
     if clock is None:
@@ -110,7 +137,7 @@ def append_in(
     eid_keys = [scope.tenant_keys.event_id(p.event_id) for p in prepared]
     already, heads = _read_batch(tr, scope, prepared, eid_keys, check_fencing)
     w = _write_events(
-        tr, scope, prepared, eid_keys, already, heads, (now, last_us, chain), check_fencing
+        tr, scope, prepared, eid_keys, already, heads, (now, last_us, chain), check_fencing, salt
     )
     if w.written == 0:
         return w.staged, None
@@ -160,20 +187,21 @@ def _write_events(
     heads: _Heads,
     start: tuple[int, int, bytes],
     check_fencing: bool,
+    salt: bytes,
 ) -> _Written:
-    """Write each new event (a duplicate only says where it landed) and collect its
+    """Write each new event (one that landed before only says where) and collect its
     index entries; ``start`` is (now, the clock's last time, its chain hash)."""
     now, last_us, chain = start
     pk, project = scope.keys, scope.project
     staged: Staged = []
-    in_batch: dict[str, int] = {}
+    in_batch: dict[str, int | Versionstamp] = {}
     groups: dict[tuple[str, str], list[int]] = {}
     first_us = 0
     uv = 0
     # Keys and values of the loop, built once per transaction (see incomplete_key).
     event_head = pk.events + VERSIONSTAMP_CODE + INCOMPLETE
     event_offset = struct.pack("<I", len(pk.events) + 1)
-    eid_tail = project.encode() + b"\x00\x00\x00\x00"
+    offset_zero = b"\x00\x00\x00\x00"
     for p, eid_key, landed in zip(prepared, eid_keys, already, strict=True):
         if p.event_id in in_batch:
             staged.append((p.event_id, in_batch[p.event_id], True))
@@ -182,7 +210,9 @@ def _write_events(
             owner, where = codec.decode_event_id(p.event_id, landed)
             if owner != project:
                 raise InvalidEvent(p.event_id, f"this id already landed in project {owner!r}")
-            staged.append((p.event_id, where, True))
+            ours = bool(salt) and codec.event_id_receipt(landed) == receipt(salt, p)
+            staged.append((p.event_id, where, not ours))
+            in_batch[p.event_id] = where  # a second copy in the batch is a duplicate
             continue
         if p.change is not None:
             _apply_change(tr, scope, p, uv, heads, now, check_fencing)
@@ -193,7 +223,8 @@ def _write_events(
         tr.set_versionstamped_key(
             event_head + uv_bytes + event_offset, codec.RECORD_FORMAT + chain + data
         )
-        tr.set_versionstamped_value(eid_key, INCOMPLETE + uv_bytes + eid_tail)
+        tail = codec.event_id_tail(project, receipt(salt, p) if salt else b"")
+        tr.set_versionstamped_value(eid_key, INCOMPLETE + uv_bytes + tail + offset_zero)
         if p.agent:
             groups.setdefault((IX_AGENT, p.agent), []).append(uv)
         if p.mission:

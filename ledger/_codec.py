@@ -135,12 +135,27 @@ def decode_file(path: str, value: bytes) -> FileState:
     )
 
 
+RECEIPT_BYTES = 16
+
+
+def event_id_tail(project: str, receipt: bytes) -> bytes:
+    """What follows the 12-byte versionstamp in an idempotency record: the project and,
+    after a NUL no project name holds, the receipt of the append that wrote it."""
+    return project.encode() + (b"\x00" + receipt if receipt else b"")
+
+
 def decode_event_id(event_id: str, value: bytes) -> tuple[str, Versionstamp]:
     """The project and versionstamp an idempotency record says an event id landed at."""
     try:
-        return value[12:].decode(), Versionstamp(value[:12])
+        return value[12:].split(b"\x00", 1)[0].decode(), Versionstamp(value[:12])
     except (UnicodeDecodeError, ValueError) as exc:
         raise CorruptRecord("event id record", repr(event_id), str(exc)) from None
+
+
+def event_id_receipt(value: bytes) -> bytes:
+    """The receipt an idempotency record holds (b"" in records written before receipts)."""
+    _, _, receipt = value[12:].partition(b"\x00")
+    return receipt
 
 
 def encode_lock_tail(expires_us: int, holder: str) -> bytes:

@@ -7,6 +7,7 @@
     │   ├── InvalidId               tenant, project, agent or event id
     │   ├── InvalidPath             `..`, absolute, NUL, empty component
     │   ├── InvalidLedgerUrl        unknown scheme or malformed URL
+    │   ├── UnreadableKey           a read of a key the same transaction versionstamped
     │   └── InvalidEvent            an event the ledger cannot accept as given
     ├── LimitExceeded               FoundationDB's limits, held on every engine
     │   ├── KeyTooLarge
@@ -77,6 +78,19 @@ class InvalidLedgerUrl(InvalidArgument):
         super().__init__(f"invalid ledger URL {url!r}: {reason}")
         self.url = url
         self.reason = reason
+
+
+class UnreadableKey(InvalidArgument):
+    """A read reached a key (or range) the same transaction wrote with a versionstamp:
+    its bytes are not known until commit, so FoundationDB refuses the read
+    (``accessed_unreadable``, 1036); the local engines' kinder answer hid the bug."""
+
+    def __init__(self, what: str, key: bytes) -> None:
+        super().__init__(
+            f"{what} {key.hex()} reaches a key this transaction wrote with a versionstamp "
+            "(FoundationDB: accessed_unreadable, 1036)"
+        )
+        self.key = key
 
 
 class InvalidEvent(InvalidArgument):

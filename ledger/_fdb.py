@@ -6,6 +6,13 @@ FoundationDB's own retry loop (``on_error``), turns ``FDBError`` into the
 ledger's errors, and opens tenant prefixes through the Directory Layer. The
 ``fdb`` module (and its C client library) is imported only when an engine is
 constructed, so ``import ledger`` works without it.
+
+Every transaction has a timeout and a retry limit (database options
+``transaction_timeout`` and ``transaction_retry_limit``): without them a
+cluster that is down makes every call wait for ever. A timed-out call is
+``EngineUnavailable`` naming the cluster file. FoundationDB applies the
+timeout to a transaction's watches too, so a watch may end early; a woken
+reader re-reads, as it must for any watch (they may fire spuriously).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from ledger._errors import (
     StorageError,
     TransactionTooLarge,
     TransactionTooOld,
+    UnreadableKey,
     ValueTooLarge,
 )
 from ledger._port import KEY_LIMIT, TRANSACTION_LIMIT, VALUE_LIMIT, EventWatch, Transaction
@@ -29,17 +37,31 @@ from ledger._port import KEY_LIMIT, TRANSACTION_LIMIT, VALUE_LIMIT, EventWatch, 
 T = TypeVar("T")
 
 API_VERSION = 730
-_MAX_ATTEMPTS = 100
+TIMEOUT_S = 10.0  # per transaction, retries included: a cluster that is down, said in 10 s
+RETRY_LIMIT = 100
 
 # FoundationDB error codes the ledger reports as its own errors.
 _TOO_OLD = 1007
+_NOT_COMMITTED = 1020
+_TIMED_OUT = 1031
+_UNREADABLE = 1036
 _TOO_LARGE = 2101
 _KEY_TOO_LARGE = 2102
 _VALUE_TOO_LARGE = 2103
 
 
-def _convert(fdb: Any, exc: Exception) -> LedgerError:
+def _convert(fdb: Any, exc: Exception, where: str = "the default cluster file") -> LedgerError:
     code = getattr(exc, "code", None)
+    if code == _TIMED_OUT:
+        return EngineUnavailable(
+            "fdb",
+            f"no answer from the cluster of {where} within the transaction timeout "
+            "(transaction_timed_out, 1031): is it up, and is that the right cluster file?",
+        )
+    if code == _NOT_COMMITTED:
+        return Conflict(RETRY_LIMIT, "FoundationDB kept reporting conflicts (not_committed)")
+    if code == _UNREADABLE:
+        return UnreadableKey("a read", b"")
     if code == _TOO_OLD:
         return TransactionTooOld(5.0)
     if code == _TOO_LARGE:
@@ -145,7 +167,15 @@ class FdbEngine:
 
     name = "fdb"
 
-    def __init__(self, cluster_file: str | None, api_version: int = API_VERSION) -> None:
+    def __init__(
+        self,
+        cluster_file: str | None,
+        api_version: int = API_VERSION,
+        *,
+        timeout_s: float = TIMEOUT_S,
+        retry_limit: int = RETRY_LIMIT,
+    ) -> None:
+        self._where = cluster_file or "the default cluster file"
         try:
             import fdb
             import fdb.directory_impl
@@ -154,6 +184,8 @@ class FdbEngine:
                 fdb.api_version(api_version)
             self._fdb = fdb
             self._db = fdb.open(cluster_file)
+            self._db.options.set_transaction_timeout(int(timeout_s * 1000))
+            self._db.options.set_transaction_retry_limit(retry_limit)
         except Exception as exc:  # the C library missing, a bad cluster file, ...
             raise EngineUnavailable("fdb", f"{type(exc).__name__}: {exc}") from exc
         self._directory = fdb.directory
@@ -161,7 +193,7 @@ class FdbEngine:
     def _run(self, fn: Callable[[Transaction], T]) -> T:
         fdb = self._fdb
         tr = self._db.create_transaction()
-        for _ in range(_MAX_ATTEMPTS):
+        for _ in range(RETRY_LIMIT + 1):  # the retry limit ends it first (on_error raises)
             port = _FdbTransaction(tr)
             try:
                 result = fn(port)
@@ -173,8 +205,8 @@ class FdbEngine:
                 try:
                     tr.on_error(exc).wait()
                 except fdb.FDBError as final:
-                    raise _convert(fdb, final) from final
-        raise Conflict(_MAX_ATTEMPTS, "FoundationDB kept asking to retry")
+                    raise _convert(fdb, final, self._where) from final
+        raise Conflict(RETRY_LIMIT, "FoundationDB kept asking to retry")
 
     def transact(self, fn: Callable[[Transaction], T]) -> T:
         return self._run(fn)
@@ -196,7 +228,7 @@ class FdbEngine:
                 return None
             return bytes(self._directory.open(self._db, path).key())
         except self._fdb.FDBError as exc:
-            raise _convert(self._fdb, exc) from exc
+            raise _convert(self._fdb, exc, self._where) from exc
 
     def list_directory(self, path: tuple[str, ...]) -> list[str]:
         try:
@@ -204,7 +236,7 @@ class FdbEngine:
                 return []
             return sorted(str(n) for n in self._directory.list(self._db, path))
         except self._fdb.FDBError as exc:
-            raise _convert(self._fdb, exc) from exc
+            raise _convert(self._fdb, exc, self._where) from exc
 
     def close(self) -> None:
         pass

@@ -9,7 +9,7 @@ key with a byte example; ``tests/ledger/test_keys.py`` checks the examples.
 Within one tenant prefix ``T``::
 
     T ('proj', project)                   → ProjectMeta    project registry
-    T ('eid', event_id)                   → vs(12) project  idempotency record
+    T ('eid', event_id)                   → vs(12) project [NUL receipt(16)]  idempotency record
     T ('blobmeta', sha256)                → size, chunks   present once complete
     T ('blob', sha256, i)                 → chunk ≤ 90 KB
     T ('p', project, 'clock')             → time, count, chain   the one key every append reads

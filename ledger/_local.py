@@ -168,6 +168,12 @@ class LocalTransaction:
         self.watches: list[LocalWatch] = []
         self.futures: list[LocalVersionstamp] = []
 
+    @property
+    def stamp(self) -> bytes | None:
+        """The versionstamp this transaction commits at (None when read-only): the sim
+        engine derives its own, sparser ones from it."""
+        return self._stamp
+
     # reads ---------------------------------------------------------------
     def get(self, key: bytes) -> bytes | None:
         return self._storage.get(key)

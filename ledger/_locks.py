@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from ledger import _codec as codec
 from ledger import _validate as validate
-from ledger._append import append_in
+from ledger._append import append_in, landed_here, new_salt
 from ledger._errors import InvalidArgument, LockHeld, LockNotHeld
 from ledger._ids import new_event_id
 from ledger._keys import strinc
@@ -55,6 +55,7 @@ def acquire(
         _lock_event(scope, path, holder, events_pb2.SIGNAL_KIND_LOCK_ACQUIRED, expires, on_behalf),
     )
     expired_id = new_event_id()
+    salt = new_salt()
     key = scope.keys.lock(path)
     tail = codec.encode_lock_tail(expires, holder)
 
@@ -71,7 +72,7 @@ def acquire(
             lapsed = _lock_event(scope, path, current.holder, kind, current.expires_us, NOBODY)
             lapsed.event_id = expired_id
             batch.insert(0, prepare(scope, lapsed))
-        append_in(tr, scope, batch, now)
+        append_in(tr, scope, batch, now, salt=salt)
         tr.set_versionstamped_value(key, codec.stamped_token(tail))
         return None, tr.get_versionstamp()
 
@@ -121,13 +122,16 @@ def release(
     now = clock()
     kind = events_pb2.SIGNAL_KIND_LOCK_RELEASED
     released = prepare(scope, _lock_event(scope, path, holder, kind, now, on_behalf))
+    salt = new_salt()
 
     def fn(tr: Transaction) -> None:
         current = _current(tr, scope, path)
         if current is None or current.holder != holder or current.token != token:
+            if landed_here(tr, scope, released, salt):
+                return  # this call's release committed; FoundationDB reported it unknown
             raise LockNotHeld(path, holder)
         tr.clear(scope.keys.lock(path))
-        append_in(tr, scope, [released], now)
+        append_in(tr, scope, [released], now, salt=salt)
 
     engine.transact(fn)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ledger import _codec as codec
 from ledger import _validate as validate
-from ledger._append import append_in
+from ledger._append import append_in, landed_here, new_salt
 from ledger._errors import AlreadyExists, UnknownProject, WorkspaceTaken
 from ledger._keys import WorkspaceKeys, unpack, vs_from_key
 from ledger._port import Engine, Transaction
@@ -46,10 +46,13 @@ def create_project(
         ),
     )
     prepared = [prepare(scope, created)]
+    salt = new_salt()
 
     def fn(tr: Transaction) -> bool:
         exists = tr.get(tk.project_meta(project)) is not None
-        if exists and not exist_ok:
+        if exists and not exist_ok and not landed_here(tr, scope, prepared[0], salt):
+            # (the landed check: FoundationDB re-runs a closure whose commit landed
+            # but was reported unknown, and that creation was this call's own)
             raise AlreadyExists(f"project {project!r} of tenant {tenant!r}")
         if claim is not None and wk is not None:
             _claim_in(tr, wk, claim)
@@ -57,7 +60,7 @@ def create_project(
             return False
         tr.set(tk.project_meta(project), now.to_bytes(8, "big"))
         tr.set(scope.keys.clock, codec.encode_clock(0, 0, codec.GENESIS))
-        append_in(tr, scope, prepared, now)
+        append_in(tr, scope, prepared, now, salt=salt)
         return True
 
     engine.transact(fn)

@@ -5,6 +5,12 @@
 ``sqlite:/x.db`` (one slash) is refused: it reads as a file at the filesystem
 root, which is rarely what was meant; write ``sqlite:///x.db`` for that.
 ``fdb:``, ``fdb:///etc/foundationdb/fdb.cluster``  a FoundationDB cluster
+(``?timeout_s=10&retry_limit=100``: each transaction's bound, retries included)
+``sim+memory:``, ``sim+sqlite:///abs/path.db``  the inner engine with FoundationDB's
+semantics enforced strictly (``ledger._sim``); ``?seed=N`` fixes its faults (default:
+``SWARM_SIM_SEED``, else random). A sqlite file is written by one kind of engine: the
+sim's versionstamps are sparser than sqlite's own, so mixing the two on one file breaks
+the order.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from ledger._errors import InvalidLedgerUrl
 from ledger._ledger import Clock, Ledger, wall_clock_us
 from ledger._port import Engine
 
-SCHEMES = ("memory", "sqlite", "fdb")
+SCHEMES = ("memory", "sqlite", "fdb", "sim+memory", "sim+sqlite")
 
 
 def open_engine(url: str, *, create: bool = True) -> Engine:
@@ -31,6 +37,8 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
     parts = urlsplit(url)
     scheme = parts.scheme
     query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    if scheme.startswith("sim+"):
+        return _open_sim(url, create)
     if scheme == "memory":
         _no_options(url, query, set())
         from ledger._memory import MemoryEngine
@@ -58,11 +66,48 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
             raise InvalidLedgerUrl(url, f"sync must be off, normal, full or extra, not {sync!r}")
         return SqliteEngine(path, synchronous=sync, create=create)
     if scheme == "fdb":
-        _no_options(url, query, set())
-        from ledger._fdb import FdbEngine
+        _no_options(url, query, {"timeout_s", "retry_limit"})
+        from ledger._fdb import RETRY_LIMIT, TIMEOUT_S, FdbEngine
 
-        return FdbEngine(parts.path or None)
+        timeout_s = _number(url, query, "timeout_s", TIMEOUT_S)
+        retry_limit = int(_number(url, query, "retry_limit", RETRY_LIMIT))
+        return FdbEngine(parts.path or None, timeout_s=timeout_s, retry_limit=retry_limit)
     raise InvalidLedgerUrl(url, f"unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
+
+
+def _open_sim(url: str, create: bool) -> Engine:
+    """``sim+INNER``: the inner engine's URL without the sim's own ``seed`` option."""
+    inner_url = url[len("sim+") :]
+    head, _, query = inner_url.partition("?")
+    kept, seed = [], None
+    for part in query.split("&") if query else []:
+        name, _, value = part.partition("=")
+        if name != "seed":
+            kept.append(part)
+        elif not value.isdigit():
+            raise InvalidLedgerUrl(url, f"seed must be a non-negative integer, not {value!r}")
+        else:
+            seed = int(value)
+    if head.split(":", 1)[0] not in ("memory", "sqlite"):
+        raise InvalidLedgerUrl(url, "sim+ wraps memory or sqlite (a real cluster needs no sim)")
+    from ledger._sim import SimEngine
+
+    inner = open_engine(head + ("?" + "&".join(kept) if kept else ""), create=create)
+    return SimEngine(inner, seed=seed)
+
+
+def _number(url: str, query: dict[str, str], name: str, default: float) -> float:
+    """A positive number option (``timeout_s``, ``retry_limit``), refused by name."""
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or (name == "retry_limit" and value != int(value)):
+        raise InvalidLedgerUrl(url, f"{name} must be a positive number, not {raw!r}")
+    return value
 
 
 def _no_options(url: str, query: dict[str, str], allowed: set[str]) -> None:

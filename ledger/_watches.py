@@ -6,6 +6,8 @@ fires on the next append of the project.
 
 from __future__ import annotations
 
+import time
+
 from ledger._port import Engine, Transaction, Watch
 from ledger._scope import ProjectScope
 from ledger._types import Versionstamp
@@ -27,7 +29,8 @@ def wait_for_append(
     """Block until the project holds an event after ``after`` (True) or ``timeout`` passes.
 
     Race-free: the head is read and the watch set in one transaction, so an
-    append that lands in between is seen rather than missed.
+    append that lands in between is seen rather than missed. A watch that fires
+    with the head unchanged (FoundationDB allows it) sets the next one.
     """
     head_key = scope.keys.head
 
@@ -38,10 +41,14 @@ def wait_for_append(
             return None
         return tr.watch(head_key)
 
-    pending = engine.read(fn)
-    if pending is None:
-        return True
-    try:
-        return pending.wait(timeout)
-    finally:
-        pending.cancel()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        pending = engine.read(fn)
+        if pending is None:
+            return True
+        left = None if deadline is None else deadline - time.monotonic()
+        try:
+            if (left is not None and left <= 0) or not pending.wait(left):
+                return False
+        finally:
+            pending.cancel()

@@ -1,9 +1,15 @@
 """Shared fixtures. The one factory hook every conformance suite runs through.
 
 ``engine`` is parametrised over every engine: ``memory`` and ``sqlite``
-always, ``fdb`` when ``SWARM_FDB_CLUSTER_FILE`` names a cluster file (skipped
-with that reason otherwise). A new engine is added here once and every
-conformance test runs on it.
+always, ``sim+memory`` and ``sim+sqlite`` (FoundationDB's semantics enforced
+strictly over them, ``ledger._sim``) always, ``fdb`` when
+``SWARM_FDB_CLUSTER_FILE`` names a cluster file (skipped with that reason
+otherwise). A new engine is added here once and every conformance test runs
+on it.
+
+The sim engines' faults come from one seed, printed in the header and at the
+end of every run; ``SWARM_SIM_SEED=N`` replays it (it is exported to the
+processes the tests start, so theirs match).
 """
 
 from __future__ import annotations
@@ -17,9 +23,27 @@ import pytest
 
 import ledger
 from ledger import Engine, Ledger
+from ledger._sim import SEED_ENV, process_seed
 
-ENGINES = ("memory", "sqlite", "fdb")
+ENGINES = ("memory", "sqlite", "sim+memory", "sim+sqlite", "fdb")
 FDB_ENV = "SWARM_FDB_CLUSTER_FILE"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ[SEED_ENV] = str(process_seed())  # child processes draw the same faults
+
+
+def _seed_line() -> str:
+    seed = process_seed()
+    return f"sim engine seed: {seed} (replay: {SEED_ENV}={seed})"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return _seed_line()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.write_line(_seed_line())
 
 
 def engine_url(kind: str, tmp_path: Path) -> str:
@@ -28,6 +52,10 @@ def engine_url(kind: str, tmp_path: Path) -> str:
         return "memory:"
     if kind == "sqlite":
         return f"sqlite://{tmp_path / 'ledger.sqlite'}"
+    if kind == "sim+memory":
+        return "sim+memory:"
+    if kind == "sim+sqlite":
+        return f"sim+sqlite://{tmp_path / 'ledger.sqlite'}"
     if kind == "fdb":
         cluster = os.environ.get(FDB_ENV)
         if not cluster:

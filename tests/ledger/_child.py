@@ -143,7 +143,7 @@ def crash(db: str, tenant: str, project: str, run: int, seed: int) -> None:
 
 
 def pair(db: str, tenant: str, project: str, name: str, other: str, count: int) -> None:
-    led = ledger.open_ledger(f"sqlite://{db}")
+    led = ledger.open_ledger(db if "://" in db else f"sqlite://{db}")  # a path, or a URL
     start = led.head(tenant, project)  # before "go": nothing of the other's can be missed
     _say(json.dumps({"ready": name}))
     sys.stdin.readline()  # the parent's "go"

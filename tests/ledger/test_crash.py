@@ -27,6 +27,7 @@ import pytest
 
 import ledger
 from ledger import Ledger, RecordedEvent, Versionstamp
+from ledger._codec import RECEIPT_BYTES, decode_event_id, event_id_receipt
 from ledger._keys import ProjectKeys, TenantKeys, strinc, unpack
 from proto.swarm.v1 import events_pb2 as pb
 
@@ -237,8 +238,8 @@ def _indexes_match_the_log(led: Ledger, log: list[RecordedEvent]) -> None:
     assert len(eids) == len(log)
     for raw_key, raw_value in eids:
         (_, eid) = unpack(raw_key, len(tk.prefix))
-        vs = Versionstamp(raw_value[:12])
-        assert raw_value[12:].decode() == PROJECT
+        owner, vs = decode_event_id(str(eid), raw_value)
+        assert owner == PROJECT and len(event_id_receipt(raw_value)) == RECEIPT_BYTES
         assert vs in by_vs and by_vs[vs].event.event_id == eid
 
 

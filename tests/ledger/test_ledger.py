@@ -398,7 +398,8 @@ def test_wait_for_append_wakes_on_the_next_append(led: Ledger, proj: tuple[str, 
 def test_watch_fires_on_append(led: Ledger, proj: tuple[str, str]) -> None:
     t, p = proj
     watch = led.watch(t, p)
-    assert not watch.wait(0.02)
+    if not led.engine.name.startswith("sim+"):  # FoundationDB's may fire with no change
+        assert not watch.wait(0.02)
     led.append(t, p, [decision()])
     assert watch.wait(5)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import threading
+import uuid
 
 import pytest
 
@@ -68,12 +69,26 @@ def test_clear_range_is_half_open(engine: Engine, space: bytes) -> None:
     assert [key for key, _ in rows] == [k(space, "a"), k(space, "d")]
 
 
+def _add_once(engine: Engine, space: bytes, key: bytes, param: bytes) -> None:
+    """An atomic add that a re-run closure does not repeat: an add is not idempotent, so
+    (as FoundationDB advises for commit_unknown_result) the transaction writes a marker
+    of its own and a re-run that finds it adds nothing."""
+    marker = k(space, "added-" + uuid.uuid4().hex)
+
+    def fn(tr: Transaction) -> None:
+        if tr.get(marker) is None:
+            tr.add(key, param)
+            tr.set(marker, b"")
+
+    engine.transact(fn)
+
+
 def test_atomic_add_is_little_endian_and_wraps(engine: Engine, space: bytes) -> None:
     key = k(space, "n")
-    engine.transact(lambda tr: tr.add(key, struct.pack("<q", 5)))
-    engine.transact(lambda tr: tr.add(key, struct.pack("<q", 7)))
+    _add_once(engine, space, key, struct.pack("<q", 5))
+    _add_once(engine, space, key, struct.pack("<q", 7))
     assert struct.unpack("<q", engine.read(lambda tr: tr.get(key)) or b"")[0] == 12
-    engine.transact(lambda tr: tr.add(key, struct.pack("<q", -13)))
+    _add_once(engine, space, key, struct.pack("<q", -13))
     assert struct.unpack("<q", engine.read(lambda tr: tr.get(key)) or b"")[0] == -1
 
 
@@ -82,17 +97,25 @@ def test_versionstamped_key_and_value_get_the_commit_versionstamp(
 ) -> None:
     placeholder = b"\xff" * 10
 
-    def fn(tr: Transaction) -> ledger.VersionstampFuture:
+    def fn(tr: Transaction) -> ledger.VersionstampFuture | None:
+        # A versionstamped key is a new key each commit: a closure re-run after
+        # commit_unknown_result must look for its own marker first, as on FoundationDB.
+        if tr.get(space + b"done") is not None:
+            return None  # an earlier attempt committed
+        tr.set(space + b"done", b"")
         key = space + b"vs/" + placeholder + b"\x00\x07" + struct.pack("<I", len(space) + 3)
         tr.set_versionstamped_key(key, b"")
         tr.set_versionstamped_value(space + b"val", b"ab" + placeholder + struct.pack("<I", 2))
         return tr.get_versionstamp()
 
-    stamp = engine.transact(fn).result()
-    assert len(stamp) == 10
+    future = engine.transact(fn)
+    value = engine.read(lambda tr: tr.get(space + b"val")) or b""
+    stamp = value[2:]
+    assert len(stamp) == 10 and value[:2] == b"ab"
+    if future is not None:
+        assert future.result() == stamp
     rows = engine.read(lambda tr: tr.get_range(space + b"vs/", space + b"vs0"))
     assert [key for key, _ in rows] == [space + b"vs/" + stamp + b"\x00\x07"]
-    assert engine.read(lambda tr: tr.get(space + b"val")) == b"ab" + stamp
 
 
 def test_versionstamps_strictly_increase_across_commits(engine: Engine, space: bytes) -> None:
@@ -147,9 +170,10 @@ def test_watch_fires_after_a_change_and_not_before(engine: Engine, space: bytes)
     key = k(space, "watched")
     engine.transact(lambda tr: tr.set(key, b"0"))
     watch = engine.read(lambda tr: tr.watch(key))
-    assert not watch.wait(0.05)
-    engine.transact(lambda tr: tr.set(key, b"0"))  # same value: no change
-    assert not watch.wait(0.05)
+    if not engine.name.startswith("sim+"):  # FoundationDB's may fire with no change
+        assert not watch.wait(0.05)
+        engine.transact(lambda tr: tr.set(key, b"0"))  # same value: no change
+        assert not watch.wait(0.05)
     engine.transact(lambda tr: tr.set(key, b"1"))
     assert watch.wait(5)
 

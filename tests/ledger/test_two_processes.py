@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import ledger
 from tests.ledger._child import PING_ROUNDS
 
@@ -26,9 +28,9 @@ TENANT, PROJECT = "acme", "web"
 N = 300
 
 
-def _spawn(db: Path, name: str, other: str) -> subprocess.Popen[str]:
+def _spawn(url: str, name: str, other: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, str(CHILD), "pair", str(db), TENANT, PROJECT, name, other, str(N)],
+        [sys.executable, str(CHILD), "pair", url, TENANT, PROJECT, name, other, str(N)],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -37,14 +39,15 @@ def _spawn(db: Path, name: str, other: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.parametrize("scheme", ["sqlite", "sim+sqlite"])  # sim: its stamps, across processes
 def test_two_processes_append_concurrently_into_one_order_and_see_each_other(
-    tmp_path: Path,
+    tmp_path: Path, scheme: str
 ) -> None:
-    db = tmp_path / "shared.sqlite"
-    led = ledger.open_ledger(f"sqlite://{db}")
+    url = f"{scheme}://{tmp_path / 'shared.sqlite'}"
+    led = ledger.open_ledger(url)
     led.create_tenant(TENANT)
     led.create_project(TENANT, PROJECT)
-    children = {"a": _spawn(db, "a", "b"), "b": _spawn(db, "b", "a")}
+    children = {"a": _spawn(url, "a", "b"), "b": _spawn(url, "b", "a")}
     for name, proc in children.items():  # both are up and have noted the head...
         assert proc.stdout is not None and proc.stderr is not None
         line = proc.stdout.readline()

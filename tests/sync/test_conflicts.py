@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import ledger
 import sync
 from ledger import Ledger
 from proto.swarm.v1 import events_pb2 as pb
 from tests.sync._helpers import GRANT, change, decision
+from tests.sync.conftest import MemoryLedgers
 
 T, P, PATH = "acme", "shop", "src/cart.py"
 
 
-def _world() -> tuple[Ledger, Ledger, Ledger]:
+def _world(mem: MemoryLedgers) -> tuple[Ledger, Ledger, Ledger]:
     """Edge A ships v1 of the file; edge B starts from the hub's copy (v1) too."""
-    a, b, hub = (ledger.open_ledger("memory:") for _ in range(3))
+    a, b, hub = (mem() for _ in range(3))
     a.create_tenant(T)
     a.create_project(T, P)
     a.append(T, P, [change(a, T, P, PATH, b"v1\n")])
@@ -29,8 +29,8 @@ def _edit(led: Ledger, content: bytes) -> pb.SwarmEvent:
     return ev
 
 
-def test_second_edge_gets_a_conflict_with_both_versions_kept() -> None:
-    a, b, hub = _world()
+def test_second_edge_gets_a_conflict_with_both_versions_kept(mem: MemoryLedgers) -> None:
+    a, b, hub = _world(mem)
     _edit(a, b"v2 from A\n")
     b_edit = _edit(b, b"v3 from B\n")
     b.append(T, P, [decision("B kept working")])
@@ -57,8 +57,10 @@ def test_second_edge_gets_a_conflict_with_both_versions_kept() -> None:
     assert signal.signal.kind == pb.SIGNAL_KIND_CONFLICT
 
 
-def test_rerun_records_nothing_twice_and_later_edits_of_the_path_are_parked_too() -> None:
-    a, b, hub = _world()
+def test_rerun_records_nothing_twice_and_later_edits_of_the_path_are_parked_too(
+    mem: MemoryLedgers,
+) -> None:
+    a, b, hub = _world(mem)
     _edit(a, b"v2 from A\n")
     _edit(b, b"v3 from B\n")
     sync.Shipper(a, hub, hub_name="hq", grant=GRANT).ship()
@@ -75,8 +77,8 @@ def test_rerun_records_nothing_twice_and_later_edits_of_the_path_are_parked_too(
     assert hub.file_state(T, P, PATH).sha256 == a.file_state(T, P, PATH).sha256  # type: ignore[union-attr]
 
 
-def test_independent_creation_of_the_same_path_conflicts() -> None:
-    a, b, hub = (ledger.open_ledger("memory:") for _ in range(3))
+def test_independent_creation_of_the_same_path_conflicts(mem: MemoryLedgers) -> None:
+    a, b, hub = (mem() for _ in range(3))
     for led in (a, b):
         led.create_tenant(T)
         led.create_project(T, P)
@@ -87,8 +89,8 @@ def test_independent_creation_of_the_same_path_conflicts() -> None:
     assert conflict.edge_previous_sha256 == ""
 
 
-def test_status_shows_open_conflicts_until_resolved_on_the_hub() -> None:
-    a, b, hub = _world()
+def test_status_shows_open_conflicts_until_resolved_on_the_hub(mem: MemoryLedgers) -> None:
+    a, b, hub = _world(mem)
     _edit(a, b"v2 from A\n")
     _edit(b, b"v3 from B\n")
     sync.Shipper(a, hub, hub_name="hq", grant=GRANT).ship()
@@ -104,8 +106,8 @@ def test_status_shows_open_conflicts_until_resolved_on_the_hub() -> None:
     assert sync.conflicts(hub, T, P) == []
 
 
-def test_resolving_an_unknown_conflict_is_refused() -> None:
-    hub = ledger.open_ledger("memory:")
+def test_resolving_an_unknown_conflict_is_refused(mem: MemoryLedgers) -> None:
+    hub = mem()
     hub.create_tenant(T)
     hub.create_project(T, P)
     try:

@@ -11,6 +11,7 @@ import pytest
 import ledger
 import sync
 from tests.sync._helpers import GRANT, assert_hub_mirrors_edge, decision
+from tests.sync.conftest import MemoryLedgers
 
 T, P = "acme", "shop"
 
@@ -54,10 +55,10 @@ def test_follow_ships_new_appends_across_projects_and_stops(tmp_path: Path) -> N
         assert_hub_mirrors_edge(edge, hub, T, p)
 
 
-def test_follow_rides_out_an_unreachable_hub() -> None:
+def test_follow_rides_out_an_unreachable_hub(mem: MemoryLedgers) -> None:
     from tests.sync._helpers import FlakyEngine
 
-    edge = ledger.open_ledger("memory:")
+    edge = mem()
     edge.create_tenant(T)
     edge.create_project(T, P)
     flaky = FlakyEngine(ledger.open_engine("memory:"), every=1)  # down
@@ -97,20 +98,22 @@ def test_follow_rides_out_an_unreachable_hub() -> None:
         ({"hub_name": "hq", "batch_bytes": 9_000_000}, "batch_bytes must be between"),
     ],
 )
-def test_shipper_refuses_bad_settings(kwargs: dict[str, object], message: str) -> None:
-    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+def test_shipper_refuses_bad_settings(
+    kwargs: dict[str, object], message: str, mem: MemoryLedgers
+) -> None:
+    edge, hub = mem(), mem()
     with pytest.raises(sync.InvalidSyncArgument, match=message):
         sync.Shipper(edge, hub, grant=GRANT, **kwargs)  # type: ignore[arg-type]
 
 
-def test_same_ledger_both_sides_is_refused() -> None:
-    led = ledger.open_ledger("memory:")
+def test_same_ledger_both_sides_is_refused(mem: MemoryLedgers) -> None:
+    led = mem()
     with pytest.raises(sync.InvalidSyncArgument, match="same ledger"):
         sync.Shipper(led, led, hub_name="hq", grant=GRANT)
 
 
-def test_unknown_tenant_or_project_is_refused_and_nothing_is_shipped() -> None:
-    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+def test_unknown_tenant_or_project_is_refused_and_nothing_is_shipped(mem: MemoryLedgers) -> None:
+    edge, hub = mem(), mem()
     edge.create_tenant(T)
     edge.create_project(T, P)
     grant = sync.SyncGrant.of([T, "ghost"], holder="test grant")
@@ -133,8 +136,8 @@ def test_unknown_tenant_or_project_is_refused_and_nothing_is_shipped() -> None:
         b'{"format": 1, "hub": "hq", "vs": "zz", "handled": 0, "updated_us": 0}',
     ],
 )
-def test_a_corrupt_cursor_is_refused_and_left_alone(stored: bytes) -> None:
-    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+def test_a_corrupt_cursor_is_refused_and_left_alone(stored: bytes, mem: MemoryLedgers) -> None:
+    edge, hub = mem(), mem()
     edge.create_tenant(T)
     edge.create_project(T, P)
     edge.set_cursor(T, P, sync.CURSOR_PREFIX + "hq", stored)

@@ -19,6 +19,7 @@ from tests.sync._helpers import (
     event_ids,
     fill,
 )
+from tests.sync.conftest import MemoryLedgers
 
 T, P = "acme", "shop"
 FAST = sync.RetryPolicy(attempts=30, base_s=0.0005, cap_s=0.005)
@@ -79,8 +80,8 @@ def test_lost_cursor_resends_and_hub_lands_nothing_twice(pair: tuple[Ledger, Led
     assert_hub_mirrors_edge(edge, hub, T, P)
 
 
-def test_each_hub_has_its_own_cursor(tmp_path: Path) -> None:
-    edge, hub1, hub2 = (ledger.open_ledger("memory:") for _ in range(3))
+def test_each_hub_has_its_own_cursor(tmp_path: Path, mem: MemoryLedgers) -> None:
+    edge, hub1, hub2 = (mem() for _ in range(3))
     _edge(edge, 30)
     sync.Shipper(edge, hub1, hub_name="one", grant=GRANT).ship()
     assert sync.Shipper(edge, hub2, hub_name="two", grant=GRANT).ship().landed == len(
@@ -89,8 +90,8 @@ def test_each_hub_has_its_own_cursor(tmp_path: Path) -> None:
     assert_hub_mirrors_edge(edge, hub2, T, P)
 
 
-def test_ships_every_tenant_and_project_or_only_the_named_one() -> None:
-    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+def test_ships_every_tenant_and_project_or_only_the_named_one(mem: MemoryLedgers) -> None:
+    edge, hub = mem(), mem()
     for t in ("a", "b"):
         edge.create_tenant(t)
         for p in ("x", "y"):
@@ -108,8 +109,8 @@ def test_ships_every_tenant_and_project_or_only_the_named_one() -> None:
             assert_hub_mirrors_edge(edge, hub, t, p)
 
 
-def test_batches_stay_under_the_byte_budget() -> None:
-    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+def test_batches_stay_under_the_byte_budget(mem: MemoryLedgers) -> None:
+    edge, hub = mem(), mem()
     edge.create_tenant(T)
     edge.create_project(T, P)
     big = "x" * 90_000  # near the 100 KB value limit: 12 of them exceed a 1 MB budget
@@ -119,8 +120,8 @@ def test_batches_stay_under_the_byte_budget() -> None:
     assert_hub_mirrors_edge(edge, hub, T, P)
 
 
-def test_decision_detail_blobs_travel_and_missing_ones_do_not_block() -> None:
-    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+def test_decision_detail_blobs_travel_and_missing_ones_do_not_block(mem: MemoryLedgers) -> None:
+    edge, hub = mem(), mem()
     edge.create_tenant(T)
     edge.create_project(T, P)
     stored = edge.put_blob(T, b"test output\n" * 100)
@@ -146,8 +147,8 @@ def test_transient_hub_failures_one_commit_in_five_still_exactly_once(tmp_path: 
     assert_hub_mirrors_edge(edge, Ledger(flaky.inner), T, P)
 
 
-def test_hub_down_for_good_stops_with_the_cursor_where_it_was() -> None:
-    edge = ledger.open_ledger("memory:")
+def test_hub_down_for_good_stops_with_the_cursor_where_it_was(mem: MemoryLedgers) -> None:
+    edge = mem()
     _edge(edge, 20)
     dead = FlakyEngine(ledger.open_engine("memory:"), every=1)
     shipper = sync.Shipper(
@@ -164,9 +165,9 @@ def test_hub_down_for_good_stops_with_the_cursor_where_it_was() -> None:
     assert shipper.cursor(T, P).versionstamp is None
 
 
-def test_an_id_the_hub_holds_in_another_project_is_a_recorded_conflict() -> None:
+def test_an_id_the_hub_holds_in_another_project_is_a_recorded_conflict(mem: MemoryLedgers) -> None:
     """It used to stop the project for good; now it is parked and the rest ships."""
-    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+    edge, hub = mem(), mem()
     edge.create_tenant(T)
     edge.create_project(T, P)
     ev = decision("mine")
@@ -186,8 +187,8 @@ def test_an_id_the_hub_holds_in_another_project_is_a_recorded_conflict() -> None
     assert [c.conflict_id for c in sync.conflicts(hub, T, P)] == [conflict.conflict_id]
 
 
-def test_status_reports_pending_lag_and_cursor() -> None:
-    edge, hub = ledger.open_ledger("memory:"), ledger.open_ledger("memory:")
+def test_status_reports_pending_lag_and_cursor(mem: MemoryLedgers) -> None:
+    edge, hub = mem(), mem()
     _edge(edge, 30)
     (before,) = sync.sync_status(edge, "hq")
     assert before.shipped_to is None and before.pending == len(event_ids(edge, T, P))

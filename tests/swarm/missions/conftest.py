@@ -51,10 +51,22 @@ def repo(tmp_path: Path) -> Path:
     return dest
 
 
+#: The engines a module's missions run on when it says ``pytestmark = ON_BOTH_ENGINES``:
+#: sqlite, and sqlite under FoundationDB's semantics held strictly (``ledger._sim``).
+MISSION_ENGINES = ("sqlite", "sim+sqlite")
+ON_BOTH_ENGINES = pytest.mark.parametrize("mission_engine", MISSION_ENGINES, indirect=True)
+
+
 @pytest.fixture
-def mled(tmp_path: Path) -> Iterator[ledger.Ledger]:
+def mission_engine(request: pytest.FixtureRequest) -> str:
+    """The scheme of ``mled``: sqlite unless the module runs on both engines."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def mled(tmp_path: Path, mission_engine: str) -> Iterator[ledger.Ledger]:
     """A real sqlite ledger on the wall clock (lock leases and watches need real time)."""
-    with ledger.open_ledger(f"sqlite://{tmp_path / 'ledger.sqlite'}") as led:
+    with ledger.open_ledger(f"{mission_engine}://{tmp_path / 'ledger.sqlite'}") as led:
         yield led
 
 

@@ -11,7 +11,16 @@ import ledger
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import EditRequest
 from swarm.missions import InvalidMission, MissionOptions, load_view, run_mission, start_mission
-from tests.swarm.missions.conftest import PROJECT, RENAME, TENANT, generate_repo, snapshot
+from tests.swarm.missions.conftest import (
+    ON_BOTH_ENGINES,
+    PROJECT,
+    RENAME,
+    TENANT,
+    generate_repo,
+    snapshot,
+)
+
+pytestmark = ON_BOTH_ENGINES  # sqlite, and sqlite held to FoundationDB's semantics
 
 _GRANT, _FREE = (
     pb.SIGNAL_KIND_LOCK_ACQUIRED,

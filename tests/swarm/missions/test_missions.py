@@ -22,11 +22,14 @@ from swarm.missions import (
 from swarm.missions._records import decode_targets
 from tests.swarm.missions.conftest import (
     HALF_APPLYING_DIFF,
+    ON_BOTH_ENGINES,
     PROJECT,
     TENANT,
     Mission,
     snapshot,
 )
+
+pytestmark = ON_BOTH_ENGINES  # sqlite, and sqlite held to FoundationDB's semantics
 
 
 def test_rename_changes_every_definition_import_and_use_and_the_ledger_tells_the_story(
