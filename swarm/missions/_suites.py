@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the sandbox (wasmtime) loads when a suite runs, not with ev
 #: Bump when the way a run is made changes, so results made the old way are not reused.
 RUN_KEY_VERSION = "swarm-critic-run/2"
 
-RUN_KINDS = ("critic.baseline", "critic.tests")
+RUN_KINDS = ("critic.baseline", "critic.tests", "coder.tests")  # coder.tests: a loop's rounds
 
 # Statuses after which the runner's report can be trusted to be the whole run.
 _FINISHED = ("ok", "exit")  # sandbox.Status values (a StrEnum)
