@@ -3,6 +3,10 @@ sandbox, real tests; the model's answers come from each test's script."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,3 +163,32 @@ def test_a_malformed_answer_is_recorded_as_a_failed_exchange_and_the_turn_is_sen
     assert [c.event.decision.outcome for c in calls] == ["failed", "answered"]
     first, second = (r.messages for r in server.requests)
     assert first == second  # nothing to feed back: the same turn again
+
+
+@pytest.mark.parametrize("point", [".model.a1.round1.call", ".model.a1.round1"])
+def test_a_loop_killed_mid_way_resumes_without_asking_the_model_again_for_recorded_rounds(
+    tmp_path: Path, server: ModelServer, point: str
+) -> None:
+    repo = write_loop_repo(tmp_path / "repo")
+    db = tmp_path / "ledger.sqlite"
+    server.script(completion(NOT_APPLYING), completion(FIX))
+    child = Path(__file__).with_name("_loop_child.py")
+    env = {**os.environ, "SWARM_TEST_KILL_AT": f"after-event:{point}"}
+    mid = "m00100b0000a"
+    done = subprocess.run(
+        [sys.executable, str(child), str(db), str(repo), server.url, mid, "fix"],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
+    assert len(server.requests) == 1  # round 1 was asked, and recorded, before the kill
+    with ledger.open_ledger(f"sqlite://{db}") as led:
+        report = run_mission(led, TENANT, PROJECT, mid)
+        assert report.ok, report.reason
+        rounds = _rounds(led, mid)
+    # The resumed run asked only for round 2, and told the model what round 1 came to.
+    assert len(server.requests) == 2
+    assert "did not apply" in server.requests[1].messages[-1]["content"]
+    assert [r.round for r in rounds] == [1, 2]
+    assert "if quantity <= 0:" in (repo / "calc/shop.py").read_text()
