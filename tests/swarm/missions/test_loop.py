@@ -23,6 +23,7 @@ from tests.swarm.missions._loop_repo import (
     FIX,
     NOT_APPLYING,
     SHOP,
+    block,
     write_loop_repo,
 )
 
@@ -192,3 +193,29 @@ def test_a_loop_killed_mid_way_resumes_without_asking_the_model_again_for_record
     assert "did not apply" in server.requests[1].messages[-1]["content"]
     assert [r.round for r in rounds] == [1, 2]
     assert "if quantity <= 0:" in (repo / "calc/shop.py").read_text()
+
+
+def test_an_edit_cpython_will_not_compile_is_fed_back_though_it_parses(
+    led: ledger.Ledger, tmp_path: Path, server: ModelServer
+) -> None:
+    import ast
+
+    late_future = block(
+        "def line_total(price, quantity):\n",
+        "LIMIT = 3\nfrom __future__ import annotations\n\n\ndef line_total(price, quantity):\n",
+    )
+    late = SHOP.replace(
+        "def line_total", "LIMIT = 3\nfrom __future__ import annotations\ndef line_total"
+    )
+    ast.parse(late)  # the check ast.parse would make lets it through; compile() does not
+    server.script(completion(late_future), completion(FIX))
+    mid, report = _run(
+        led, repo := write_loop_repo(tmp_path / "repo"), server, EditRequest("fix", {})
+    )
+    assert report.ok, report.reason
+    rounds = _rounds(led, mid)
+    assert rounds[0].outcome == mp.ROUND_OUTCOME_SYNTAX_ERROR
+    feedback = server.requests[1].messages[-1]["content"]
+    assert "calc/shop.py no longer compiles" in feedback
+    assert "from __future__ imports must occur at the beginning of the file" in feedback
+    assert "LIMIT" not in (repo / "calc/shop.py").read_text()
