@@ -162,7 +162,9 @@ def _record_run(
 ) -> None:
     c = data["counts"]
     what = "all test files" if not suite.drop else f"{len(suite.drop)} test file(s) left out"
-    if suite.overlay:
+    if suite.overlay and suite.kind == "coder.tests":
+        what = f"{what}, with a loop round's edit of {len(suite.overlay)} file(s)"
+    elif suite.overlay:
         what = f"the original test code, {len(suite.overlay)} file(s), against the new code"
     how = f"reused {reused[0]} (same tree)" if reused else f"ran in {data['wall_s']:.2f}s"
     if not data["complete"]:
