@@ -495,8 +495,10 @@ def report_of(
 
 
 def model_usage_of(view: MissionView) -> dict[str, Any]:
-    """The mission's model calls and tokens, summed from its ``model.exchange`` events."""
-    calls = [d.event.decision.attributes for d in view.decision("model.exchange")]
+    """The mission's model calls and tokens, summed from its exchange events (a loop's
+    ``model.exchange``, a single proposal's ``brain.exchange`` / ``brain.failed-exchange``)."""
+    kinds = ("model.exchange", "brain.exchange", "brain.failed-exchange")
+    calls = [d.event.decision.attributes for k in kinds for d in view.decision(k)]
     if not calls:
         return {}
     return {

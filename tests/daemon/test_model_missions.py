@@ -72,3 +72,17 @@ def test_a_fix_through_the_cli_and_a_daemon_runs_the_loop_on_the_daemons_model(
     assert "if quantity <= 0:" in (repo / "calc/shop.py").read_text()
     assert len(server.requests) == 2
     assert "did not apply" in server.requests[1].messages[-1]["content"]
+
+
+def test_serve_refuses_a_model_it_could_not_call_before_opening_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from swarm.cli import main
+
+    db = tmp_path / "ledger.sqlite"
+    base = ["serve", "--ledger", f"sqlite://{db}", "--listen", "127.0.0.1:0"]
+    assert main([*base, "--model-url", "ftp://model", "--model", "m"]) == 2
+    assert "must start with http:// or https://" in capsys.readouterr().err
+    assert main([*base, "--model-url", "http://127.0.0.1:8080"]) == 2
+    assert "needs both --model-url and --model" in capsys.readouterr().err
+    assert not db.exists()

@@ -118,20 +118,27 @@ def test_a_failing_test_is_fed_back_with_its_message_and_the_fix_passes(
     assert prompt in first and SHOP in first
 
 
+@pytest.mark.parametrize(
+    ("policy", "said", "calls"),
+    [
+        ("max-rounds:2", "budget spent: 2 of 2 round(s) used (max-rounds:2)", 2),
+        ("max-tokens:30", "budget spent: 36 of 30 token(s) used (max-tokens:30)", 2),
+    ],
+)
 def test_a_spent_budget_fails_the_mission_with_its_reason_and_changes_nothing(
-    led: ledger.Ledger, tmp_path: Path, server: ModelServer
+    led: ledger.Ledger, tmp_path: Path, server: ModelServer, policy: str, said: str, calls: int
 ) -> None:
     repo = write_loop_repo(tmp_path / "repo")
     server.script(completion(NOT_APPLYING), completion(NOT_APPLYING.replace("qty", "n")))
-    mid, report = _run(led, repo, server, EditRequest("fix", {}), policies=("max-rounds:2",))
+    mid, report = _run(led, repo, server, EditRequest("fix", {}), policies=(policy,))
     assert report.outcome == "failed"
     why = report.failed_tickets["model"]
-    assert "budget spent: 2 of 2 round(s) used (max-rounds:2)" in why
+    assert said in why
     assert "the edit did not apply" in why  # the last round, said
-    assert len(server.requests) == 2  # no third call
+    assert len(server.requests) == calls  # no further call
     assert (repo / "calc/shop.py").read_text() == SHOP
     denial = load_view(led, TENANT, PROJECT, mid).decision("policy.deny")
-    assert denial and "max-rounds:2" in denial[0].event.decision.rationale
+    assert denial and policy in denial[0].event.decision.rationale
 
 
 def test_a_proposal_identical_to_a_failed_one_is_not_run_again(
