@@ -362,7 +362,9 @@ class Verdict:
         for e in edits:
             if e.result.get("changed"):
                 _revert(rt, view, e, agent)
-        futile = retry_is_futile(rt)
+        # A model's loop ticket gets the rejection as feedback (ADR 0015): its retry differs.
+        loops = all(e.ticket.inputs.get("loop") == "1" for e in edits) and bool(edits)
+        futile = "" if loops else retry_is_futile(rt)
         if a <= tv.ticket.retries and not futile:
             for e in edits:
                 finish(rt, e, agent, pb.TICKET_STATE_RETRY, reason=reason, attempt=e.attempt + 1)

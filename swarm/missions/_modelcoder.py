@@ -132,7 +132,9 @@ def run_model_ticket(rt: Runtime, view: MissionView, tv: TicketView, agent: Agen
         finish(rt, tv, agent, pb.TICKET_STATE_FAILED, reason=task)
         return
     read = _Files(rt)
-    convo = replayed(rt, view, tv) or first_turn(rt, brain, task, read)
+    convo = (
+        replayed(rt, view, tv) or after_rejection(rt, view, tv) or first_turn(rt, brain, task, read)
+    )
     _rounds(rt, view, tv, agent, brain, task, convo, read)
 
 
@@ -419,9 +421,12 @@ def record_round(rt: Runtime, tv: TicketView, agent: AgentId, rec: mp.ModelRound
 # -- reading back -------------------------------------------------------------------------
 
 
-def recorded_call(rt: Runtime, view: MissionView, tv: TicketView, n: int) -> mp.ModelCall | None:
+def recorded_call(
+    rt: Runtime, view: MissionView, tv: TicketView, n: int, attempt: int | None = None
+) -> mp.ModelCall | None:
     """The call of round ``n`` a run before this one recorded (it is not asked again)."""
-    rec = _decision(rt, view, step_id(rt.mission_id, tv.ticket.id, tv.attempt, f"round{n}.call"))
+    a = tv.attempt if attempt is None else attempt
+    rec = _decision(rt, view, step_id(rt.mission_id, tv.ticket.id, a, f"round{n}.call"))
     if rec is None:
         return None
     return mp.ModelCall.FromString(rt.led.get_blob(rt.tenant, rec.detail.sha256))
@@ -438,14 +443,18 @@ def _decision(rt: Runtime, view: MissionView, event_id: str) -> pb.Decision | No
     return rt.led.get_event(rt.tenant, project, vs).event.decision
 
 
-def replayed(rt: Runtime, view: MissionView, tv: TicketView) -> Conversation | None:
-    """The conversation as the recorded rounds of this attempt left it (None: none)."""
+def replayed(
+    rt: Runtime, view: MissionView, tv: TicketView, attempt: int | None = None
+) -> Conversation | None:
+    """The conversation as the recorded rounds of this attempt (or ``attempt``) left it
+    (None: no round was recorded)."""
+    a = tv.attempt if attempt is None else attempt
     convo = Conversation(messages=[])
     n = 1
     while True:
-        rid = step_id(rt.mission_id, tv.ticket.id, tv.attempt, f"round{n}")
+        rid = step_id(rt.mission_id, tv.ticket.id, a, f"round{n}")
         d = _decision(rt, view, rid)
-        call = recorded_call(rt, view, tv, n)
+        call = recorded_call(rt, view, tv, n, a)
         if d is None or call is None:
             break
         rec = mp.ModelRound.FromString(rt.led.get_blob(rt.tenant, d.detail.sha256))
@@ -453,6 +462,31 @@ def replayed(rt: Runtime, view: MissionView, tv: TicketView) -> Conversation | N
         remember(convo, rec, call, answer_text(call))
         n += 1
     return convo if convo.rounds else None
+
+
+def after_rejection(rt: Runtime, view: MissionView, tv: TicketView) -> Conversation | None:
+    """A retried attempt's opening: the conversation of the attempt before, its passing
+    answer, and the critic's rejection of it (the whole suite ran what the tie did not)."""
+    if tv.attempt <= 1:
+        return None
+    earlier = replayed(rt, view, tv, tv.attempt - 1)
+    if earlier is None:
+        return None
+    last = recorded_call(rt, view, tv, earlier.rounds[-1].round, tv.attempt - 1)
+    why = next(
+        (r for state, a, r in reversed(tv.history) if state == "retry" and a == tv.attempt), ""
+    )
+    feedback = (
+        f"Your change passed the tests tied to it, but the whole suite then ran and it was "
+        f"rejected: {why or 'a test failed'}\nThe change was undone: the files are as shown "
+        "at first. Answer again with a change that keeps every test passing."
+    )
+    messages = [
+        *earlier.messages,
+        {"role": "assistant", "content": answer_text(last) if last is not None else ""},
+        {"role": "user", "content": feedback},
+    ]
+    return Conversation(messages=messages)
 
 
 def answer_text(call: mp.ModelCall) -> str:

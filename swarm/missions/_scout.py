@@ -83,7 +83,7 @@ def _plan_loop(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -
         kind=verify.kind,
         inputs=dict(verify.inputs),
         depends_on=(edit.id,),
-        retries=0,
+        retries=rt.options.critic_rounds,  # a rejection goes back to the loop as feedback
         backoff_s=verify.backoff_s,
         timeout_s=verify.timeout_s,
     )

@@ -67,3 +67,20 @@ BREAKS_TOTAL = block(
     '    if quantity <= 0:\n        raise ValueError("quantity must be positive")\n'
     "    return price * quantity + 1\n",
 )
+
+#: A test the import graph does not tie to calc/shop.py (it reads the file's text), so only
+#: the critic's whole-suite run sees it fail.
+TEST_MESSAGE = """import unittest
+from pathlib import Path
+
+
+class MessageTest(unittest.TestCase):
+    def test_the_error_message_is_kept(self):
+        text = (Path(__file__).resolve().parents[1] / "calc" / "shop.py").read_text()
+        self.assertIn("quantity must be positive", text)
+"""
+#: Refuses zero (the tied tests pass) but rewords the message the untied test reads.
+REWORDS = block(
+    '    if quantity < 0:\n        raise ValueError("quantity must be positive")\n',
+    '    if quantity <= 0:\n        raise ValueError("bad quantity")\n',
+)

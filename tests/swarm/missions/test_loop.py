@@ -22,7 +22,9 @@ from tests.swarm.missions._loop_repo import (
     BREAKS_TOTAL,
     FIX,
     NOT_APPLYING,
+    REWORDS,
     SHOP,
+    TEST_MESSAGE,
     block,
     write_loop_repo,
 )
@@ -226,3 +228,23 @@ def test_an_edit_cpython_will_not_compile_is_fed_back_though_it_parses(
     assert "calc/shop.py no longer compiles" in feedback
     assert "from __future__ imports must occur at the beginning of the file" in feedback
     assert "LIMIT" not in (repo / "calc/shop.py").read_text()
+
+
+def test_a_change_the_whole_suite_rejects_goes_back_to_the_loop_with_the_critics_reason(
+    led: ledger.Ledger, tmp_path: Path, server: ModelServer
+) -> None:
+    repo = write_loop_repo(tmp_path / "repo")
+    (repo / "tests/test_message.py").write_text(TEST_MESSAGE)
+    server.script(completion(REWORDS), completion(FIX))
+    mid, report = _run(led, repo, server, EditRequest("fix", {}))
+    assert report.ok, report.reason
+    assert report.tests["verdicts"] == ["reject", "accept"]
+    view = load_view(led, TENANT, PROJECT, mid)
+    ids = [d.event.event_id.removeprefix(mid) for d in view.decision("coder.round")]
+    assert ids == [".model.a1.round1", ".model.a2.round1"]  # each attempt its own rounds
+    text = (repo / "calc/shop.py").read_text()
+    assert "if quantity <= 0:" in text and "quantity must be positive" in text
+    second = server.requests[1].messages
+    assert second[-2]["content"] == REWORDS  # its passing answer, then why it was rejected
+    assert "whole suite then ran" in second[-1]["content"]
+    assert "test_the_error_message_is_kept" in second[-1]["content"]
