@@ -130,7 +130,10 @@ def build_context(
     budget -= len(parts[0]) + 2
     seeds = seeds_of(index, task, paths, tests)
     ranked = rank(index, seeds)
-    chosen = list(paths) or [p for p in ranked if p in seeds and not _is_test(p)][:3]
+    named = [p for p in ranked if p in seeds and not _is_test(p)][:3]
+    # A task that names nothing: the most connected source files, so the model has text
+    # to copy its SEARCH lines from (a map alone gives it none).
+    chosen = list(paths) or named or [p for p in ranked if not _is_test(p)][:2]
     chosen += [test_file_of(t) for t in tests if test_file_of(t) not in chosen]
     whole: list[str] = []
     for path in chosen:

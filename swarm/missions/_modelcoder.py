@@ -24,6 +24,7 @@ and rounds and never asks the model for them again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping
@@ -215,6 +216,9 @@ def one_round(
         )
     else:
         result = judge_answer(rt, view, tv, task, convo, answer, read, n)
+    if call.error_kind == "truncated" and not result.passed and result.feedback:
+        cut = "\n(Your answer was cut off at the answer's token limit: answer shorter, with "
+        result = dataclasses.replace(result, feedback=result.feedback + cut + "only the blocks.)")
     record = round_record(n, result, usage, convo.elapsed_s + time.monotonic() - since)
     record_round(rt, tv, agent, record)
     remember(convo, record, call, answer)

@@ -53,3 +53,10 @@ def test_the_context_shows_the_target_whole_maps_the_rest_and_fits_its_budget(
     assert estimate_tokens(ctx.text) <= 200 + 1
     tiny = build_context(index, read, "make parse_order drop empty fields", budget_tokens=20)
     assert tiny.whole == () and "Task: make parse_order" in tiny.text  # the task always
+
+
+def test_a_task_that_names_nothing_still_shows_source_to_copy_from(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    ctx = build_context(index, FILES.get, "make it faster", budget_tokens=400)
+    assert ctx.whole and not any("test" in p for p in ctx.whole)
+    assert all(FILES[p] in ctx.text for p in ctx.whole)

@@ -248,3 +248,13 @@ def test_a_change_the_whole_suite_rejects_goes_back_to_the_loop_with_the_critics
     assert second[-2]["content"] == REWORDS  # its passing answer, then why it was rejected
     assert "whole suite then ran" in second[-1]["content"]
     assert "test_the_error_message_is_kept" in second[-1]["content"]
+
+
+def test_an_answer_cut_off_by_max_tokens_is_told_so(
+    led: ledger.Ledger, tmp_path: Path, server: ModelServer
+) -> None:
+    repo = write_loop_repo(tmp_path / "repo")
+    server.script(completion(NOT_APPLYING[:60], finish="length"), completion(FIX))
+    _mid, report = _run(led, repo, server, EditRequest("fix", {}))
+    assert report.ok, report.reason
+    assert "cut off at the answer's token limit" in server.requests[1].messages[-1]["content"]
