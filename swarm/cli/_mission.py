@@ -530,6 +530,8 @@ def _print_story(args: argparse.Namespace, told: MissionStory) -> None:
         if len(deps) > 60:
             deps = f"{len(t.depends_on)} tickets"
         what = t.inputs.get("path", "") if t.kind == "coder" else ""
+        if t.kind == "coder" and t.inputs.get("loop") == "1":
+            what = "a model's loop: " + (t.inputs.get("task", "")[:60] or "the mission's request")
         line = f"  {t.id:<12} {t.kind:<7} {t.state:<9} a{t.attempt} {what}"
         print(line + (f"  <- {deps}" if deps else ""))
         if t.reason and t.state in ("failed", "retry", "cancelled"):

@@ -17,7 +17,7 @@ import ledger
 from proto.swarm.v1 import model_pb2 as mp
 from swarm.brain import EditRequest
 from swarm.missions import MissionOptions, MissionReport, load_view, run_mission, start_mission
-from tests._model_server import ModelServer, Reply, completion
+from tests._model_server import ModelServer, Reply, completion, stream
 from tests.swarm.missions._loop_repo import (
     BREAKS_TOTAL,
     FIX,
@@ -258,3 +258,26 @@ def test_an_answer_cut_off_by_max_tokens_is_told_so(
     _mid, report = _run(led, repo, server, EditRequest("fix", {}))
     assert report.ok, report.reason
     assert "cut off at the answer's token limit" in server.requests[1].messages[-1]["content"]
+
+
+def test_a_call_that_times_out_is_cancelled_recorded_and_its_turn_sent_again(
+    led: ledger.Ledger, tmp_path: Path, server: ModelServer
+) -> None:
+    repo = write_loop_repo(tmp_path / "repo")
+    # The model starts answering, then stalls until the client hangs up.
+    server.script(stream(["Here is"], hold_after=1, until_hangup=True), completion(FIX))
+    opts = MissionOptions(coders=1, backoff_s=0.0)
+    settings = {"base_url": server.url, "model": "scripted", "timeout_s": 1.0}
+    mid = start_mission(
+        led, TENANT, PROJECT, repo, EditRequest("fix", {}), brain="openai",
+        brain_settings=settings, options=opts,
+    )  # fmt: skip
+    report = run_mission(led, TENANT, PROJECT, mid)
+    assert report.ok, report.reason
+    assert server.disconnected.is_set()  # the stalled call was cancelled on the server
+    calls = load_view(led, TENANT, PROJECT, mid).decision("model.exchange")
+    assert [c.event.decision.attributes["error_kind"] for c in calls] == ["timeout", ""]
+    assert "read timeout of 1s ran out" in calls[0].event.decision.rationale
+    assert _rounds(led, mid)[0].outcome == mp.ROUND_OUTCOME_MODEL_ERROR
+    first, second = (r.messages for r in server.requests)
+    assert first == second

@@ -35,6 +35,7 @@ def test_fix_runs_the_loop_and_show_tells_it_round_by_round(
     mid = out.split()[1].rstrip(":")
     assert main(["mission", "show", mid, "--repo", str(repo)]) == 0
     shown = capsys.readouterr().out
+    assert "a model's loop: the mission's request" in shown  # the DAG's loop ticket
     rounds = [ln for ln in shown.splitlines() if "coder.round" in ln]
     assert len(rounds) == 2
     assert "did_not_apply: round 1: the edit did not apply" in rounds[0]
