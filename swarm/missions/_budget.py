@@ -96,7 +96,7 @@ class MaxWall(_NoPlanChecks):
     def over_budget(self, spent: Spent) -> str | None:
         if spent.seconds < self.limit_s:
             return None
-        return f"budget spent: {spent.seconds:.1f} of {self.limit_s:g} s used ({self.spec})"
+        return f"budget spent: {spent.seconds:.3g} of {self.limit_s:g} s used ({self.spec})"
 
 
 def parse_budget(name: str, arg: str) -> MaxRounds | MaxTokens | MaxWall | None:

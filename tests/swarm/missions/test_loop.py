@@ -125,6 +125,8 @@ def test_a_failing_test_is_fed_back_with_its_message_and_the_fix_passes(
     [
         ("max-rounds:2", "budget spent: 2 of 2 round(s) used (max-rounds:2)", 2),
         ("max-tokens:30", "budget spent: 36 of 30 token(s) used (max-tokens:30)", 2),
+        # The loop's clock starts before its first call: a microsecond is spent before it.
+        ("max-wall:1e-06", "s used (max-wall:1e-06)", 0),
     ],
 )
 def test_a_spent_budget_fails_the_mission_with_its_reason_and_changes_nothing(
@@ -136,7 +138,8 @@ def test_a_spent_budget_fails_the_mission_with_its_reason_and_changes_nothing(
     assert report.outcome == "failed"
     why = report.failed_tickets["model"]
     assert said in why
-    assert "the edit did not apply" in why  # the last round, said
+    if calls:
+        assert "the edit did not apply" in why  # the last round, said
     assert len(server.requests) == calls  # no further call
     assert (repo / "calc/shop.py").read_text() == SHOP
     denial = load_view(led, TENANT, PROJECT, mid).decision("policy.deny")
