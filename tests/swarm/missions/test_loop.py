@@ -284,3 +284,15 @@ def test_a_call_that_times_out_is_cancelled_recorded_and_its_turn_sent_again(
     assert _rounds(led, mid)[0].outcome == mp.ROUND_OUTCOME_MODEL_ERROR
     first, second = (r.messages for r in server.requests)
     assert first == second
+
+
+def test_an_answer_with_no_edit_in_it_is_recorded_and_told_what_was_expected(
+    led: ledger.Ledger, tmp_path: Path, server: ModelServer
+) -> None:
+    repo = write_loop_repo(tmp_path / "repo")
+    server.script(completion("You should compare with <= instead of <."), completion(FIX))
+    mid, report = _run(led, repo, server, EditRequest("fix", {}))
+    assert report.ok, report.reason
+    assert _rounds(led, mid)[0].outcome == mp.ROUND_OUTCOME_NO_EDIT
+    feedback = server.requests[1].messages[-1]["content"]
+    assert "the answer holds no edit" in feedback and "<<<<<<< SEARCH" in feedback
