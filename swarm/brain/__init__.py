@@ -85,7 +85,17 @@ __all__ = [
 
 
 _OPENAI_SETTINGS = frozenset(
-    {"base_url", "model", "api_key", "timeout_s", "max_tokens", "context_tokens", "stream"}
+    {
+        "base_url",
+        "model",
+        "api_key",
+        "timeout_s",
+        "max_tokens",
+        "context_tokens",
+        "stream",
+        "planner_model",
+        "planner_base_url",
+    }
 )
 
 
@@ -93,7 +103,9 @@ def make_brain(name: str, **settings: Any) -> Brain:
     """The provider called ``name`` ("rules" | "openai"), built from ``settings``.
 
     openai settings: ``base_url`` (required), ``model`` (required), ``api_key``, ``timeout_s``
-    (the read timeout), ``max_tokens``, ``context_tokens``, ``stream``.
+    (the read timeout), ``max_tokens``, ``context_tokens``, ``stream``, and the planner's
+    own ``planner_model`` / ``planner_base_url`` when it uses another model
+    (:meth:`OpenAIBrain.for_kind`).
     """
     if name == "rules":
         if settings:

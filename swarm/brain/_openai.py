@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from swarm.brain._chat import ChatClient, Clock, public_url
+from swarm.brain._chat import ChatClient, ChatReply, Clock, public_url
 from swarm.brain._diff import FilePatch, split_lines
 from swarm.brain._edits import Edit, apply_edits, extract_diffs, parse_edits
 from swarm.brain._errors import (
@@ -72,6 +72,8 @@ class OpenAIBrain:
         max_tokens: int = 1024,
         context_tokens: int = 8192,
         stream: bool = True,
+        planner_model: str | None = None,
+        planner_base_url: str | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise InvalidRequest(
@@ -91,6 +93,7 @@ class OpenAIBrain:
             stream=stream,
         )
         self._setup(settings, None, None)
+        self._kinds = _kind_settings(settings, planner_model, planner_base_url)
 
     @classmethod
     def from_settings(
@@ -103,7 +106,16 @@ class OpenAIBrain:
         """A brain on ``settings``; ``clock`` and ``transport`` are the client's seams."""
         brain = cls.__new__(cls)
         brain._setup(settings, clock, transport)
+        brain._kinds = {}
         return brain
+
+    def for_kind(self, kind: str) -> OpenAIBrain:
+        """The brain an agent of ``kind`` ("coder", "planner", ...) talks to: this one,
+        unless the settings name another model (or endpoint) for that kind."""
+        settings = self._kinds.get(kind)
+        if settings is None:
+            return self
+        return OpenAIBrain.from_settings(settings, clock=self._clock, transport=self._transport)
 
     def _setup(
         self, settings: ModelSettings, clock: Clock | None, transport: httpx.BaseTransport | None
@@ -193,10 +205,28 @@ class OpenAIBrain:
 
     def chat(self, messages: list[dict[str, str]]) -> tuple[str, Exchange]:
         """One chat completion; the answer text and the recorded exchange."""
+        reply = self.reply(messages)
+        return reply.content, reply.exchange
+
+    def reply(self, messages: list[dict[str, str]]) -> ChatReply:
+        """One chat completion, whole: text, why it stopped, usage, the exchange to record."""
         if self._client is None:
             self._client = ChatClient(self.settings, clock=self._clock, transport=self._transport)
-        reply = self._client.complete(messages)
-        return reply.content, reply.exchange
+        return self._client.complete(messages)
+
+
+def _kind_settings(
+    settings: ModelSettings, planner_model: str | None, planner_base_url: str | None
+) -> dict[str, ModelSettings]:
+    """The settings of the agent kinds whose model differs from the default one."""
+    if not planner_model and not planner_base_url:
+        return {}
+    planner = dataclasses.replace(
+        settings,
+        model=planner_model or settings.model,
+        endpoint=planner_base_url or settings.endpoint,
+    )
+    return {"planner": planner}
 
 
 def replay_proposal(

@@ -182,7 +182,9 @@ class RulesBrain:
             return self._rename_plan(request, index).targets()
         if request.kind == "add_param":
             return self._add_param_plan(request, index).targets()
-        raise InvalidRequest("the rules brain cannot answer free-form 'ask' requests; use openai")
+        raise InvalidRequest(
+            f"the rules brain cannot answer {request.kind!r} requests: they need a model (openai)"
+        )
 
     def edit(self, request: EditRequest, path: str, source: str, index: RepoIndex) -> FileEdit:
         """The new content of ``path`` (whose current text is ``source``) under this request."""
@@ -211,7 +213,9 @@ class RulesBrain:
                 f"added {p['param']}={p['default']} to {defs} definition(s) of "
                 f"{plan_a.symbol}, {calls} call(s)",
             )
-        raise InvalidRequest("the rules brain cannot answer free-form 'ask' requests; use openai")
+        raise InvalidRequest(
+            f"the rules brain cannot answer {request.kind!r} requests: they need a model (openai)"
+        )
 
     def propose(
         self, request: EditRequest, index: RepoIndex, read: Callable[[str], str]

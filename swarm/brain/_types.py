@@ -15,6 +15,7 @@ REQUEST_KINDS: Mapping[str, tuple[str, ...]] = {
     "add_param": ("function", "param", "default"),
     "patch": ("diff",),
     "ask": ("prompt",),
+    "fix": (),  # optional: tests (one id per line), prompt
 }
 
 
@@ -23,7 +24,8 @@ class EditRequest:
     """What a person asked for: ``kind`` and its string params.
 
     rename: ``old``, ``new``; add_param: ``function``, ``param``, ``default``
-    (optional ``value`` passed at call sites); patch: ``diff``; ask: ``prompt``.
+    (optional ``value`` passed at call sites); patch: ``diff``; ask: ``prompt``;
+    fix: optional ``tests`` (test ids, one per line; none: every failing test) and ``prompt``.
     """
 
     kind: str

@@ -3,7 +3,8 @@
     swarm mission rename --repo PATH OLD NEW
     swarm mission add-param --repo PATH FUNCTION PARAM DEFAULT [--value EXPR]
     swarm mission patch --repo PATH DIFF_FILE|-
-    swarm mission ask --repo PATH PROMPT --brain openai --model-url URL --model NAME
+    swarm mission ask --repo PATH PROMPT --model-url URL --model NAME
+    swarm mission fix --repo PATH [TEST_ID ...] --model-url URL --model NAME
     swarm mission show ID --repo PATH
     swarm mission list --repo PATH
     swarm mission resume ID --repo PATH
@@ -21,29 +22,38 @@ failed, 2 when it was refused before it started.
 Through a daemon (``swarm serve``), with a bearer token in $SWARM_TOKEN:
 
     swarm mission rename --server HOST:PORT --workspace NAME OLD NEW
+    swarm mission fix --server HOST:PORT --workspace NAME [TEST_ID ...]
     swarm mission show|cancel ID --server HOST:PORT --project P
     swarm mission list --server HOST:PORT --project P
 
 The daemon runs the mission on the repository folder NAME under its
 --workspaces (project = NAME unless --project); this process follows it and
-prints the same summary. ``cancel`` is remote only: a local mission stops
+prints the same summary; ``ask`` and ``fix`` use the daemon's model (``swarm serve
+--model-url``). ``cancel`` is remote only: a local mission stops
 with its process (Ctrl-C) and ``resume`` picks it up.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from replay import format_time
-from swarm.brain import EditRequest
+from swarm.brain import BrainError, EditRequest, make_brain
 from swarm.cli._client import run_client
 from swarm.cli._common import emit_json, fail
 from swarm.cli._context import add_context_options
+from swarm.cli._model import (
+    add_budget_options,
+    add_model_options,
+    api_key,
+    budget_policies,
+    model_flags_given,
+    model_settings,
+)
 from swarm.cli._progress import Bar
 from swarm.cli._remote import add_server_options
 from swarm.client import Client, Detached, Mission, MissionReport, MissionRun, MissionStory
@@ -55,12 +65,10 @@ from swarm.missions import MissionError, MissionOptions
 _LOCAL_ONLY_RUN = {
     "ticket_timeout": 60.0,
     "retries": 1,
-    "policy": [],
-    "brain": "rules",
-    "model_url": None,
-    "model": None,
-    "api_key_env": None,
+    "brain": None,
 }
+#: The request kinds a model answers by the coder's loop (ADR 0015): openai by default.
+_MODEL_KINDS = ("ask", "fix")
 
 
 def register(sub: Any) -> None:
@@ -100,9 +108,24 @@ def _register_changes(msub: Any) -> None:
     patch.add_argument("diff", metavar="DIFF_FILE", help="the unified diff: a file, or - for stdin")
     _run_options(patch, remote=True)
 
-    ask = msub.add_parser("ask", help="a free-form request answered by a model (openai brain)")
+    ask = msub.add_parser(
+        "ask", help="a free-form change by a model, round by round against the tests"
+    )
     ask.add_argument("prompt", help="what to change, in words")
-    _run_options(ask, remote=False)
+    _run_options(ask, remote=True)
+
+    fix = msub.add_parser(
+        "fix", help="a model makes failing tests pass without breaking the others"
+    )
+    fix.add_argument(
+        "tests",
+        nargs="*",
+        metavar="TEST_ID",
+        help="the tests to make pass (pytest node ids, unittest ids or files); "
+        "none: every test failing before the mission",
+    )
+    fix.add_argument("--prompt", help="a hint for the model: what is wrong, where to look")
+    _run_options(fix, remote=True)
 
 
 def _register_reads(msub: Any) -> None:
@@ -168,13 +191,13 @@ def _run_options(p: argparse.ArgumentParser, *, remote: bool) -> None:
     )
     p.add_argument(
         "--brain",
-        default="rules",
+        default=None,
         choices=("rules", "openai"),
-        help="who plans the edits: rules codemods, or an OpenAI-compatible model (default rules)",
+        help="who plans the edits: rules codemods, or an OpenAI-compatible model "
+        "(default: openai for ask and fix, rules otherwise)",
     )
-    p.add_argument("--model-url", help="openai brain: base URL of /v1/chat/completions")
-    p.add_argument("--model", help="openai brain: model name")
-    p.add_argument("--api-key-env", metavar="NAME", help="openai brain: env var holding the key")
+    add_model_options(p)
+    add_budget_options(p)
     p.add_argument("--mission-id", help="choose the mission id (m + hex digits)")
     p.add_argument("--step-delay", type=float, default=0.0, help=argparse.SUPPRESS)
     p.set_defaults(handler=run_new)
@@ -236,33 +259,51 @@ def _request(args: argparse.Namespace) -> EditRequest:
     if cmd == "patch":
         text = sys.stdin.read() if args.diff == "-" else Path(args.diff).read_text("utf-8")
         return EditRequest("patch", {"diff": text})
+    if cmd == "fix":
+        params = {"tests": "\n".join(args.tests)} if args.tests else {}
+        if args.prompt:
+            params["prompt"] = args.prompt
+        return EditRequest("fix", params)
     return EditRequest("ask", {"prompt": args.prompt})
 
 
-def _api_key(args: argparse.Namespace) -> str | None:
-    if not args.api_key_env:
-        return None
-    key = os.environ.get(args.api_key_env)
-    if key is None:
-        raise MissionError(f"--api-key-env: environment variable {args.api_key_env} is not set")
-    return key
+def _brain(args: argparse.Namespace) -> str:
+    """The brain the command asked for, or the one its kind needs."""
+    if args.brain:
+        return str(args.brain)
+    return "openai" if args.mission_command in _MODEL_KINDS else "rules"
+
+
+def _openai_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The model's settings from the flags; MissionError naming a missing one."""
+    missing = [
+        flag for flag, v in (("--model-url", args.model_url), ("--model", args.model)) if not v
+    ]
+    if missing:
+        raise MissionError(
+            f"{args.mission_command} needs a model: {' and '.join(missing)} "
+            "(any OpenAI-compatible endpoint: vLLM, Ollama, llama.cpp server)"
+        )
+    settings = model_settings(args)
+    try:
+        make_brain("openai", **settings)  # refused here, before any ledger is opened
+    except BrainError as exc:
+        raise MissionError(str(exc)) from None
+    return settings
 
 
 def _mission_run(args: argparse.Namespace) -> MissionRun:
     """What ``run_new``'s options ask for (MissionError, OSError: refused before a call)."""
-    settings: dict[str, str] = {}
-    if args.brain == "openai":
-        settings = {"base_url": args.model_url or "", "model": args.model or ""}
-        key = _api_key(args)
-        if key:
-            settings["api_key"] = key
+    brain = _brain(args)
+    local = not _server(args)
+    settings = _openai_settings(args) if brain == "openai" and local else {}
     options = MissionOptions(
         coders=args.coders,
         run_tests=not args.no_tests,
         ticket_timeout_s=args.ticket_timeout,
         critic_rounds=args.retries,
         step_delay_s=args.step_delay,
-        policies=tuple(args.policy),
+        policies=(*args.policy, *budget_policies(args)),
         test_timeout_s=args.test_timeout,
         allow_unverified=args.allow_unverified,
     )
@@ -272,7 +313,7 @@ def _mission_run(args: argparse.Namespace) -> MissionRun:
         mission_id=args.mission_id,
         repo=None if _server(args) else args.repo,
         workspace=(args.workspace or "") if _server(args) else "",
-        brain=args.brain,
+        brain=brain if local else "rules",  # through a daemon: the daemon's model
         brain_settings=settings,
     )
 
@@ -296,6 +337,11 @@ def _remote_run_refused(args: argparse.Namespace) -> int | None:
         if getattr(args, dest) != default:
             flag = "--" + dest.replace("_", "-")
             return fail(f"{flag} is not carried by the daemon's API: run locally with --repo")
+    for flag in model_flags_given(args):
+        return fail(
+            f"{flag}: a daemon's missions use the model it was started with (swarm serve "
+            "--model-url ...); run locally with --repo to choose one"
+        )
     if args.coders < 1:
         return fail(f"--coders must be at least 1, got {args.coders}")
     return None
@@ -369,7 +415,7 @@ def run_resume(args: argparse.Namespace) -> int:
                 _project_of(args),
                 args.mission_id,
                 repo=args.repo,
-                api_key=_api_key(args),
+                api_key=api_key(args),
                 progress=bar,
             )
         finally:
@@ -396,10 +442,22 @@ def _print_report(args: argparse.Namespace, report: MissionReport) -> int:
         if len(report.files_changed) > 20:
             print(f"    ... and {len(report.files_changed) - 20} more")
         _print_tests(report)
+        _print_usage(report)
         for tid, why in report.failed_tickets.items():
             print(f"  failed {tid}: {why[:300]}")
         print(f"  the story: swarm mission show {report.mission_id} {_where(args)}")
     return 0 if report.ok else 1
+
+
+def _print_usage(report: MissionReport) -> None:
+    """The model's calls and tokens, when the mission asked one."""
+    u = report.model_usage
+    if u:
+        est = " (estimated)" if u.get("estimated") else ""
+        print(
+            f"  model: {u['calls']} call(s), {u['prompt_tokens']} prompt + "
+            f"{u['completion_tokens']} answer tokens{est}"
+        )
 
 
 def _counts_line(c: dict[str, Any]) -> str:
@@ -472,6 +530,8 @@ def _print_story(args: argparse.Namespace, told: MissionStory) -> None:
         if len(deps) > 60:
             deps = f"{len(t.depends_on)} tickets"
         what = t.inputs.get("path", "") if t.kind == "coder" else ""
+        if t.kind == "coder" and t.inputs.get("loop") == "1":
+            what = "a model's loop: " + (t.inputs.get("task", "")[:60] or "the mission's request")
         line = f"  {t.id:<12} {t.kind:<7} {t.state:<9} a{t.attempt} {what}"
         print(line + (f"  <- {deps}" if deps else ""))
         if t.reason and t.state in ("failed", "retry", "cancelled"):

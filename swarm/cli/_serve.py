@@ -22,8 +22,11 @@ from types import FrameType
 from typing import Any
 
 import ledger
+from swarm.brain import BrainError
 from swarm.cli._common import fail
 from swarm.cli._context import add_context_options
+from swarm.cli._model import add_model_options, model_settings
+from swarm.missions import MissionError
 
 
 def register(sub: Any) -> None:
@@ -83,6 +86,7 @@ def register(sub: Any) -> None:
         help="least severe log lines written to stderr (default info)",
     )
     parser.add_argument("--json", action="store_true", help="print the ready line as JSON")
+    add_model_options(parser)  # the model ask and fix missions run on
     parser.set_defaults(handler=run)
 
 
@@ -115,7 +119,21 @@ def _config(args: argparse.Namespace) -> Any:
         max_streams_per_tenant=args.max_streams_per_tenant,
         max_anonymous_streams_per_address=args.max_anonymous_streams_per_address,
         grace_s=args.grace,
+        model=_model(args),
     )
+
+
+def _model(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The model ask and fix missions run on, when --model-url names one."""
+    if not args.model_url and not args.model:
+        return None
+    if not args.model_url or not args.model:
+        raise MissionError("a daemon's model needs both --model-url and --model")
+    from swarm.brain import make_brain
+
+    settings = model_settings(args)
+    make_brain("openai", **settings)  # refuse bad settings before the daemon starts
+    return settings
 
 
 def _say_ready(args: argparse.Namespace, daemon: Any, url: str) -> None:
@@ -137,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
     problem = _refusal(args)
     if problem is not None:
         return fail(problem)
-    config = _config(args)
+    try:
+        config = _config(args)
+    except (MissionError, BrainError) as exc:
+        return fail(str(exc))
     url = args.context.ledger_url
     try:
         led = args.context.open()

@@ -147,6 +147,7 @@ class GrpcClient:
             step_delay_s=o.step_delay_s,
             allow_unverified=o.allow_unverified,
             test_timeout_s=o.test_timeout_s,
+            policies=list(o.policies),
         )
         mid = self._call("SubmitMission", submit).mission_id
         started(mid)

@@ -68,6 +68,7 @@ def request_of(req: api.SubmitMissionRequest) -> tuple[EditRequest, MissionOptio
             backoff_s=0.0,
             allow_unverified=req.allow_unverified,
             test_timeout_s=req.test_timeout_s or defaults.test_timeout_s,
+            policies=tuple(req.policies),
         )
     except (MissionError, BrainError) as exc:
         raise MissionRefused("INVALID_ARGUMENT", str(exc)) from None

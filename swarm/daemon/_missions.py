@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -51,6 +53,7 @@ from swarm.missions import MissionError, UnknownMission, new_mission_id, run_mis
 __all__ = ["MissionRefused", "MissionRunner"]
 
 _FAILED_STARTS_KEPT = 256
+_MODEL_KINDS = ("ask", "fix")  # the kinds a model answers by the coder's loop (ADR 0015)
 _MISSION_ID = re.compile(r"m[0-9a-f]{6,24}")  # as start_mission checks it, before the RPC returns
 
 
@@ -71,8 +74,12 @@ class MissionRunner:
         workspaces: Path | None,
         metrics: Metrics,
         max_workspace_files: int = DEFAULT_MAX_FILES,
+        model: Mapping[str, Any] | None = None,
     ) -> None:
         self._led = led
+        # The openai brain's settings (``swarm serve --model-url ...``), the API key
+        # included (never recorded): what ask and fix missions run on. None: no model.
+        self._model = dict(model) if model else None
         self.workspaces = Workspaces(led, workspaces, max_workspace_files)
         self._metrics = metrics
         self._lock = threading.Lock()
@@ -136,6 +143,12 @@ class MissionRunner:
         returns its id at once (the import runs in that thread, not in the caller's)."""
         request, options = request_of(req)
         check_patch_paths(req.kind, dict(req.params))
+        if req.kind in _MODEL_KINDS and self._model is None:
+            raise MissionRefused(
+                "FAILED_PRECONDITION",
+                f"a {req.kind} mission needs a model, and this daemon has none: start it with "
+                "swarm serve --model-url URL --model NAME",
+            )
         mid = req.mission_id or new_mission_id()
         if not _MISSION_ID.fullmatch(mid):
             raise MissionRefused(
@@ -241,12 +254,15 @@ class MissionRunner:
         """Import the workspace and record the mission (in its own thread); False if refused,
         with the refusal recorded as a mission that started and failed at once."""
         try:
+            model = start.request.kind in _MODEL_KINDS and self._model is not None
             start_mission(
                 self._led,
                 tenant,
                 project,
                 start.folder,
                 start.request,
+                brain="openai" if model else "rules",
+                brain_settings=self._model if model else None,
                 options=start.options,
                 mission_id=mid,
                 max_files=self.workspaces.max_files,
@@ -292,7 +308,8 @@ class MissionRunner:
         log.info("mission resumed" if start is None else "mission running")
         try:
             # The folder is the project's registered workspace; the event's "repo" is never read.
-            report = run_mission(self._led, tenant, project, mid, repo=folder)
+            key = (self._model or {}).get("api_key")
+            report = run_mission(self._led, tenant, project, mid, repo=folder, api_key=key)
         except MissionError as exc:  # refused mid-way (a path the guard will not touch)
             log.warning("mission refused", error=str(exc))
             self._end(tenant, project, mid, f"{type(exc).__name__}: {exc}")

@@ -17,10 +17,10 @@ import asyncio
 import ctypes
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,8 @@ class DaemonConfig:
     max_streams_per_tenant: int = 256
     max_anonymous_streams_per_address: int = 1024  # reflection and health watches
     grace_s: float = 10.0
+    # The model ask and fix missions run on (the openai brain's settings, key included).
+    model: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 def _return_large_buffers_to_the_os() -> None:
@@ -105,7 +107,7 @@ class Daemon:
         self.led = led
         self.tokens = TokenStore(led)
         self.missions = MissionRunner(
-            led, config.workspaces, self.metrics, config.max_workspace_files
+            led, config.workspaces, self.metrics, config.max_workspace_files, config.model
         )
         self._pool = ThreadPoolExecutor(
             max_workers=config.max_workers, thread_name_prefix="swarm-rpc"

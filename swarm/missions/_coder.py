@@ -22,8 +22,12 @@ from swarm.scout import check_syntax
 
 
 def coder(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -> None:
-    """Edit one file under its lock: StateChange first, then the workspace file."""
+    """Edit one file under its lock: StateChange first, then the workspace file.
+    A model-backed loop ticket (ADR 0015) runs its loop instead."""
     t = tv.ticket
+    if t.inputs.get("loop") == "1":
+        _run_loop(rt, view, tv, agent)
+        return
     path = t.inputs["path"]
     for policy in rt.policies:
         reason = policy.before(t)
@@ -45,6 +49,13 @@ def coder(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -> Non
         _edit_locked(rt, view, tv, agent, path, lock)
     finally:
         release(rt, path, agent, lock)
+
+
+def _run_loop(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -> None:
+    # Imported here: the loop's modules build on this one (its edit Decision).
+    from swarm.missions._modelcoder import run_model_ticket
+
+    run_model_ticket(rt, view, tv, agent)
 
 
 def _edit_locked(

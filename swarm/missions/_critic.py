@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proto.swarm.v1 import events_pb2 as pb
-from swarm.missions._events import decision_event, step_id
+from swarm.missions._events import decision_event, path_key, step_id
 from swarm.missions._identity import AgentId
 from swarm.missions._judgement import (
     EDITS_ITS_JUDGE,
@@ -169,6 +169,15 @@ def critic_baseline(rt: Runtime, view: MissionView, tv: TicketView, agent: Agent
     finish(rt, tv, agent, pb.TICKET_STATE_DONE, payload=payload)
 
 
+def changes_of(tv: TicketView) -> list[tuple[str, str]]:
+    """A coder ticket's changes as (path, change event id): one for a plain coder, each
+    file of a model-backed loop ticket (ADR 0015)."""
+    r = tv.result
+    if "changes" in r:
+        return [(str(c["path"]), str(c["change_event_id"])) for c in r["changes"]]
+    return [(str(r["path"]), str(r["change_event_id"]))]
+
+
 def _edits(view: MissionView, tv: TicketView) -> list[TicketView]:
     return [view.tickets[d] for d in tv.ticket.depends_on if view.tickets[d].ticket.kind == "coder"]
 
@@ -181,7 +190,7 @@ def critic_verify(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId
     a = tv.attempt
     view.catch_up()
     changed = [e for e in _edits(view, tv) if e.result.get("changed")]
-    paths = sorted(str(e.result["path"]) for e in changed)
+    paths = sorted(p for e in changed for p, _ in changes_of(e))
     if not rt.options.run_tests:
         why = "the tests were not run (--no-tests); every change parses"
         _verdict(rt, "verify", a, agent, pb.CRITIC_VERDICT_NOT_TESTED, why, paths=paths)
@@ -353,7 +362,9 @@ class Verdict:
         for e in edits:
             if e.result.get("changed"):
                 _revert(rt, view, e, agent)
-        futile = retry_is_futile(rt)
+        # A model's loop ticket gets the rejection as feedback (ADR 0015): its retry differs.
+        loops = all(e.ticket.inputs.get("loop") == "1" for e in edits) and bool(edits)
+        futile = "" if loops else retry_is_futile(rt)
         if a <= tv.ticket.retries and not futile:
             for e in edits:
                 finish(rt, e, agent, pb.TICKET_STATE_RETRY, reason=reason, attempt=e.attempt + 1)
@@ -387,15 +398,17 @@ def _original_tests(
 
 
 def _revert(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -> None:
-    """A compensating StateChange that undoes one coder ticket's change."""
-    change_id = str(tv.result["change_event_id"])
-    original = next(c for c in view.changes if c.event_id == change_id)
-    restore(
-        rt,
-        agent,
-        str(tv.result["path"]),
-        original.previous,
-        event_id=step_id(rt.mission_id, tv.ticket.id, tv.attempt, "revert"),
-        reverts=change_id,
-        wait_s=tv.ticket.timeout_s,
-    )
+    """Compensating StateChanges that undo one coder ticket's change(s)."""
+    several = "changes" in tv.result
+    for path, change_id in changes_of(tv):
+        original = next(c for c in view.changes if c.event_id == change_id)
+        step = f"revert.{path_key(path)}" if several else "revert"
+        restore(
+            rt,
+            agent,
+            path,
+            original.previous,
+            event_id=step_id(rt.mission_id, tv.ticket.id, tv.attempt, step),
+            reverts=change_id,
+            wait_s=tv.ticket.timeout_s,
+        )

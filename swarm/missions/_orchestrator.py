@@ -87,6 +87,8 @@ class MissionReport:
     failed_tickets: dict[str, str] = field(default_factory=dict)
     verdict: str = ""
     verdict_reason: str = ""
+    # The model's tokens over every recorded call (ADR 0015); empty when none was made.
+    model_usage: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -105,6 +107,7 @@ class MissionReport:
             "failed_tickets": self.failed_tickets,
             "verdict": self.verdict,
             "verdict_reason": self.verdict_reason,
+            "model_usage": self.model_usage,
         }
 
 
@@ -487,7 +490,23 @@ def report_of(
         failed,
         view.verdict_name,
         view.verdict_reason,
+        model_usage_of(view),
     )
+
+
+def model_usage_of(view: MissionView) -> dict[str, Any]:
+    """The mission's model calls and tokens, summed from its exchange events (a loop's
+    ``model.exchange``, a single proposal's ``brain.exchange`` / ``brain.failed-exchange``)."""
+    kinds = ("model.exchange", "brain.exchange", "brain.failed-exchange")
+    calls = [d.event.decision.attributes for k in kinds for d in view.decision(k)]
+    if not calls:
+        return {}
+    return {
+        "calls": len(calls),
+        "prompt_tokens": sum(int(a.get("prompt_tokens", "0")) for a in calls),
+        "completion_tokens": sum(int(a.get("completion_tokens", "0")) for a in calls),
+        "estimated": any(a.get("estimated") == "true" for a in calls),
+    }
 
 
 def _tests_of(view: MissionView) -> dict[str, Any]:

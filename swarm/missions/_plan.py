@@ -167,13 +167,22 @@ class MaxFilesChanged:
 
 
 def parse_policy(spec: str) -> Policy:
-    """A policy from its written form: ``allow:GLOB,...``, ``deny:GLOB,...``, ``max-files:N``."""
+    """A policy from its written form: ``allow:GLOB,...``, ``deny:GLOB,...``, ``max-files:N``,
+    or a loop budget (``max-rounds:N``, ``max-tokens:N``, ``max-wall:S``: ``_budget``)."""
     name, _, arg = spec.partition(":")
     items = tuple(a.strip() for a in arg.split(",") if a.strip())
     if name == "allow" and items:
         return AllowPaths(items)
     if name == "deny" and items:
         return DenyPaths(items)
+    from swarm.missions._budget import parse_budget
+
+    try:
+        budget = parse_budget(name, arg)
+    except ValueError as exc:
+        raise InvalidMission(f"policy {spec!r}: {exc}") from None
+    if budget is not None:
+        return budget
     if name == "max-files":
         try:
             limit = int(arg)
@@ -183,7 +192,8 @@ def parse_policy(spec: str) -> Policy:
             return MaxFilesChanged(limit)
         raise InvalidMission(f"policy {spec!r}: max-files needs a whole number >= 0")
     raise InvalidMission(
-        f"unknown or empty policy {spec!r}; expected allow:GLOB, deny:GLOB or max-files:N"
+        f"unknown or empty policy {spec!r}; expected allow:GLOB, deny:GLOB, max-files:N, "
+        "max-rounds:N, max-tokens:N or max-wall:S"
     )
 
 

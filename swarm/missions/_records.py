@@ -22,6 +22,7 @@ import ledger
 import replay
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import missions_pb2 as mpb
+from proto.swarm.v1 import model_pb2 as model_pb
 from swarm.brain import EditRequest
 from swarm.missions._identity import MissionOutcome
 from swarm.missions._options import MissionOptions
@@ -99,6 +100,10 @@ def _settings_message(settings: Mapping[str, Any]) -> mpb.BrainSettings:
     )
     if "timeout_s" in settings:
         msg.timeout_s = float(settings["timeout_s"])
+    msg.max_tokens = int(settings.get("max_tokens", 0))
+    msg.context_tokens = int(settings.get("context_tokens", 0))
+    msg.planner_model = str(settings.get("planner_model", ""))
+    msg.planner_base_url = str(settings.get("planner_base_url", ""))
     return msg
 
 
@@ -110,6 +115,9 @@ def _settings_of(msg: mpb.BrainSettings) -> dict[str, Any]:
         out["model"] = msg.model
     if msg.HasField("timeout_s"):
         out["timeout_s"] = msg.timeout_s
+    for key in ("max_tokens", "context_tokens", "planner_model", "planner_base_url"):
+        if getattr(msg, key):
+            out[key] = getattr(msg, key)
     return out
 
 
@@ -251,18 +259,47 @@ def payload_of(update: pb.TicketUpdate) -> dict[str, Any]:
 
 
 def _coder_message(p: Mapping[str, Any]) -> mpb.CoderResult:
-    return mpb.CoderResult(
+    msg = mpb.CoderResult(
         path=p["path"],
         changed=p["changed"],
         change_event_id=p["change_event_id"],
         new_sha256=bytes.fromhex(p["new_sha256"]),
         attempt=p["attempt"],
         rationale=p["rationale"],
+        rounds=int(p.get("rounds", 0)),
+    )
+    for c in p.get("changes", ()):
+        msg.changes.add(
+            path=c["path"],
+            change_event_id=c["change_event_id"],
+            new_sha256=bytes.fromhex(c["new_sha256"]),
+        )
+    if "usage" in p:
+        msg.usage.CopyFrom(usage_message(p["usage"]))
+    return msg
+
+
+def usage_message(u: Mapping[str, Any]) -> model_pb.ModelUsage:
+    """A usage summary (``prompt_tokens``, ``completion_tokens``, ``estimated``, ``calls``)."""
+    return model_pb.ModelUsage(
+        prompt_tokens=int(u.get("prompt_tokens", 0)),
+        completion_tokens=int(u.get("completion_tokens", 0)),
+        estimated=bool(u.get("estimated", False)),
+        calls=int(u.get("calls", 0)),
     )
 
 
-def _coder_of(m: mpb.CoderResult) -> dict[str, Any]:
+def usage_of(m: model_pb.ModelUsage) -> dict[str, Any]:
     return {
+        "prompt_tokens": m.prompt_tokens,
+        "completion_tokens": m.completion_tokens,
+        "estimated": m.estimated,
+        "calls": m.calls,
+    }
+
+
+def _coder_of(m: mpb.CoderResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "path": m.path,
         "changed": m.changed,
         "change_event_id": m.change_event_id,
@@ -270,6 +307,18 @@ def _coder_of(m: mpb.CoderResult) -> dict[str, Any]:
         "attempt": m.attempt,
         "rationale": m.rationale,
     }
+    if m.changes or m.rounds:  # a loop ticket's (ADR 0015); plain coders carry none
+        out["changes"] = [
+            {
+                "path": c.path,
+                "change_event_id": c.change_event_id,
+                "new_sha256": c.new_sha256.hex(),
+            }
+            for c in m.changes
+        ]
+        out["usage"] = usage_of(m.usage)
+        out["rounds"] = m.rounds
+    return out
 
 
 def _counts_message(c: Mapping[str, Any]) -> mpb.TestCounts:

@@ -123,6 +123,7 @@ class Runtime:
                         "seconds": f"{ex.seconds:.3f}",
                         "request_bytes": str(len(ex.request_json)),
                         "response_bytes": str(len(ex.response_json)),
+                        **_usage_attributes(ex),
                     },
                     detail=blob,
                 )
@@ -139,6 +140,17 @@ class Runtime:
             return FileEdit(path, source, "the model's answer does not change this file")
         with self.index_lock:
             return self.brain.edit(self.request, path, source or "", self.index)
+
+
+def _usage_attributes(ex: Exchange) -> dict[str, str]:
+    """An exchange's tokens as Decision attributes (none for a call that never answered)."""
+    if ex.usage is None:
+        return {}
+    return {
+        "prompt_tokens": str(ex.usage.prompt_tokens),
+        "completion_tokens": str(ex.usage.completion_tokens),
+        "estimated": str(ex.usage.estimated).lower(),
+    }
 
 
 def _exchange_of(rt: Runtime, sha: bytes) -> Exchange:

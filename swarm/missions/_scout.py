@@ -27,6 +27,9 @@ def edit_ticket_id(i: int) -> str:
 def scout(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -> None:
     """Find the files the request changes and expand the plan with one coder ticket per file."""
     started = time.perf_counter()
+    if loop_mission(rt):
+        _plan_loop(rt, view, tv, agent)
+        return
     try:
         targets = _targets(rt, view, tv)
     except ModelUnreachable as exc:
@@ -59,6 +62,49 @@ def scout(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -> Non
     for i in range(0, len(events), _PLAN_BATCH):
         rt.led.append(rt.tenant, rt.project, events[i : i + _PLAN_BATCH])
     finish(rt, tv, agent, pb.TICKET_STATE_DONE, payload={"files": len(targets)})
+
+
+def loop_mission(rt: Runtime) -> bool:
+    """Whether the mission's one coder ticket is a model's loop (ask, fix: ADR 0015)."""
+    from swarm.missions._modelcoder import LOOP_KINDS
+
+    return rt.uses_model() and rt.request.kind in LOOP_KINDS
+
+
+def _plan_loop(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -> None:
+    """Plan the loop ticket and the verify ticket after it: the model is asked by the
+    coder that takes the loop, round by round, not by the scout."""
+    from swarm.missions._modelcoder import loop_ticket
+
+    edit = loop_ticket(rt)
+    verify = _tickets(rt, [])[1]
+    verify = Ticket(
+        id=verify.id,
+        kind=verify.kind,
+        inputs=dict(verify.inputs),
+        depends_on=(edit.id,),
+        retries=rt.options.critic_rounds,  # a rejection goes back to the loop as feedback
+        backoff_s=verify.backoff_s,
+        timeout_s=verify.timeout_s,
+    )
+    try:
+        validate_plan(Plan(rt.mission_id, (*view.plan().tickets, edit, verify)), rt.policies)
+    except InvalidPlan as exc:
+        deny(rt, tv, agent, str(exc), "plan")
+        return
+    decision = decision_event(
+        rt.mission_id,
+        step_id(rt.mission_id, tv.ticket.id, tv.attempt, "targets"),
+        agent,
+        "scout.targets",
+        outcome="found",
+        input=describe_request(rt.request),
+        rationale=f"{rt.request.kind}: one model-backed loop ticket (the files are the model's)",
+        attributes={"files": "0", "brain": rt.brain.name, "loop": "1"},
+    )
+    events = [decision, planned_event(rt.mission_id, edit), planned_event(rt.mission_id, verify)]
+    rt.led.append(rt.tenant, rt.project, events)
+    finish(rt, tv, agent, pb.TICKET_STATE_DONE, payload={"files": 0})
 
 
 def _targets(rt: Runtime, view: MissionView, tv: TicketView) -> list[str]:

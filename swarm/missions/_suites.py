@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the sandbox (wasmtime) loads when a suite runs, not with ev
 #: Bump when the way a run is made changes, so results made the old way are not reused.
 RUN_KEY_VERSION = "swarm-critic-run/2"
 
-RUN_KINDS = ("critic.baseline", "critic.tests")
+RUN_KINDS = ("critic.baseline", "critic.tests", "coder.tests")  # coder.tests: a loop's rounds
 
 # Statuses after which the runner's report can be trusted to be the whole run.
 _FINISHED = ("ok", "exit")  # sandbox.Status values (a StrEnum)
@@ -162,7 +162,9 @@ def _record_run(
 ) -> None:
     c = data["counts"]
     what = "all test files" if not suite.drop else f"{len(suite.drop)} test file(s) left out"
-    if suite.overlay:
+    if suite.overlay and suite.kind == "coder.tests":
+        what = f"{what}, with a loop round's edit of {len(suite.overlay)} file(s)"
+    elif suite.overlay:
         what = f"the original test code, {len(suite.overlay)} file(s), against the new code"
     how = f"reused {reused[0]} (same tree)" if reused else f"ran in {data['wall_s']:.2f}s"
     if not data["complete"]:

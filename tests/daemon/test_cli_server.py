@@ -435,7 +435,11 @@ def test_a_client_started_right_after_serve_in_the_background_succeeds(tmp_path:
         (["mission", "rename", "a", "b"], "--server needs --workspace NAME"),
         (["mission", "show", "m123456", "--repo", "."], "does not go with --server"),
         (["mission", "list"], "name the project: --project"),
-        (["mission", "rename", "a", "b", "--workspace", "w", "--policy", "deny:*"], "--policy"),
+        # Policies (budgets too) reach a daemon now; a model is the daemon's own (ADR 0015).
+        (
+            ["mission", "fix", "--workspace", "w", "--model-url", "http://127.0.0.1:9"],
+            "--model-url: a daemon's missions use the model it was started with",
+        ),
         (
             ["replay", "--project", "app", "--out", "x", "--ledger", "memory:"],
             "--ledger and --server",

@@ -1,3 +1,4 @@
+from proto.swarm.v1 import model_pb2 as _model_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -58,14 +59,22 @@ class MissionRequest(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class BrainSettings(_message.Message):
-    __slots__ = ("base_url", "model", "timeout_s")
+    __slots__ = ("base_url", "model", "timeout_s", "max_tokens", "context_tokens", "planner_model", "planner_base_url")
     BASE_URL_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    PLANNER_MODEL_FIELD_NUMBER: _ClassVar[int]
+    PLANNER_BASE_URL_FIELD_NUMBER: _ClassVar[int]
     base_url: str
     model: str
     timeout_s: float
-    def __init__(self, base_url: _Optional[str] = ..., model: _Optional[str] = ..., timeout_s: _Optional[float] = ...) -> None: ...
+    max_tokens: int
+    context_tokens: int
+    planner_model: str
+    planner_base_url: str
+    def __init__(self, base_url: _Optional[str] = ..., model: _Optional[str] = ..., timeout_s: _Optional[float] = ..., max_tokens: _Optional[int] = ..., context_tokens: _Optional[int] = ..., planner_model: _Optional[str] = ..., planner_base_url: _Optional[str] = ...) -> None: ...
 
 class MissionSettings(_message.Message):
     __slots__ = ("coders", "run_tests", "ticket_timeout_s", "edit_retries", "critic_rounds", "backoff_s", "lock_ttl_s", "step_delay_s", "test_timeout_s", "policies", "allow_unverified")
@@ -155,20 +164,26 @@ class ScoutResult(_message.Message):
     def __init__(self, files: _Optional[int] = ...) -> None: ...
 
 class CoderResult(_message.Message):
-    __slots__ = ("path", "changed", "change_event_id", "new_sha256", "attempt", "rationale")
+    __slots__ = ("path", "changed", "change_event_id", "new_sha256", "attempt", "rationale", "changes", "usage", "rounds")
     PATH_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     CHANGE_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     NEW_SHA256_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    ROUNDS_FIELD_NUMBER: _ClassVar[int]
     path: str
     changed: bool
     change_event_id: str
     new_sha256: bytes
     attempt: int
     rationale: str
-    def __init__(self, path: _Optional[str] = ..., changed: _Optional[bool] = ..., change_event_id: _Optional[str] = ..., new_sha256: _Optional[bytes] = ..., attempt: _Optional[int] = ..., rationale: _Optional[str] = ...) -> None: ...
+    changes: _containers.RepeatedCompositeFieldContainer[_model_pb2.LoopChange]
+    usage: _model_pb2.ModelUsage
+    rounds: int
+    def __init__(self, path: _Optional[str] = ..., changed: _Optional[bool] = ..., change_event_id: _Optional[str] = ..., new_sha256: _Optional[bytes] = ..., attempt: _Optional[int] = ..., rationale: _Optional[str] = ..., changes: _Optional[_Iterable[_Union[_model_pb2.LoopChange, _Mapping]]] = ..., usage: _Optional[_Union[_model_pb2.ModelUsage, _Mapping]] = ..., rounds: _Optional[int] = ...) -> None: ...
 
 class BaselineResult(_message.Message):
     __slots__ = ("skipped", "counts", "complete", "wall_s", "judgeable")

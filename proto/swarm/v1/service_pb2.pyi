@@ -326,7 +326,7 @@ class Mission(_message.Message):
     def __init__(self, mission_id: _Optional[str] = ..., project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., reason: _Optional[str] = ..., tickets: _Optional[_Iterable[_Union[Ticket, _Mapping]]] = ..., started_us: _Optional[int] = ..., finished_us: _Optional[int] = ..., files_changed: _Optional[_Iterable[str]] = ..., workspace: _Optional[str] = ..., verdict: _Optional[_Union[_events_pb2.CriticVerdict, str]] = ..., verdict_reason: _Optional[str] = ...) -> None: ...
 
 class SubmitMissionRequest(_message.Message):
-    __slots__ = ("project", "kind", "params", "workspace", "mission_id", "coders", "skip_tests", "step_delay_s", "allow_unverified", "test_timeout_s")
+    __slots__ = ("project", "kind", "params", "workspace", "mission_id", "coders", "skip_tests", "step_delay_s", "allow_unverified", "test_timeout_s", "policies")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -344,6 +344,7 @@ class SubmitMissionRequest(_message.Message):
     STEP_DELAY_S_FIELD_NUMBER: _ClassVar[int]
     ALLOW_UNVERIFIED_FIELD_NUMBER: _ClassVar[int]
     TEST_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
     project: ProjectRef
     kind: str
     params: _containers.ScalarMap[str, str]
@@ -354,7 +355,8 @@ class SubmitMissionRequest(_message.Message):
     step_delay_s: float
     allow_unverified: bool
     test_timeout_s: float
-    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., workspace: _Optional[str] = ..., mission_id: _Optional[str] = ..., coders: _Optional[int] = ..., skip_tests: _Optional[bool] = ..., step_delay_s: _Optional[float] = ..., allow_unverified: _Optional[bool] = ..., test_timeout_s: _Optional[float] = ...) -> None: ...
+    policies: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., kind: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., workspace: _Optional[str] = ..., mission_id: _Optional[str] = ..., coders: _Optional[int] = ..., skip_tests: _Optional[bool] = ..., step_delay_s: _Optional[float] = ..., allow_unverified: _Optional[bool] = ..., test_timeout_s: _Optional[float] = ..., policies: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetMissionRequest(_message.Message):
     __slots__ = ("project", "mission_id")

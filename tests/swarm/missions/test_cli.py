@@ -73,7 +73,7 @@ def test_refusals_exit_two_with_a_readable_error(
     assert main(["mission", "show", "m123456789", "--repo", str(repo)]) == 2
     assert "no ledger at" in capsys.readouterr().err  # refused missions made none
     assert main(["mission", "ask", "--repo", str(repo), "do it", "--brain", "openai"]) == 2
-    assert "base_url" in capsys.readouterr().err
+    assert "ask needs a model: --model-url and --model" in capsys.readouterr().err
 
 
 def test_patch_from_a_file(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

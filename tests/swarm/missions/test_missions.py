@@ -236,12 +236,13 @@ def test_an_unreachable_model_fails_the_mission_with_the_reason_on_record(
         edit_retries=1,
     )
     assert report.outcome == "failed"
-    assert "unreachable" in report.failed_tickets["scout"]
+    # An ask runs as the coder's loop (ADR 0015): its ticket asks, and fails with the reason.
+    assert "unreachable" in report.failed_tickets["model"]
     assert snapshot(repo) == before
     view = load_view(mled, TENANT, PROJECT, mid)
-    assert [h[0] for h in view.tickets["scout"].history].count("retry") == 1
-    recorded = view.decision("brain.failed-exchange")
-    assert recorded and recorded[0].event.decision.attributes["model"] == "tiny"
+    recorded = view.decision("model.exchange")
+    assert [r.event.decision.outcome for r in recorded] == ["failed"]
+    assert recorded[0].event.decision.attributes["model"] == "tiny"
 
 
 def test_refusals_before_start_write_nothing(

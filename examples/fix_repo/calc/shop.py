@@ -1,0 +1,8 @@
+"""Line totals."""
+
+
+def line_total(price, quantity):
+    """The price of ``quantity`` items."""
+    if quantity < 0:
+        raise ValueError("quantity must be positive")
+    return price * quantity
