@@ -19,6 +19,16 @@ the one codec per type (``_wire``), so the two clients give equal results.
 
 from __future__ import annotations
 
+from swarm.client._browse import (
+    DecisionInfo,
+    EventInfo,
+    Evidence,
+    FileAt,
+    FileEntry,
+    ProjectInfo,
+    TestItem,
+    Tree,
+)
 from swarm.client._errors import ClientError, Detached
 from swarm.client._grpc import GrpcClient, Remote
 from swarm.client._local import LocalClient
@@ -46,7 +56,12 @@ __all__ = [
     "ChangeWhy",
     "Client",
     "ClientError",
+    "DecisionInfo",
     "Detached",
+    "EventInfo",
+    "Evidence",
+    "FileAt",
+    "FileEntry",
     "Forked",
     "GrpcClient",
     "LocalClient",
@@ -57,10 +72,13 @@ __all__ = [
     "Point",
     "Problem",
     "Progress",
+    "ProjectInfo",
     "Query",
     "Remote",
     "Replayed",
     "StoryLine",
+    "TestItem",
     "TicketInfo",
+    "Tree",
     "VerifyReport",
 ]
