@@ -14,6 +14,8 @@ from swarm.client import ChangeWhy, EventInfo, GrpcClient, ProjectInfo, TicketIn
 from swarm.client._browse import EXCHANGE_KINDS, TEST_RUN_KINDS
 from swarm.web._state import web_of
 
+#: A change, the ChangeWhy the audit gives for it, and the Decision event behind it.
+Reviewed = tuple[EventInfo, ChangeWhy | None, EventInfo | None]
 #: Timeline rows rendered with a mission's page; earlier ones are a link away.
 PAGE = 200
 #: Events read per History call when a review walks a mission.
@@ -134,11 +136,14 @@ def review(request: Request) -> Response:
     by_id = {e.event_id: e for e in events}
     changes = [e for e in events if e.kind == "state_change"]
     whys = _whys(client, project, changes)
-    pairs = []
+    pairs: list[Reviewed] = []
+    imported: list[Reviewed] = []
     for c in changes:
         why = whys.get(c.versionstamp)
         decision = by_id.get(why.decision.event_id) if why and why.decision else None
-        pairs.append((c, why, decision))
+        # The workspace's import (the orchestrator's) is the mission's too, but it is the
+        # starting point, not an edit to review: it goes below, folded.
+        (imported if c.agent.startswith("orchestrator") else pairs).append((c, why, decision))
     decisions = [e for e in events if e.decision is not None]
     verdicts = [e for e in decisions if e.decision and e.decision.kind == "critic.verdict"]
     runs = []
@@ -158,6 +163,7 @@ def review(request: Request) -> Response:
         project=project,
         m=m,
         pairs=pairs,
+        imported=imported,
         verdicts=verdicts,
         runs=runs,
         exchanges=exchanges,

@@ -3,7 +3,7 @@
 Repository files and model answers reach the page as escaped text (Jinja's
 autoescape); these headers are the second wall: a strict Content-Security-
 Policy that runs no inline script and loads nothing from anywhere but this
-port, no sniffing of content types, no framing, no referrer. POSTs (the sign
+port, no sniffing of content types, no framing, no referrer to other sites. POSTs (the sign
 in and sign out forms) from another origin are refused before any handler.
 """
 
@@ -20,7 +20,9 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: under no-referrer a browser posts our own forms with
+    # "Origin: null", which cannot be told from a sandboxed frame's.
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 )
@@ -28,14 +30,15 @@ NO_STORE = (b"cache-control", b"no-store")
 
 
 def cross_site(headers: Headers) -> bool:
-    """Whether a request says it came from another site's page."""
-    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return True
+    """Whether a request says it came from another origin's page (Fetch Metadata first, the
+    Origin header for browsers without it; a request with neither is not a browser's form)."""
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
     origin = headers.get("origin")
-    if origin is None or origin == "null":
-        return origin == "null"
-    host = headers.get("host", "")
-    return origin.split("://", 1)[-1] != host
+    if origin is None:
+        return False
+    return origin == "null" or origin.split("://", 1)[-1] != headers.get("host", "")
 
 
 class SecurityHeaders:

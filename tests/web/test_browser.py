@@ -1,0 +1,206 @@
+"""Mission control in a real browser: sign in, watch, review, replay, and what it refuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import GUARD_MS, Site, sign_in, swarm_cli
+
+pytestmark = pytest.mark.slow
+
+MARKUP = (
+    "<script>window.__pwned = 1</script>\n"
+    '<img src="x" onerror="window.__pwned = 2">\n'
+    '<b id="injected">bold?</b> &amp; &lt;escaped&gt;\n'
+)
+
+
+def shoot(page: Any, site: Site, name: str) -> None:
+    page.screenshot(path=str(site.shots / f"{name}.png"), full_page=False)
+
+
+def test_sign_in_with_a_token_gives_a_strict_httponly_session(page: Any, site: Site) -> None:
+    page.goto(site.base + "/projects")
+    assert "/login" in page.url  # no session: the form, remembering where we were going
+    page.fill("#token", "swt_not_a_real_token")
+    page.click("#login button[type=submit]")
+    assert "refused" in page.inner_text("#login-error")
+    assert page.context.cookies() == []
+    shoot(page, site, "sign-in")
+    sign_in(page, site, "a-ops")
+    (cookie,) = page.context.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert site.tokens["a-ops"] not in cookie["value"]  # the cookie names a session, not the token
+    assert page.evaluate("document.cookie") == ""
+
+
+def test_the_timeline_updates_live_while_the_mission_runs(page: Any, site: Site) -> None:
+    project = site.workspace("live")
+    mid = site.submit("a-ide", project, skip_tests=True, coders=1, step_delay_s=0.4)
+    sign_in(page, site, "a-ops")
+    page.goto(f"{site.base}/p/{project}/m/{mid}")
+    shown_at_load = page.locator("#timeline tbody tr").count()
+    assert page.get_attribute("#timeline", "data-events")  # live: the page follows the mission
+    # A row the page did not have when it loaded arrives through the event stream.
+    page.wait_for_function(
+        f"document.querySelectorAll('#timeline tbody tr').length > {shown_at_load}",
+        timeout=GUARD_MS,
+    )
+    shoot(page, site, "mission-live")
+    page.wait_for_selector("body[data-timeline=ended]", timeout=GUARD_MS)
+    story = site.story("a-ops", project, mid)
+    rows = page.locator("#timeline tbody tr")
+    shown = [rows.nth(i).get_attribute("data-vs") for i in range(rows.count())]
+    # Every event of the mission exactly once, in log order, whether rendered or streamed
+    # (the page shows the last 200 with the page, so compare the tail).
+    expected = [line.versionstamp for line in story.story]
+    assert shown == expected[-len(shown) :]
+    assert len(shown) == min(len(expected), 200) + max(0, len(shown) - 200)
+    assert page.inner_text(".ticket:last-child .ticket-state") in ("done", "failed", "cancelled")
+
+
+def test_the_stream_resumes_after_the_last_event_seen(page: Any, site: Site) -> None:
+    project = site.workspace("resume")
+    mid = site.submit("a-ide", project, skip_tests=True, coders=1)
+    site.finish("a-ops", project, mid)
+    sign_in(page, site, "a-ops")
+    expected = [line.versionstamp for line in site.story("a-ops", project, mid).story]
+    k = len(expected) // 2
+    url = f"{site.base}/p/{project}/m/{mid}/events"
+    # What a reconnecting EventSource sends: the id of the last event it saw.
+    got = page.request.get(url, headers={"Last-Event-ID": expected[k - 1]})
+    assert got.status == 200 and got.headers["content-type"].startswith("text/event-stream")
+    ids = [ln[4:] for ln in got.text().splitlines() if ln.startswith("id: ")]
+    assert ids == expected[k:]
+    assert got.text().rstrip().endswith("event: end\ndata: {}")
+    bad = page.request.get(url, headers={"Last-Event-ID": "'><script>"})
+    assert bad.status == 400
+
+
+def test_a_diff_beside_its_decision_and_the_verdict_with_failing_tests_output(
+    page: Any, site: Site
+) -> None:
+    broken = "def test_known_broken():\n    assert 1 == 2, 'known-broken-marker'\n"
+    project = site.workspace("review", {"tests/test_known_broken.py": broken})
+    mid = site.submit("a-ide", project, coders=1)
+    site.finish("a-ops", project, mid)
+    sign_in(page, site, "a-ops")
+    page.goto(f"{site.base}/p/{project}")
+    assert page.inner_text(f"tr[data-mission='{mid}'] .state") == "succeeded"
+    shoot(page, site, "missions")
+    page.click(f"tr[data-mission='{mid}'] a")
+    shoot(page, site, "mission")
+    page.click("#open-review")
+    page.wait_for_selector("#verdict-section")
+    assert page.inner_text("#verdict").startswith("accepted")  # the broken test failed before too
+    change = page.locator("article.change[data-path='shop/pricing.py']")
+    assert "+def compute_order_total" in change.locator(".diff-text").inner_text()
+    assert change.locator(".meta").inner_text().startswith("by coder")
+    assert change.locator(".why .rationale").inner_text().strip()  # the decision behind it
+    failing = page.locator(".failing-test", has_text="test_known_broken").first
+    assert "known-broken-marker" in failing.locator(".test-output").inner_text()
+    shoot(page, site, "review")
+    change.scroll_into_view_if_needed()
+    shoot(page, site, "review-diff")
+
+
+def test_the_replay_slider_shows_what_swarm_replay_writes(
+    page: Any, site: Site, tmp_path: Path
+) -> None:
+    project = site.workspace("slider")
+    mid = site.submit("a-ide", project, skip_tests=True, coders=1)
+    site.finish("a-ops", project, mid)
+    sign_in(page, site, "a-ops")
+    page.goto(f"{site.base}/p/{project}/replay?file=shop/pricing.py")
+    top = int(page.get_attribute("#step", "max") or 0)
+    assert top > 2
+    head_text = page.text_content("#file-content")
+    # Move the slider back to the point where the import had written pricing.py, before the
+    # mission's rename: the page navigates there.
+    changes = json.loads(
+        swarm_cli(
+            "audit", "events", "--ledger", site.url, "--tenant", "acme", "--project", project,
+            "--type", "state_change", "--json",
+        ).stdout
+    )  # fmt: skip
+    first = 1 + next(i for i, row in enumerate(changes) if row["path"] == "shop/pricing.py")
+    page.locator("#step").fill(str(first))
+    page.wait_for_url(f"**step={first}**")
+    vs = page.inner_text("#point-vs")
+    assert vs == changes[first - 1]["versionstamp"]
+    shown = page.text_content("#file-content")
+    out = tmp_path / "replayed"
+    swarm_cli(
+        "replay", "--server", site.target, "--tenant", "acme", "--project", project,
+        "--at-event", vs, "--out", str(out), env={"SWARM_TOKEN": site.tokens["a-ops"]},
+    )  # fmt: skip
+    assert shown == (out / "shop" / "pricing.py").read_text(encoding="utf-8")
+    assert shown != head_text and "def calculate_total" in (shown or "")
+    shoot(page, site, "replay")
+    page.fill("#diff-form input[name=from]", str(first))
+    page.fill("#diff-form input[name=to]", str(top))
+    page.click("#diff-go")
+    page.wait_for_selector("#diffs")
+    assert "+def compute_order_total" in page.inner_text("#diffs")
+
+
+def test_the_audit_says_who_changed_a_file_and_that_the_chain_holds(page: Any, site: Site) -> None:
+    project = site.workspace("audit")
+    mid = site.submit("a-ide", project, skip_tests=True, coders=1)
+    site.finish("a-ops", project, mid)
+    sign_in(page, site, "a-ops")
+    page.goto(f"{site.base}/p/{project}/audit")
+    assert page.inner_text("#verify-result").startswith("Verified")
+    page.select_option("#audit-path", "shop/pricing.py")
+    page.click("#audit-go")
+    page.wait_for_selector("#who")
+    rows = page.locator("#who tbody tr")
+    assert rows.count() == 2  # the import wrote it, the mission's coder renamed in it
+    assert mid in rows.nth(1).inner_text() and "coder" in rows.nth(1).inner_text()
+    shoot(page, site, "audit")
+
+
+def test_another_tenants_project_is_not_reachable_even_by_url(page: Any, site: Site) -> None:
+    project = site.workspace("bolt-secret")
+    mid = site.submit("b-ide", project, skip_tests=True, coders=1)
+    events = site.finish("b-ide", project, mid)
+    sign_in(page, site, "a-ops")
+    assert "bolt-secret" not in page.inner_text("#projects")
+    for path in (
+        f"/p/{project}",
+        f"/p/{project}/m/{mid}",
+        f"/p/{project}/m/{mid}/review",
+        f"/p/{project}/m/{mid}/events",
+        f"/p/{project}/e/{events[-1].cursor}",
+        f"/p/{project}/replay?file=shop/pricing.py",
+        f"/p/{project}/audit?path=shop/pricing.py",
+    ):
+        got = page.goto(site.base + path)
+        assert got is not None and got.status == 404, path
+        body = page.content()
+        assert mid not in body and "calculate_total" not in body, path
+    # Tenant b's own token sees it.
+    page.context.clear_cookies()
+    sign_in(page, site, "b-ide")
+    assert "bolt-secret" in page.inner_text("#projects")
+
+
+def test_a_file_of_markup_is_shown_as_text_and_runs_nothing(page: Any, site: Site) -> None:
+    project = site.workspace("markup", {"evil.html": MARKUP, "shop/evil.py": f"X = {MARKUP!r}\n"})
+    mid = site.submit("a-ide", project, skip_tests=True, coders=1)
+    site.finish("a-ops", project, mid)
+    sign_in(page, site, "a-ops")
+    for path in ("evil.html", "shop/evil.py"):
+        page.goto(f"{site.base}/p/{project}/replay?file={path}")
+        content = page.locator("#file-content")
+        expected = (site.workspaces / project / path).read_text(encoding="utf-8")
+        assert content.text_content() == expected
+        assert content.locator("script, img, b").count() == 0
+        assert page.locator("#injected").count() == 0
+        assert page.evaluate("window.__pwned") is None
+    csp = page.request.get(f"{site.base}/p/{project}/replay").headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
