@@ -222,13 +222,30 @@ class GrpcBrowse:
         return FileAt(path, got.at_versionstamp, bytes(got.content))
 
     def mission_events(
-        self, project: str, mission_id: str, *, after: str = "", limit: int = 1000
+        self,
+        project: str,
+        mission_id: str,
+        *,
+        after: str = "",
+        before: str = "",
+        limit: int = 1000,
+        newest: bool = False,
     ) -> list[EventInfo]:
-        """Up to ``limit`` (at most 10000) of the mission's events after cursor ``after``."""
+        """Up to ``limit`` (at most 10000) of the mission's events between the cursors, in log
+        order; ``newest``: the last ``limit`` of them rather than the first (a page from the
+        end, read through the mission's index without folding the rest)."""
         req = api.HistoryRequest(
-            project=self._ref(project), mission_id=mission_id, after=after, limit=limit
+            project=self._ref(project),
+            mission_id=mission_id,
+            after=after,
+            before=before,
+            limit=limit,
+            reverse=newest,
         )
-        return [event_from_pb(r) for r in self._call("History", req).records]
+        records = self._call("History", req).records
+        if newest:
+            return [event_from_pb(r) for r in reversed(records)]
+        return [event_from_pb(r) for r in records]
 
     def evidence(self, project: str, versionstamp: str) -> Evidence:
         """One event of the project and its decision's evidence (test run, model exchange)."""

@@ -77,31 +77,29 @@ def depths(tickets: tuple[TicketInfo, ...]) -> list[list[TicketInfo]]:
 
 
 def mission(request: Request) -> Response:
+    """The mission, its DAG, and one page of its timeline: the newest ``PAGE`` events, or
+    the ``PAGE`` before ``?before=CURSOR``. Only that page is read (the mission's index, newest
+    first), so a mission of thousands of events loads as fast as a short one."""
     web = web_of(request)
     client = web.client(request)
     project, mid = request.path_params["project"], request.path_params["mission"]
-    story = client.mission_story(project, mid)
-    lines = story.story
-    try:
-        upto = min(len(lines), max(0, int(request.query_params.get("upto", len(lines)))))
-    except ValueError:
-        upto = len(lines)
-    start = max(0, upto - PAGE)
-    tail = upto == len(lines)
-    live = tail and not story.mission.finished
+    m = client.get_mission(project, mid)
+    before = request.query_params.get("before", "")
+    lines = client.mission_events(project, mid, before=before, limit=PAGE + 1, newest=True)
+    more = len(lines) > PAGE
+    lines = lines[-PAGE:]
+    live = not before and not m.finished
     return web.pages.render(
         request,
         "mission.html",
         project=project,
-        m=story.mission,
-        columns=depths(story.mission.tickets),
-        lines=lines[start:upto],
-        first=start,
-        total=len(lines),
-        earlier=max(0, start) if start > 0 else None,
-        later=min(len(lines), upto + PAGE) if not tail else None,
+        m=m,
+        columns=depths(m.tickets),
+        lines=lines,
+        earlier=lines[0].versionstamp if more and lines else None,
+        newest=not before,
         live=live,
-        after=lines[upto - 1].versionstamp if tail and lines else "",
+        after=lines[-1].versionstamp if lines else "",
     )
 
 

@@ -17,8 +17,6 @@ function when(us) {
 function followTimeline(table) {
   const body = table.tBodies[0];
   const status = document.getElementById("live-status");
-  const total = document.getElementById("event-total");
-  const upto = document.getElementById("shown-upto");
   const source = new EventSource(table.dataset.events);
   source.addEventListener("line", (message) => {
     const line = JSON.parse(message.data);
@@ -26,15 +24,11 @@ function followTimeline(table) {
     const row = document.createElement("tr");
     row.dataset.vs = line.versionstamp;
     row.className = "kind-" + line.kind;
-    const n = Number(total.textContent) + 1;
-    cell(row, String(n)).className = "num";
     cell(row, when(line.time_us));
     cell(row, line.agent);
     cell(row, line.kind);
     cell(row, line.what);
     body.appendChild(row);
-    total.textContent = String(n);
-    upto.textContent = String(Number(upto.textContent) + 1);
     if (line.ticket_id) {
       const ticket = document.querySelector(`[data-ticket="${CSS.escape(line.ticket_id)}"] .ticket-state`);
       if (ticket) {
