@@ -11,6 +11,7 @@ and ``_live`` (the timeline's event stream).
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -72,9 +73,9 @@ def _to_sign_in(request: Request, note: str) -> Response:
     target = request.url.path
     if request.url.query:
         target += "?" + request.url.query
-    response = RedirectResponse(
-        request.url_for("login").include_query_params(next=target, note=note), status_code=303
-    )
+    params = {"next": target, **({"note": note} if note else {})}
+    login = URL(str(request.app.url_path_for("login"))).include_query_params(**params)
+    response = RedirectResponse(str(login), status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
 

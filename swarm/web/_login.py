@@ -75,6 +75,6 @@ async def sign_in(request: Request) -> Response:
 
 async def sign_out(request: Request) -> Response:
     web_of(request).sessions.close(request.cookies.get(COOKIE, ""))
-    response = RedirectResponse(request.url_for("login"), status_code=303)
+    response = RedirectResponse(str(request.app.url_path_for("login")), status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
