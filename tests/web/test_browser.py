@@ -255,3 +255,40 @@ def test_a_mission_of_5000_events_loads_paged_and_its_load_time_is_printed(
     page.wait_for_url("**before=**")
     assert shown() == expected[-400:-200]
     assert page.locator("#timeline i").count() == 0  # a rationale's markup is text here too
+
+
+def test_a_models_answer_is_shown_as_text_beside_its_request(
+    page: Any, site: Site, led: Any, tmp_path: Path
+) -> None:
+    import shutil
+
+    from swarm.brain import EditRequest
+    from swarm.missions import MissionOptions, run_mission, start_mission
+    from tests._model_server import ModelServer, completion
+    from tests.web.conftest import SAMPLE
+
+    answer = "No edit. <script>window.__pwned = 3</script><b id='injected'>x</b>"
+    server = ModelServer()
+    server.script(*[completion(answer) for _ in range(4)])
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".swarm"))
+    try:
+        # A model-backed mission runs here, on the daemon's ledger (a daemon runs rules only).
+        mid = start_mission(
+            led, "acme", "asked", repo, EditRequest("ask", {"prompt": "speed <i>it</i> up"}),
+            brain="openai",
+            brain_settings={"base_url": server.url, "model": "scripted", "timeout_s": 30.0},
+            options=MissionOptions(coders=1, run_tests=False, edit_retries=0, backoff_s=0.0),
+        )  # fmt: skip
+        run_mission(led, "acme", "asked", mid)
+    finally:
+        server.close()
+    sign_in(page, site, "a-ops")
+    page.goto(f"{site.base}/p/asked/m/{mid}/review")
+    exchange = page.locator("#exchanges .exchange").first
+    exchange.locator("summary").click()
+    assert answer in exchange.locator(".model-answer").inner_text()
+    assert "speed <i>it</i> up" in exchange.inner_text()  # the request, as sent, as text
+    assert page.locator("#injected, #exchanges script, #exchanges i").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    shoot(page, site, "model-exchange")
