@@ -47,6 +47,8 @@ CHROMIUM_ARGS = [
 TENANT_A = "acme"
 TENANT_B = "bolt"
 RENAME = {"old": "calculate_total", "new": "compute_order_total"}
+#: How long a stopped daemon may take to exit (a guard, as in tests/daemon).
+EXIT_GUARD_S = 120.0
 #: How long a condition in the browser may take before the test calls it broken. A guard.
 GUARD_MS = 120_000
 
@@ -130,18 +132,9 @@ class Site:
         return self.stub().GetMissionStory(req, metadata=self.md(who), timeout=60)
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    workdir = tmp_path_factory.mktemp("web")
-    url = f"sqlite://{workdir / 'ledger.sqlite'}"
-    tokens = {
-        "a-ide": make_token(url, TENANT_A, "ide"),
-        "a-ops": make_token(url, TENANT_A, "ops"),
-        "b-ide": make_token(url, TENANT_B, "ide"),
-    }
-    workspaces = workdir / "workspaces"
-    workspaces.mkdir()
-    log = workdir / "serve.log"
+def start_serve(url: str, workdir: Path, workspaces: Path) -> tuple[subprocess.Popen[str], Any]:
+    """``swarm serve --http`` on free ports; the process and its ready line (JSON)."""
+    log = workdir / f"serve-{time.monotonic_ns()}.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "swarm", "serve", "--ledger", url, "--listen", "127.0.0.1:0",
          "--http", "127.0.0.1:0", "--workspaces", str(workspaces), "--json", "--grace", "5"],
@@ -155,7 +148,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     if not line:
         proc.wait(30)
         raise AssertionError(f"swarm serve did not start: {log.read_text()}")
-    ready = json.loads(line)
+    return proc, json.loads(line)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    workdir = tmp_path_factory.mktemp("web")
+    url = f"sqlite://{workdir / 'ledger.sqlite'}"
+    tokens = {
+        "a-ide": make_token(url, TENANT_A, "ide"),
+        "a-ops": make_token(url, TENANT_A, "ops"),
+        "b-ide": make_token(url, TENANT_B, "ide"),
+    }
+    workspaces = workdir / "workspaces"
+    workspaces.mkdir()
+    proc, ready = start_serve(url, workdir, workspaces)
     shots = Path(os.environ.get("SWARM_SCREENSHOTS") or workdir / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     s = Site(
@@ -167,7 +174,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         for ch in s.channels:
             ch.close()
         proc.terminate()
-        proc.wait(120)
+        proc.wait(EXIT_GUARD_S)
 
 
 @pytest.fixture(scope="session")
