@@ -132,12 +132,14 @@ class Site:
         return self.stub().GetMissionStory(req, metadata=self.md(who), timeout=60)
 
 
-def start_serve(url: str, workdir: Path, workspaces: Path) -> tuple[subprocess.Popen[str], Any]:
+def start_serve(
+    url: str, workdir: Path, workspaces: Path, *extra: str, http: str = "127.0.0.1:0"
+) -> tuple[subprocess.Popen[str], Any]:
     """``swarm serve --http`` on free ports; the process and its ready line (JSON)."""
     log = workdir / f"serve-{time.monotonic_ns()}.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "swarm", "serve", "--ledger", url, "--listen", "127.0.0.1:0",
-         "--http", "127.0.0.1:0", "--workspaces", str(workspaces), "--json", "--grace", "5"],
+         "--http", http, "--workspaces", str(workspaces), "--json", "--grace", "5", *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=log.open("w"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
+import subprocess
 import threading
 from pathlib import Path
 
@@ -57,3 +59,35 @@ def test_sigterm_with_a_page_following_a_mission_stops_cleanly(tmp_path: Path, s
         if proc.poll() is None:
             proc.kill()
             proc.wait(30)
+
+
+def test_beyond_loopback_it_is_https_with_the_daemons_certificate(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    url = f"sqlite://{tmp_path / 'l.sqlite'}"
+    token = make_token(url, "acme", "ops")
+    (tmp_path / "ws").mkdir()
+    proc, ready = start_serve(
+        url, tmp_path, tmp_path / "ws", "--tls-cert", str(cert), "--tls-key", str(key),
+        http="0.0.0.0:0",
+    )  # fmt: skip
+    try:
+        assert ready["http_url"].startswith("https://")
+        base = f"https://127.0.0.1:{ready['http_port']}"
+        ctx = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=base, verify=ctx, timeout=60) as web:
+            got = web.post("/login", data={"token": token})
+            assert got.status_code == 303
+            cookie = got.headers["set-cookie"].lower()
+            assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+            assert web.get("/projects").status_code == 200  # its reads went over TLS gRPC
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{ready['http_port']}/login", timeout=30)
+    finally:
+        proc.terminate()
+        assert proc.wait(EXIT_GUARD_S) == 0
