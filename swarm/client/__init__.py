@@ -15,6 +15,11 @@ audit answers are ``ops``' own) and raise only ``ClientError`` (its ``code``
 is the gRPC status the daemon answers with, on both). The daemon's servicer
 reads missions through the same functions (``_reads``) and encodes them with
 the one codec per type (``_wire``), so the two clients give equal results.
+
+``GrpcClient`` also has the browsing reads mission control (``swarm.web``) is
+written against (``_browse``: ``list_projects``, ``list_files``, ``read_file``,
+``mission_events``, ``follow``, ``evidence``), typed as ``ProjectInfo``,
+``Tree``, ``FileAt``, ``EventInfo`` and ``Evidence``.
 """
 
 from __future__ import annotations
