@@ -292,3 +292,31 @@ def test_a_models_answer_is_shown_as_text_beside_its_request(
     assert page.locator("#injected, #exchanges script, #exchanges i").count() == 0
     assert page.evaluate("window.__pwned") is None
     shoot(page, site, "model-exchange")
+
+
+def test_the_audit_shows_a_broken_chain_when_a_record_was_altered(
+    page: Any, site: Site, led: Any
+) -> None:
+    import sqlite3
+
+    project = site.workspace("tampered")
+    mid = site.submit("a-ide", project, skip_tests=True, coders=1)
+    site.finish("a-ops", project, mid)
+    values = [
+        b"\x01" + chain + data for _, chain, data in led.raw_records("acme", project, limit=10_000)
+    ]
+    target = values[5]
+    altered = bytearray(target)
+    altered[-5] ^= 0x01  # one flipped byte in one stored event, behind the ledger's back
+    db = sqlite3.connect(site.url.removeprefix("sqlite://"), timeout=60)
+    try:
+        (key,) = db.execute("SELECT k FROM kv WHERE v = ?", (target,)).fetchone()
+        db.execute("UPDATE kv SET v = ? WHERE k = ?", (bytes(altered), key))
+        db.commit()
+    finally:
+        db.close()
+    sign_in(page, site, "a-ops")
+    page.goto(f"{site.base}/p/{project}/audit")
+    assert page.inner_text("#verify-result").startswith("Broken")
+    assert "altered" in page.inner_text("#verify").lower()
+    shoot(page, site, "audit-broken")
