@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from swarm.client import ChangeWhy, EventInfo, GrpcClient, ProjectInfo, TicketInfo
+from swarm.client import ChangeWhy, ClientError, EventInfo, GrpcClient, ProjectInfo, TicketInfo
 from swarm.client._browse import EXCHANGE_KINDS, TEST_RUN_KINDS
 from swarm.web._state import web_of
 
@@ -30,8 +30,6 @@ def home(request: Request) -> Response:
 
 def project_of(client: GrpcClient, name: str) -> ProjectInfo:
     """The named project of the token's tenant; NOT_FOUND if it has none by that name."""
-    from swarm.client import ClientError
-
     for p in client.list_projects():
         if p.project == name:
             return p

@@ -44,6 +44,15 @@ function followTimeline(table) {
     document.body.dataset.timeline = "ended";
   });
   source.addEventListener("open", () => { document.body.dataset.timeline = "live"; });
+  // The browser retries by itself, resuming after the last id it saw; it gives up (CLOSED)
+  // when the answer is not a stream, e.g. the session ended with a daemon restart.
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) {
+      status.textContent = "disconnected: reload the page";
+      status.className = "ended";
+      document.body.dataset.timeline = "closed";
+    }
+  });
 }
 
 function slider() {
