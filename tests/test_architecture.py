@@ -35,8 +35,9 @@ ALLOWED: dict[str, set[str]] = {
     },
     "swarm.cli": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.client",
-        "swarm.daemon", "swarm.missions", "swarm.scout", "sync",
+        "swarm.daemon", "swarm.missions", "swarm.scout", "swarm.web", "sync",
     },
+    "swarm.web": {"swarm.client"},
     "swarm": {"swarm.cli"},
 }  # fmt: skip
 

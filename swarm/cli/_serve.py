@@ -53,6 +53,13 @@ def register(sub: Any) -> None:
         metavar="N",
         help="most tracked files a mission imports from one workspace (default 10000)",
     )
+    parser.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        default=None,
+        help="serve mission control (the web page) here; off unless given; a non-loopback "
+        "HOST needs --tls-cert/--tls-key (it is then HTTPS)",
+    )
     parser.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate chain")
     parser.add_argument("--tls-key", type=Path, default=None, help="PEM private key")
     parser.add_argument(
@@ -102,6 +109,13 @@ def _refusal(args: argparse.Namespace) -> str | None:
             return f"{flag} must be at least 1, got {value}"
     if args.workspaces is not None and not args.workspaces.is_dir():
         return f"--workspaces: {args.workspaces} is not a folder"
+    if args.http is not None:
+        from swarm.web import WebConfig, WebConfigError, check
+
+        try:
+            check(WebConfig(args.http, tls_cert=args.tls_cert, tls_key=args.tls_key))
+        except WebConfigError as exc:
+            return str(exc)
     return None
 
 
@@ -136,16 +150,33 @@ def _model(args: argparse.Namespace) -> dict[str, Any] | None:
     return settings
 
 
-def _say_ready(args: argparse.Namespace, daemon: Any, url: str) -> None:
+def _start_web(args: argparse.Namespace, daemon: Any) -> Any:
+    """Mission control on ``--http``, on the daemon's loop, reading through its gRPC port."""
+    from swarm.web import Daemon as Api
+    from swarm.web import WebConfig, WebServer, api_target, build_app
+
+    config = WebConfig(args.http, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    tls = config.tls
+    target = api_target(args.listen.rpartition(":")[0], daemon.port, tls=tls)
+    api = Api(target, tls_root=args.tls_cert if tls else None)
+    web = WebServer(build_app(api, secure_cookie=tls), config)
+    web.start(daemon.loop)
+    return web
+
+
+def _say_ready(args: argparse.Namespace, daemon: Any, url: str, web: Any) -> None:
     """The ready line on stdout, once the port is bound and every service answers."""
     address = f"{args.listen.rpartition(':')[0]}:{daemon.port}"
     if args.json:
         ready = {"ready": True, "listen": address, "port": daemon.port, "ledger": url}
         ready["metrics_port"] = daemon.metrics_port
+        if web is not None:
+            ready.update(http_port=web.port, http_url=web.url)
         print(json.dumps(ready), flush=True)
         return
     metrics = f", metrics on :{daemon.metrics_port}" if daemon.metrics_port else ""
-    print(f"swarm serve: ready, listening on {address}{metrics} (ledger {url})", flush=True)
+    http = f", mission control on {web.url}" if web is not None else ""
+    print(f"swarm serve: ready, listening on {address}{metrics}{http} (ledger {url})", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -175,11 +206,23 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         led.close()
         return fail(str(exc))
+    web = None
+    if args.http is not None:
+        from swarm.web import WebConfigError
+
+        try:
+            web = _start_web(args, daemon)
+        except (WebConfigError, OSError) as exc:  # a port in use: say so, stop clean
+            daemon.stop()
+            led.close()
+            return fail(str(exc))
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    _say_ready(args, daemon, url)
+    _say_ready(args, daemon, url, web)
     while not stop.wait(3600):
         pass
+    if web is not None:
+        web.stop()
     daemon.stop()
     if daemon.unfinished:
         # Their threads are still inside a step. Closing the ledger under them, or letting

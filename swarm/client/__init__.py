@@ -15,10 +15,25 @@ audit answers are ``ops``' own) and raise only ``ClientError`` (its ``code``
 is the gRPC status the daemon answers with, on both). The daemon's servicer
 reads missions through the same functions (``_reads``) and encodes them with
 the one codec per type (``_wire``), so the two clients give equal results.
+
+``GrpcClient`` also has the browsing reads mission control (``swarm.web``) is
+written against (``_browse``: ``list_projects``, ``list_files``, ``read_file``,
+``mission_events``, ``follow``, ``evidence``), typed as ``ProjectInfo``,
+``Tree``, ``FileAt``, ``EventInfo`` and ``Evidence``.
 """
 
 from __future__ import annotations
 
+from swarm.client._browse import (
+    DecisionInfo,
+    EventInfo,
+    Evidence,
+    FileAt,
+    FileEntry,
+    ProjectInfo,
+    TestItem,
+    Tree,
+)
 from swarm.client._errors import ClientError, Detached
 from swarm.client._grpc import GrpcClient, Remote
 from swarm.client._local import LocalClient
@@ -46,7 +61,12 @@ __all__ = [
     "ChangeWhy",
     "Client",
     "ClientError",
+    "DecisionInfo",
     "Detached",
+    "EventInfo",
+    "Evidence",
+    "FileAt",
+    "FileEntry",
     "Forked",
     "GrpcClient",
     "LocalClient",
@@ -57,10 +77,13 @@ __all__ = [
     "Point",
     "Problem",
     "Progress",
+    "ProjectInfo",
     "Query",
     "Remote",
     "Replayed",
     "StoryLine",
+    "TestItem",
     "TicketInfo",
+    "Tree",
     "VerifyReport",
 ]

@@ -21,6 +21,7 @@ import replay
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
 from swarm.client import _types as v
+from swarm.client._browse import GrpcBrowse
 from swarm.client._errors import ClientError, Detached, refused
 from swarm.client._points import event_versionstamp
 from swarm.client._wire import (
@@ -92,7 +93,7 @@ def refusals(hint: str = "") -> Iterator[None]:
         raise ClientError(code, details, shown=f"{code}: {details}{hint}") from None
 
 
-class GrpcClient:
+class GrpcClient(GrpcBrowse):
     """The daemon's missions and audit, through its API, as the value types."""
 
     def __init__(self, remote: Remote, tenant: str = "") -> None:

@@ -158,6 +158,12 @@ class Daemon:
         )
         return server
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the gRPC server runs on (on its own thread), for what serves beside
+        it: mission control's HTTP port (``swarm.web``), stopped before ``stop``."""
+        return self._loop
+
     def _run(self, coro: Any) -> Any:
         """Run ``coro`` on the daemon's loop and wait for its result."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()

@@ -212,6 +212,19 @@ class SwarmService:
         content = self._led.get_blob(t, found.sha256)
         return api.ReadFileResponse(file=found, content=content, at_versionstamp=at)
 
+    def ReadEvidence(
+        self, request: api.ReadEvidenceRequest, call: Call
+    ) -> api.ReadEvidenceResponse:
+        t, p = call.project(request.project, Role.OPS)
+        vs = parse_versionstamp(request.versionstamp, "versionstamp")
+        if vs is None:
+            raise Abort(grpc.StatusCode.INVALID_ARGUMENT, "versionstamp is required")
+        rec = self._led.get_event(t, p, vs)  # NOT_FOUND when the project has no such event
+        evidence = b""
+        if rec.kind == "decision" and rec.event.decision.HasField("detail"):
+            evidence = self._led.get_blob(t, rec.event.decision.detail.sha256)
+        return api.ReadEvidenceResponse(record=_record(rec), evidence=evidence)
+
     def Fork(self, request: api.ForkRequest, call: Call) -> api.ForkResponse:
         t, p = call.project(request.project, Role.IDE)
         vs = point(self._led, t, p, request.at) or self._led.head(t, p)

@@ -43,6 +43,7 @@ CALLS: dict[str, Callable[[], Any]] = {
     "CreateToken": lambda: api.CreateTokenRequest(tenant=B, role=api.TOKEN_ROLE_ADMIN),
     "RevokeToken": lambda: api.RevokeTokenRequest(tenant=B, token_id="abc"),
     "ListTokens": lambda: api.ListTokensRequest(tenant=B),
+    "ReadEvidence": lambda: api.ReadEvidenceRequest(project=ref(B), versionstamp="0" * 24),
 }
 STREAMS = {"FollowMission", "StreamEvents"}
 

@@ -612,3 +612,19 @@ class VerifyProjectResponse(_message.Message):
     notes: _containers.RepeatedScalarFieldContainer[str]
     checked: _containers.ScalarMap[str, int]
     def __init__(self, records: _Optional[int] = ..., expected: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[VerifyProblem, _Mapping]]] = ..., notes: _Optional[_Iterable[str]] = ..., checked: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class ReadEvidenceRequest(_message.Message):
+    __slots__ = ("project", "versionstamp")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    VERSIONSTAMP_FIELD_NUMBER: _ClassVar[int]
+    project: ProjectRef
+    versionstamp: str
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., versionstamp: _Optional[str] = ...) -> None: ...
+
+class ReadEvidenceResponse(_message.Message):
+    __slots__ = ("record", "evidence")
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    record: EventRecord
+    evidence: bytes
+    def __init__(self, record: _Optional[_Union[EventRecord, _Mapping]] = ..., evidence: _Optional[bytes] = ...) -> None: ...

@@ -149,6 +149,11 @@ class SwarmStub:
                 request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ListTokensRequest.SerializeToString,
                 response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ListTokensResponse.FromString,
                 _registered_method=True)
+        self.ReadEvidence = channel.unary_unary(
+                '/swarm.v1.Swarm/ReadEvidence',
+                request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceRequest.SerializeToString,
+                response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceResponse.FromString,
+                _registered_method=True)
 
 
 class SwarmServicer:
@@ -308,6 +313,14 @@ class SwarmServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReadEvidence(self, request, context):
+        """One event of a project and the evidence blob its Decision points at (a test run,
+        a model exchange), for mission control's views (ops).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SwarmServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -425,6 +438,11 @@ def add_SwarmServicer_to_server(servicer, server):
                     servicer.ListTokens,
                     request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ListTokensRequest.FromString,
                     response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'ReadEvidence': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadEvidence,
+                    request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceRequest.FromString,
+                    response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1048,6 +1066,33 @@ class Swarm:
             '/swarm.v1.Swarm/ListTokens',
             proto_dot_swarm_dot_v1_dot_service__pb2.ListTokensRequest.SerializeToString,
             proto_dot_swarm_dot_v1_dot_service__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadEvidence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/swarm.v1.Swarm/ReadEvidence',
+            proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceRequest.SerializeToString,
+            proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceResponse.FromString,
             options,
             channel_credentials,
             insecure,
