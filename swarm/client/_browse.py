@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from proto.swarm.v1 import events_pb2 as pb
+from proto.swarm.v1 import model_pb2
 from proto.swarm.v1 import service_pb2 as api
 from swarm.client._wire import ticket_state
 from swarm.missions import VERDICT_NAMES, describe_event
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 #: Decisions whose evidence blob is a sandbox test run (swarm.missions._suites.RUN_KINDS).
 TEST_RUN_KINDS = frozenset({"critic.baseline", "critic.tests"})
 #: Decisions whose evidence blob is one exchange with a model provider.
-EXCHANGE_KINDS = frozenset({"brain.exchange", "brain.failed-exchange"})
+EXCHANGE_KINDS = frozenset({"brain.exchange", "brain.failed-exchange", "model.exchange"})
 _CHANGE_KINDS = {
     pb.CHANGE_KIND_CREATE: "create",
     pb.CHANGE_KIND_MODIFY: "modify",
@@ -167,6 +168,14 @@ def event_from_pb(rec: api.EventRecord) -> EventInfo:
     )
 
 
+def _exchange(kind: str, blob: bytes) -> tuple[str, str]:
+    """(request, response) bodies: a coder loop's call is a ModelCall, a one-shot's not."""
+    if kind == "model.exchange":
+        call = model_pb2.ModelCall.FromString(blob)
+        return call.request_json, call.response_json or call.error
+    return decode_exchange(blob)
+
+
 def evidence_from_pb(got: api.ReadEvidenceResponse) -> Evidence:
     """The event and its evidence, decoded when the decision's kind says what it holds."""
     event = event_from_pb(got.record)
@@ -177,7 +186,7 @@ def evidence_from_pb(got: api.ReadEvidenceResponse) -> Evidence:
         items = tuple(TestItem(str(n), str(o), str(m)) for n, o, m in run["items"])
         return Evidence(event, tests=items, run_status=str(run["status"]), raw_size=len(blob))
     if blob and kind in EXCHANGE_KINDS:
-        request, response = decode_exchange(blob)
+        request, response = _exchange(kind, blob)
         return Evidence(
             event, exchange_request=request, exchange_response=response, raw_size=len(blob)
         )
