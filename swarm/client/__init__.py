@@ -20,7 +20,7 @@ the one codec per type (``_wire``), so the two clients give equal results.
 from __future__ import annotations
 
 from swarm.client._errors import ClientError, Detached
-from swarm.client._grpc import GrpcClient, Remote
+from swarm.client._grpc import STREAM_BATCH, GrpcClient, Remote, stream_records
 from swarm.client._local import LocalClient
 from swarm.client._protocol import Client
 from swarm.client._types import (
@@ -42,6 +42,7 @@ from swarm.client._types import (
 )
 
 __all__ = [
+    "STREAM_BATCH",
     "AuditRow",
     "ChangeWhy",
     "Client",
@@ -63,4 +64,5 @@ __all__ = [
     "StoryLine",
     "TicketInfo",
     "VerifyReport",
+    "stream_records",
 ]
