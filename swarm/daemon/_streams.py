@@ -37,6 +37,7 @@ from swarm.daemon._call import Abort, Call
 from swarm.daemon._metrics import Metrics
 from swarm.daemon._points import cursor
 from swarm.daemon._pool import Pool
+from swarm.daemon._shared_reads import Messages, Page, SharedReads
 from swarm.daemon._tokens import SYSTEM_TENANT, TOKENS_PROJECT, TokenInfo, TokenStore
 from swarm.daemon._watchers import ProjectWatchers
 
@@ -95,6 +96,7 @@ class Streams:
         self._metrics = metrics
         self._pool = pool
         self._watchers = ProjectWatchers(led)
+        self._reads = SharedReads(led, pool)
         self._open: set[_Wake] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -132,10 +134,10 @@ class Streams:
         batch = min(tail.batch, MAX_BATCH)
         try:
             async with contextlib.aclosing(self._pages(call, tail, after, wake)) as pages:
-                async for page in pages:
-                    if tail.limit:
-                        page = page[: tail.limit - sent]
-                    for message, n in _messages(page, batch):
+                async for records, page in pages:
+                    if tail.limit and len(records) > tail.limit - sent:
+                        records, page = records[: tail.limit - sent], None
+                    for message, n in _built(records, page, batch):
                         sent += n
                         self._metrics.events_streamed.inc(n)
                         yield message
@@ -151,9 +153,10 @@ class Streams:
 
     async def _pages(
         self, call: Call, tail: Tail, after: Versionstamp | None, wake: _Wake
-    ) -> AsyncGenerator[list[ledger.RecordedEvent], None]:
-        """Page after page of the log (the records the tail wants, never an empty page);
-        once it is read, wait for the next append (if following)."""
+    ) -> AsyncGenerator[tuple[list[ledger.RecordedEvent], Page | None], None]:
+        """Page after page of the log: the records the tail wants (never none), with the
+        page read when they are all of it (its messages are shared); once the log is
+        read, wait for the next append (if following)."""
         checked = time.monotonic()
         size = max(STREAM_PAGE, min(tail.batch, MAX_BATCH))
         while True:
@@ -167,12 +170,14 @@ class Streams:
                 wake.tokens_changed = False
                 checked = time.monotonic()
             wake.event.clear()  # before the read: an append after it sets it again
-            read = await self._pool.run(self._led.read, tail.t, tail.p, after=after, limit=size)
+            since = self._reads.mark()  # so a read shared with other tails starts after it
+            page = await self._reads.read(tail.t, tail.p, after, size, since)
+            read = page.records
             if read:
                 after = read[-1].versionstamp
-                page, finished = _wanted(read, tail)
-                if page:
-                    yield page
+                wanted, finished = _wanted(read, tail)
+                if wanted:
+                    yield wanted, (page if wanted is read else None)
                 if finished:
                     return
                 continue
@@ -230,6 +235,16 @@ def _record(rec: ledger.RecordedEvent, into: api.EventRecord) -> api.EventRecord
     into.event.CopyFrom(rec.event)
     into.chain = rec.chain
     return into
+
+
+def _built(
+    records: list[ledger.RecordedEvent], page: Page | None, batch: int
+) -> Iterator[tuple[api.EventRecord, int]] | Messages:
+    """The messages for ``records``: built once per page and batch size when they are a
+    whole page (tails at one cursor share them), else built for this tail alone."""
+    if page is None:
+        return _messages(records, batch)
+    return page.messages(batch, lambda: list(_messages(records, batch)))
 
 
 def _messages(
