@@ -47,11 +47,12 @@ from sync._retry import RetryPolicy
 from sync._screen import Refusal, Refused, canonical
 from sync._sides import Sides
 
-# FoundationDB allows 10 MB per transaction; an event costs its bytes plus its
-# id record, indexes and key overhead, which EVENT_OVERHEAD bounds generously.
+# FoundationDB allows 10 MB and 5 s per transaction and does best under 1 MB; an
+# event costs its bytes plus its id record, indexes and keys (158 bytes measured
+# for bench/sync.py's events), which EVENT_OVERHEAD bounds with room to spare.
 DEFAULT_BATCH_EVENTS = 1000
-DEFAULT_BATCH_BYTES = 4_000_000
-EVENT_OVERHEAD = 1024
+DEFAULT_BATCH_BYTES = 1_000_000
+EVENT_OVERHEAD = 512
 _CONFLICT_ROUNDS = 16
 _WAIT_SLICE_S = 0.5  # a hub that moves under us this often is reported, not chased
 
@@ -370,6 +371,7 @@ class Shipper:
         a refused event stopped the project)."""
         handled = 0
         segment: list[_Admitted] = []
+        self._gate.prefetch(tenant, batch)
         for rec in batch:
             try:
                 event, copied = self._gate.admit(tenant, project, rec)
@@ -388,7 +390,10 @@ class Shipper:
     def _land(
         self, tenant: str, project: str, batch: list[_Admitted], report: ProjectReport
     ) -> int:
-        """Append ``batch`` to the hub, parking what cannot land; how many were dealt with."""
+        """Append ``batch`` to the hub, parking what cannot land; how many were dealt with.
+
+        The blobs its events reference are stored first (``Gate.flush``)."""
+        self._gate.flush()
         pending = batch
         done = 0
         rounds = 0

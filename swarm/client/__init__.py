@@ -35,7 +35,7 @@ from swarm.client._browse import (
     Tree,
 )
 from swarm.client._errors import ClientError, Detached
-from swarm.client._grpc import GrpcClient, Remote
+from swarm.client._grpc import STREAM_BATCH, GrpcClient, Remote, stream_records
 from swarm.client._local import LocalClient
 from swarm.client._protocol import Client
 from swarm.client._types import (
@@ -57,6 +57,7 @@ from swarm.client._types import (
 )
 
 __all__ = [
+    "STREAM_BATCH",
     "AuditRow",
     "ChangeWhy",
     "Client",
@@ -86,4 +87,5 @@ __all__ = [
     "TicketInfo",
     "Tree",
     "VerifyReport",
+    "stream_records",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,8 @@ if TYPE_CHECKING:  # grpc loads only when a command talks to a daemon (~60 ms of
 FOLLOW_DEADLINE_S = 7 * 24 * 3600.0
 #: Rows per QueryAudit page (the daemon's own cap on one call).
 AUDIT_PAGE = 10_000
+#: Records per message asked of the daemon's event streams (ADR 0015, wire).
+STREAM_BATCH = 500
 _TERMINAL = frozenset({pb.TICKET_STATE_DONE, pb.TICKET_STATE_FAILED, pb.TICKET_STATE_CANCELLED})
 
 
@@ -167,12 +169,14 @@ class GrpcClient(GrpcBrowse):
         seen = 0
         stream = self.remote.stream(
             "FollowMission",
-            api.FollowMissionRequest(project=self._ref(project), mission_id=mission_id),
+            api.FollowMissionRequest(
+                project=self._ref(project), mission_id=mission_id, batch=STREAM_BATCH
+            ),
             # Finite on purpose: the daemon's stream wait overflows (INTERNAL) without a deadline.
             deadline=FOLLOW_DEADLINE_S,
         )
         try:
-            for rec in stream:
+            for rec in stream_records(stream):
                 seen += 1
                 if rec.event.WhichOneof("payload") == "ticket":
                     states[rec.event.ticket.ticket_id] = rec.event.ticket.state
@@ -285,6 +289,20 @@ class GrpcClient(GrpcBrowse):
         req = api.ForkRequest(project=self._ref(project), at=at, new_project=new_project)
         done = self._call("Fork", req)
         return v.Forked(done.project.project, done.link, done.files, project, done.at_versionstamp)
+
+
+def stream_records(messages: Iterable[api.EventRecord]) -> Iterator[api.EventRecord]:
+    """Every record of an event stream, in order, whichever form the daemon sent.
+
+    A message of the batched form (the request set ``batch``) carries its records
+    in ``batch``; a daemon that predates batches sends one record per message,
+    which is then the record itself. Each record has its own cursor either way.
+    """
+    for message in messages:
+        if message.batch:
+            yield from message.batch
+        else:
+            yield message
 
 
 def at_point(text: str | None) -> api.At:

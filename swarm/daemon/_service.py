@@ -122,7 +122,7 @@ class SwarmService:
         mid = request.mission_id
         call.note(mission_id=mid)
         await self._pool.run(self._runner().describe, t, p, mid)  # NOT_FOUND if unknown
-        tail = Tail(t, p, request.after, follow=True, mission_id=mid, until_finished=True)
+        tail = Tail(t, p, request.after, True, mid, until_finished=True, batch=request.batch)
         async with contextlib.aclosing(self.streams.tail(call, tail)) as records:
             async for record in records:  # closed with us, not whenever it is collected
                 yield record
@@ -134,7 +134,15 @@ class SwarmService:
         t, p = call.project(request.project, Role.OPS)
         if request.mission_id:
             call.note(mission_id=request.mission_id)
-        tail = Tail(t, p, request.after, request.follow, request.mission_id, request.limit)
+        tail = Tail(
+            t,
+            p,
+            request.after,
+            request.follow,
+            request.mission_id,
+            request.limit,
+            batch=request.batch,
+        )
         async with contextlib.aclosing(self.streams.tail(call, tail)) as records:
             async for record in records:  # closed with us, not whenever it is collected
                 yield record

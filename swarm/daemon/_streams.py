@@ -7,6 +7,14 @@ wakes the stream and nothing is missed. A stream re-checks its token on each
 wake and every few seconds, so a revoked or expired token ends it with
 UNAUTHENTICATED; the daemon's shutdown ends every stream with UNAVAILABLE
 naming the cursor to resume after.
+
+Batches (ADR 0015, wire): a request with ``batch`` > 0 gets the records of
+each page read packed into few messages (``EventRecord.batch``), at most
+``batch`` records and about ``BATCH_BYTES`` each, every record with its own
+cursor. What is read is sent at once: a batch never waits to fill, so a live
+tail's latency is the same as one record per message. Why: one message per
+event made the event loop's per-message work (framing, a write, a wake) the
+stream's cost and the daemon's bottleneck under many tails.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 
 import grpc
@@ -29,10 +37,15 @@ from swarm.daemon._call import Abort, Call
 from swarm.daemon._metrics import Metrics
 from swarm.daemon._points import cursor
 from swarm.daemon._pool import Pool
+from swarm.daemon._shared_reads import Messages, Page, SharedReads
 from swarm.daemon._tokens import SYSTEM_TENANT, TOKENS_PROJECT, TokenInfo, TokenStore
 from swarm.daemon._watchers import ProjectWatchers
 
 STREAM_PAGE = 256
+MAX_BATCH = 1000  # records per message, whatever a request asks
+# Bytes of records per message: a record that would take a batch past it starts the
+# next one, so a message stays far under a client's default 4 MB receive limit.
+BATCH_BYTES = 1_000_000
 TOKEN_RECHECK_S = 3.0  # longest an idle stream goes without re-checking its token
 TOKEN_MEMO_S = 1.0  # streams of one token share a check this fresh
 
@@ -48,6 +61,7 @@ class Tail:
     mission_id: str = ""
     limit: int = 0  # 0: no limit
     until_finished: bool = False  # end at the mission's MISSION_FINISHED
+    batch: int = 0  # records per message, in EventRecord.batch; 0: one record per message
 
 
 class _Wake:
@@ -82,6 +96,7 @@ class Streams:
         self._metrics = metrics
         self._pool = pool
         self._watchers = ProjectWatchers(led)
+        self._reads = SharedReads(led, pool)
         self._open: set[_Wake] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -104,8 +119,10 @@ class Streams:
     async def tail(self, call: Call, tail: Tail) -> AsyncGenerator[api.EventRecord, None]:
         """The log after the cursor, then live: subscribed before each read, so nothing is missed.
 
-        A client that leaves or a deadline cancels the task at its ``await``; the
-        ``finally`` then drops the subscriptions, so an idle stream costs no thread.
+        Yields one message per record, or, when ``tail.batch`` is set, messages of
+        up to that many records (``EventRecord.batch``). A client that leaves or a
+        deadline cancels the task at its ``await``; the ``finally`` then drops the
+        subscriptions, so an idle stream costs no thread.
         """
         after = await self._pool.run(cursor, self._led, tail.t, tail.p, tail.after)
         wake = _Wake(asyncio.get_running_loop())
@@ -114,12 +131,16 @@ class Streams:
             self._open.add(wake)
         self._metrics.active_streams.inc()
         sent = 0
+        batch = min(tail.batch, MAX_BATCH)
         try:
             async with contextlib.aclosing(self._pages(call, tail, after, wake)) as pages:
-                async for rec in pages:
-                    sent += 1
-                    self._metrics.events_streamed.inc()
-                    yield rec
+                async for records, page in pages:
+                    if tail.limit and len(records) > tail.limit - sent:
+                        records, page = records[: tail.limit - sent], None
+                    for message, n in _built(records, page, batch):
+                        sent += n
+                        self._metrics.events_streamed.inc(n)
+                        yield message
                     if tail.limit and sent >= tail.limit:
                         return
         finally:
@@ -132,9 +153,12 @@ class Streams:
 
     async def _pages(
         self, call: Call, tail: Tail, after: Versionstamp | None, wake: _Wake
-    ) -> AsyncGenerator[api.EventRecord, None]:
-        """Page after page of the log; once it is read, wait for the next append (if following)."""
+    ) -> AsyncGenerator[tuple[list[ledger.RecordedEvent], Page | None], None]:
+        """Page after page of the log: the records the tail wants (never none), with the
+        page read when they are all of it (its messages are shared); once the log is
+        read, wait for the next append (if following)."""
         checked = time.monotonic()
+        size = max(STREAM_PAGE, min(tail.batch, MAX_BATCH))
         while True:
             if self._stopping.is_set():
                 raise Abort(
@@ -146,19 +170,16 @@ class Streams:
                 wake.tokens_changed = False
                 checked = time.monotonic()
             wake.event.clear()  # before the read: an append after it sets it again
-            batch = await self._pool.run(
-                self._led.read, tail.t, tail.p, after=after, limit=STREAM_PAGE
-            )
-            for rec in batch:
-                after = rec.versionstamp
-                if tail.mission_id and rec.event.mission_id != tail.mission_id:
-                    continue
-                yield api.EventRecord(
-                    cursor=str(rec.versionstamp), event=rec.event, chain=rec.chain
-                )
-                if tail.until_finished and _finishes(rec, tail.mission_id):
+            since = self._reads.mark()  # so a read shared with other tails starts after it
+            page = await self._reads.read(tail.t, tail.p, after, size, since)
+            read = page.records
+            if read:
+                after = read[-1].versionstamp
+                wanted, finished = _wanted(read, tail)
+                if wanted:
+                    yield wanted, (page if wanted is read else None)
+                if finished:
                     return
-            if batch:
                 continue
             if not tail.follow:
                 return
@@ -191,6 +212,61 @@ class Streams:
             self._memo[call.bearer] = (time.monotonic(), info)
         else:
             self._tokens.check_expiry(memo[1])
+
+
+def _wanted(
+    read: list[ledger.RecordedEvent], tail: Tail
+) -> tuple[list[ledger.RecordedEvent], bool]:
+    """The records of ``read`` the tail sends, and whether the tail ends after them."""
+    if not tail.mission_id:
+        return read, False
+    page = []
+    for rec in read:
+        if rec.event.mission_id != tail.mission_id:
+            continue
+        page.append(rec)
+        if tail.until_finished and _finishes(rec, tail.mission_id):
+            return page, True
+    return page, False
+
+
+def _record(rec: ledger.RecordedEvent, into: api.EventRecord) -> api.EventRecord:
+    into.cursor = str(rec.versionstamp)
+    into.event.CopyFrom(rec.event)
+    into.chain = rec.chain
+    return into
+
+
+def _built(
+    records: list[ledger.RecordedEvent], page: Page | None, batch: int
+) -> Iterator[tuple[api.EventRecord, int]] | Messages:
+    """The messages for ``records``: built once per page and batch size when they are a
+    whole page (tails at one cursor share them), else built for this tail alone."""
+    if page is None:
+        return _messages(records, batch)
+    return page.messages(batch, lambda: list(_messages(records, batch)))
+
+
+def _messages(
+    page: list[ledger.RecordedEvent], batch: int
+) -> Iterator[tuple[api.EventRecord, int]]:
+    """The messages that carry ``page``, each with how many records it holds: one per
+    record when ``batch`` is 0, else up to ``batch`` records and about ``BATCH_BYTES``."""
+    if batch <= 0:
+        for rec in page:
+            yield _record(rec, api.EventRecord()), 1
+        return
+    message, n, size = api.EventRecord(), 0, 0
+    for rec in page:
+        cost = rec.event.ByteSize() + 64  # its cursor, chain and framing
+        if n and (n >= batch or size + cost > BATCH_BYTES):
+            yield message, n
+            message, n, size = api.EventRecord(), 0, 0
+        _record(rec, message.batch.add())
+        n += 1
+        size += cost
+    if n:
+        yield message, n
 
 
 def _finishes(rec: ledger.RecordedEvent, mission_id: str) -> bool:

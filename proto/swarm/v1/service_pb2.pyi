@@ -76,28 +76,32 @@ class CreateProjectRequest(_message.Message):
     def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., exist_ok: _Optional[bool] = ..., workspace: _Optional[str] = ...) -> None: ...
 
 class EventRecord(_message.Message):
-    __slots__ = ("cursor", "event", "chain")
+    __slots__ = ("cursor", "event", "chain", "batch")
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
     CHAIN_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     cursor: str
     event: _events_pb2.SwarmEvent
     chain: bytes
-    def __init__(self, cursor: _Optional[str] = ..., event: _Optional[_Union[_events_pb2.SwarmEvent, _Mapping]] = ..., chain: _Optional[bytes] = ...) -> None: ...
+    batch: _containers.RepeatedCompositeFieldContainer[EventRecord]
+    def __init__(self, cursor: _Optional[str] = ..., event: _Optional[_Union[_events_pb2.SwarmEvent, _Mapping]] = ..., chain: _Optional[bytes] = ..., batch: _Optional[_Iterable[_Union[EventRecord, _Mapping]]] = ...) -> None: ...
 
 class StreamEventsRequest(_message.Message):
-    __slots__ = ("project", "after", "follow", "mission_id", "limit")
+    __slots__ = ("project", "after", "follow", "mission_id", "limit", "batch")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     AFTER_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
     MISSION_ID_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     project: ProjectRef
     after: str
     follow: bool
     mission_id: str
     limit: int
-    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., after: _Optional[str] = ..., follow: _Optional[bool] = ..., mission_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    batch: int
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., after: _Optional[str] = ..., follow: _Optional[bool] = ..., mission_id: _Optional[str] = ..., limit: _Optional[int] = ..., batch: _Optional[int] = ...) -> None: ...
 
 class HistoryRequest(_message.Message):
     __slots__ = ("project", "path", "agent", "mission_id", "after", "before", "limit", "reverse")
@@ -389,14 +393,16 @@ class CancelMissionRequest(_message.Message):
     def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., mission_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class FollowMissionRequest(_message.Message):
-    __slots__ = ("project", "mission_id", "after")
+    __slots__ = ("project", "mission_id", "after", "batch")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     MISSION_ID_FIELD_NUMBER: _ClassVar[int]
     AFTER_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     project: ProjectRef
     mission_id: str
     after: str
-    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., mission_id: _Optional[str] = ..., after: _Optional[str] = ...) -> None: ...
+    batch: int
+    def __init__(self, project: _Optional[_Union[ProjectRef, _Mapping]] = ..., mission_id: _Optional[str] = ..., after: _Optional[str] = ..., batch: _Optional[int] = ...) -> None: ...
 
 class TokenInfo(_message.Message):
     __slots__ = ("token_id", "tenant", "role", "label", "created_us", "revoked_us", "expires_us")
