@@ -15,6 +15,7 @@ REQUEST_KINDS: Mapping[str, tuple[str, ...]] = {
     "add_param": ("function", "param", "default"),
     "patch": ("diff",),
     "ask": ("prompt",),
+    "plan": ("goal",),  # a goal the planner splits into tickets (swarm.missions._planner)
 }
 
 
@@ -23,7 +24,8 @@ class EditRequest:
     """What a person asked for: ``kind`` and its string params.
 
     rename: ``old``, ``new``; add_param: ``function``, ``param``, ``default``
-    (optional ``value`` passed at call sites); patch: ``diff``; ask: ``prompt``.
+    (optional ``value`` passed at call sites); patch: ``diff``; ask: ``prompt``; plan:
+    ``goal`` (optional ``planner_model``, ``planner_url``, ``plan_answers``).
     """
 
     kind: str
