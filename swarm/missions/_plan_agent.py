@@ -85,9 +85,11 @@ def answers_bound(request: EditRequest) -> int:
 
 
 def planner_settings(rt: Runtime) -> ModelSettings:
-    """The planner's model: the mission's, with the request's ``planner_url`` and
-    ``planner_model`` in its place (the planner may use a larger model than the coders)."""
-    settings = getattr(rt.brain, "settings", None)
+    """The planner's model: the brain's own for the "planner" kind where it keeps one, else
+    the mission's, with the request's ``planner_url`` / ``planner_model`` in its place."""
+    for_kind = getattr(rt.brain, "for_kind", None)
+    brain = for_kind("planner") if callable(for_kind) else rt.brain
+    settings = getattr(brain, "settings", None)
     if not isinstance(settings, ModelSettings):
         raise MissionError(f"a plan mission needs a model brain, not {rt.brain.name!r}")
     p = rt.request.params
@@ -204,7 +206,7 @@ def _record_plan(
 
 def _planned_files(view: MissionView) -> int:
     return len(
-        {t.ticket.inputs["path"] for t in view.tickets.values() if "goal" in t.ticket.inputs}
+        {t.ticket.inputs["path"] for t in view.tickets.values() if "planned_as" in t.ticket.inputs}
     )
 
 
@@ -336,8 +338,8 @@ def answer_text(response_json: str) -> str:
 
 
 def planned_coder(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -> None:
-    """A plan mission's coder: a ticket with a goal goes to the model-backed coder."""
-    if "goal" in tv.ticket.inputs:
+    """A plan mission's coder: a planned ticket goes to the model-backed coder."""
+    if "planned_as" in tv.ticket.inputs:
         code_ticket(rt, view, tv, agent)
     else:
         coder(rt, view, tv, agent)
@@ -346,14 +348,20 @@ def planned_coder(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId
 def code_ticket(rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId) -> None:
     """THE SEAM: one planned ticket worked by a model-backed coder in its own conversation.
 
-    The ticket's inputs say what to do: ``path`` (the one file it changes),
-    ``goal``, and one per line ``reads``, ``symbols``, ``tests``. The coder loop
-    (issue 14: propose, apply, test, feed the failure back) takes this place;
-    until it lands the ticket gets one round (:mod:`swarm.missions._plan_coder`).
+    The ticket's inputs are the coder loop's (ADR 0015): ``loop``, ``task``,
+    ``paths`` and ``tests`` (one per line), and ``path``. Where the loop
+    (``run_model_ticket``) is built in, it works the ticket: propose, apply,
+    test, feed the failure back. A build without it gives the ticket one round
+    (:mod:`swarm.missions._plan_coder`).
     """
-    from swarm.missions._plan_coder import one_round
+    try:
+        from swarm.missions._modelcoder import (  # type: ignore[import-not-found,unused-ignore]
+            run_model_ticket,
+        )
+    except ImportError:
+        from swarm.missions._plan_coder import one_round as run_model_ticket
 
-    one_round(rt, view, tv, agent)
+    run_model_ticket(rt, view, tv, agent)
 
 
 def ticket_lists(inputs: Mapping[str, str], key: str) -> list[str]:

@@ -104,7 +104,7 @@ def ticket_messages(
 
     inputs = tv.ticket.inputs
     path = inputs["path"]
-    parts = [f"Task: {inputs['goal']}", f"Change only {path}."]
+    parts = [f"Task: {inputs['task']}", f"Change only {path}."]
     tests = ticket_lists(inputs, "tests")
     if tests:
         parts.append("These tests must pass: " + ", ".join(tests))

@@ -330,9 +330,10 @@ def mission_tickets(answer: ModelAnswer, ctx: PlanContext) -> tuple[Ticket, ...]
 
 
 def _inputs(t: PlannedTicket) -> dict[str, str]:
-    """A planned ticket's inputs: the path the rules coder and the policies read, the goal
-    that makes it a model-backed ticket, and the lists one per line."""
-    inputs = {"path": t.path, "goal": t.goal, "planned_as": t.id}
+    """A planned ticket's inputs, in the coder loop's terms (ADR 0015: ``loop``, ``task``,
+    ``paths``, ``tests``, lists one per line), with ``path`` for the policies and the
+    critic, and what the plan said besides (``reads``, ``symbols``, ``planned_as``)."""
+    inputs = {"loop": "1", "task": t.goal, "path": t.path, "paths": t.path, "planned_as": t.id}
     for key in ("reads", "symbols", "tests"):
         values: tuple[str, ...] = getattr(t, key)
         if values:

@@ -216,7 +216,9 @@ def test_an_invalid_plan_is_sent_back_with_its_problems_and_the_repaired_plan_ru
     story = mission_story(mled, TENANT, PROJECT, view)
     dag = {t["id"]: t for t in story["dag"]}
     assert dag["plan-t2"]["depends_on"] == ["scout", "baseline", "plan-t1"]
-    assert dag["plan-t1"]["inputs"]["goal"] == "document pricing"
+    assert dag["plan-t1"]["inputs"]["task"] == "document pricing"
+    assert dag["plan-t1"]["inputs"]["loop"] == "1"
+    assert dag["plan-t1"]["inputs"]["paths"] == "shop/pricing.py"
     whats = [line["what"] for line in story["story"]]
     assert any(w.startswith("planner.refused -> refused") for w in whats)
     assert any(w.startswith("planner.plan -> planned: 2 ticket(s) in 2 answer(s)") for w in whats)
