@@ -199,7 +199,7 @@ def test_an_invalid_plan_is_sent_back_with_its_problems_and_the_repaired_plan_ru
     assert "document pricing" in coders[0].messages[-1]["content"]
     assert "document discounts" not in coders[0].messages[-1]["content"]
     assert "document discounts" in coders[1].messages[-1]["content"]
-    assert "Change only shop/discounts.py" in coders[1].messages[-1]["content"]
+    assert "shop/discounts.py" in coders[1].messages[-1]["content"]
 
     view = load_view(mled, TENANT, PROJECT, mid)
     (refused,) = view.decision("planner.refused")
@@ -340,8 +340,8 @@ def test_independent_tickets_run_on_parallel_coders_each_in_its_own_conversation
     server = RoutedModelServer(
         [
             ("Goal: ", completion(independent)),
-            ("Change only shop/pricing.py", completion(PRICING_EDIT)),
-            ("Change only shop/discounts.py", completion(DISCOUNTS_EDIT)),
+            ("Task: document pricing", completion(PRICING_EDIT)),
+            ("Task: document discounts", completion(DISCOUNTS_EDIT)),
         ]
     )
     try:
