@@ -7,7 +7,11 @@ a real sqlite ledger, a real copy of the sample repository and the real critic.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,14 @@ import pytest
 import ledger
 from proto.swarm.v1 import plan_pb2 as ppb
 from swarm.brain import EditRequest
-from swarm.missions import InvalidMission, load_view, mission_story
+from swarm.missions import (
+    InvalidMission,
+    MissionOptions,
+    load_view,
+    mission_story,
+    run_mission,
+    start_mission,
+)
 from swarm.missions._plan import Plan, Ticket
 from swarm.missions._plan_agent import repo_map
 from swarm.missions._planner import (
@@ -35,7 +46,7 @@ from tests._model_server import (
     model_server,  # noqa: F401  (the fixture)
     status,
 )
-from tests.swarm.missions.conftest import PROJECT, TENANT, Mission
+from tests.swarm.missions.conftest import PROJECT, ROOT, TENANT, Mission
 
 GOAL = "Say in the module docstrings what pricing and discounts each do"
 
@@ -358,3 +369,59 @@ def test_independent_tickets_run_on_parallel_coders_each_in_its_own_conversation
         asked = r.messages[-1]["content"]
         assert ("document pricing" in asked) != ("document discounts" in asked)
     assert "Percent-off and best-of discount rules." in (repo / "shop/discounts.py").read_text()
+
+
+# -- a crash mid-plan -------------------------------------------------------------------------
+
+
+def test_a_run_killed_mid_plan_resumes_without_asking_again_for_a_recorded_answer(
+    model_server: ModelServer,  # noqa: F811
+    mled: ledger.Ledger,
+    repo: Path,
+    tmp_path: Path,
+) -> None:
+    options = MissionOptions(coders=1, run_tests=False, backoff_s=0.0)
+    mid = start_mission(
+        mled, TENANT, PROJECT, repo, plan_request(), options=options, **openai(model_server)
+    )
+    # The first answer is refused; the second question is held until the child is dead.
+    model_server.script(completion(INVALID), Reply(body=b"", hold_after=0))
+    child = subprocess.Popen(
+        [sys.executable, "-c", _RUN_CHILD, f"sqlite://{tmp_path / 'ledger.sqlite'}", mid],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120  # a guard: the child asks twice within seconds
+        while len(model_server.requests) < 2:
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the child never asked its second question"
+            time.sleep(0.05)
+    finally:
+        child.kill()
+        child.communicate()
+    model_server.release.set()
+    model_server.script(completion(VALID), completion(PRICING_EDIT), completion(DISCOUNTS_EDIT))
+
+    report = run_mission(mled, TENANT, PROJECT, mid)
+
+    assert report.ok, report.reason
+    resumed = model_server.requests[2]
+    # The first answer came from the record: the resumed question already holds it and
+    # its refusal, and the model was not asked for it again.
+    assert [m["role"] for m in resumed.messages] == ["system", "user", "assistant", "user"]
+    assert resumed.messages[2]["content"] == INVALID
+    assert len(model_server.requests) == 5  # 2 before the crash, the repaired plan, 2 coders
+    view = load_view(mled, TENANT, PROJECT, mid)
+    assert len(view.decision("planner.refused")) == 1
+    assert len(view.decision("planner.exchange")) == 2
+
+
+_RUN_CHILD = """
+import sys
+import ledger
+from swarm.missions import run_mission
+with ledger.open_ledger(sys.argv[1]) as led:
+    run_mission(led, "acme", "shop", sys.argv[2])
+"""
