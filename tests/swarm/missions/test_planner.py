@@ -20,6 +20,7 @@ import pytest
 import ledger
 from proto.swarm.v1 import plan_pb2 as ppb
 from swarm.brain import EditRequest
+from swarm.cli import main
 from swarm.missions import (
     InvalidMission,
     MissionOptions,
@@ -234,6 +235,24 @@ def test_an_invalid_plan_is_sent_back_with_its_problems_and_the_repaired_plan_ru
     whats = [line["what"] for line in story["story"]]
     assert any(w.startswith("planner.refused -> refused") for w in whats)
     assert any(w.startswith("planner.plan -> planned: 2 ticket(s) in 2 answer(s)") for w in whats)
+
+
+def test_mission_show_tells_the_plan(
+    model_server: ModelServer,  # noqa: F811
+    mission: Mission,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    model_server.script(completion(INVALID), completion(VALID))
+    model_server.script(completion(PRICING_EDIT), completion(DISCOUNTS_EDIT))
+    mid, report = mission(plan_request(), run_tests=False, **openai(model_server))
+    assert report.ok, report.reason
+    where = ["--ledger", f"sqlite://{tmp_path / 'ledger.sqlite'}", "--tenant", TENANT]
+    assert main(["mission", "show", mid, *where, "--project", PROJECT]) == 0
+    shown = capsys.readouterr().out
+    assert "plan-t1" in shown and "plan-t2" in shown
+    assert "planner.refused -> refused: plan refused and sent back (3 problem(s))" in shown
+    assert "planner.plan -> planned: 2 ticket(s) in 2 answer(s): t1: shop/pricing.py" in shown
 
 
 def _plan_lands_before_any_coder(led: ledger.Ledger, mid: str, plan_event: str) -> None:
