@@ -38,17 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     config = yaml.safe_load(get_config_path("mini_textbased").read_text())
     agent_config = {k: v for k, v in config["agent"].items() if k != "mode"}
     agent_config.update(step_limit=args.steps, cost_limit=0.0)
-    model = LitellmTextbasedModel(
-        model_name=f"openai/{args.model}",
-        model_kwargs={
-            "api_base": args.url,
-            "api_key": "none",
-            "temperature": 0.0,
-            "max_tokens": args.max_tokens,
-        },
-        cost_tracking="ignore_errors",
-        **{k: v for k, v in config.get("model", {}).items() if k not in ("model_name",)},
-    )
+    model_config = {k: v for k, v in config.get("model", {}).items() if k != "model_name"}
+    model_config["model_kwargs"] = {
+        **model_config.get("model_kwargs", {}),
+        "api_base": args.url,
+        "api_key": "none",
+        "temperature": 0.0,
+        "max_tokens": args.max_tokens,
+    }
+    model_config["cost_tracking"] = "ignore_errors"
+    model = LitellmTextbasedModel(model_name=f"openai/{args.model}", **model_config)
     env = LocalEnvironment(cwd=args.repo, **config.get("environment", {}))
     agent = DefaultAgent(model, env, **agent_config)
     try:
