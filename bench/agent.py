@@ -281,12 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     tasks = load_tasks(names=names)
     print(f"{len(tasks)} task(s), ways {', '.join(ways)}, model {args.model} at {args.model_url}")
     runs: list[Run] = []
-    for task in tasks:
+    for done, task in enumerate(tasks, 1):
         runs += run_task(task, ways, args)
-    s = summary(runs, ways, len(tasks))
-    _print_summary(s)
-    if args.out:
-        args.out.write_text(json.dumps({"runs": [asdict(r) for r in runs], "summary": s}, indent=2))
+        if args.out:  # after every task: a run cut short keeps what it measured
+            s = summary(runs, ways, done)
+            args.out.write_text(json.dumps({"runs": [asdict(r) for r in runs], "summary": s}))
+    _print_summary(summary(runs, ways, len(tasks)))
     return 0
 
 
