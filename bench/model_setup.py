@@ -154,7 +154,7 @@ def peer(venv: Path = PEER_VENV) -> Path:
     return python
 
 
-def serve(gguf: Path, port: int, ctx: int, ready_s: float) -> None:
+def serve(gguf: Path, port: int, ctx: int, ready_s: float, threads: int | None = None) -> None:
     """Run the OpenAI-compatible server until interrupted, saying when it is ready."""
     cmd = [
         sys.executable,
@@ -169,7 +169,7 @@ def serve(gguf: Path, port: int, ctx: int, ready_s: float) -> None:
         "--n_ctx",
         str(ctx),
         "--n_threads",
-        str(os.cpu_count() or 1),
+        str(threads or os.cpu_count() or 1),
     ]
     server = subprocess.Popen(cmd)
     url = f"http://127.0.0.1:{port}"
@@ -205,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--ctx", type=int, default=8192, help="the server's context window")
     parser.add_argument("--ready-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="llama.cpp threads (default: every core; on a busy machine 1 may be faster, "
+        "as its threads wait for each other)",
+    )
     args = parser.parse_args(argv)
     model = MODELS[args.model]
     if args.step in ("fetch", "all"):
@@ -217,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         gguf = args.dir / model.filename
         if not (gguf.exists() and check_gguf(gguf)):
             raise SystemExit(f"no model at {gguf}: run `python bench/model_setup.py fetch` first")
-        serve(gguf, args.port, args.ctx, args.ready_timeout)
+        serve(gguf, args.port, args.ctx, args.ready_timeout, args.threads)
     return 0
 
 
