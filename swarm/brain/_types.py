@@ -16,6 +16,7 @@ REQUEST_KINDS: Mapping[str, tuple[str, ...]] = {
     "patch": ("diff",),
     "ask": ("prompt",),
     "fix": (),  # optional: tests (one id per line), prompt
+    "plan": ("goal",),  # a goal the planner splits into tickets (swarm.missions._planner)
 }
 
 
@@ -25,7 +26,8 @@ class EditRequest:
 
     rename: ``old``, ``new``; add_param: ``function``, ``param``, ``default``
     (optional ``value`` passed at call sites); patch: ``diff``; ask: ``prompt``;
-    fix: optional ``tests`` (test ids, one per line; none: every failing test) and ``prompt``.
+    fix: optional ``tests`` (test ids, one per line; none: every failing test) and ``prompt``;
+    plan: ``goal`` (optional ``planner_model``, ``planner_url``, ``plan_answers``).
     """
 
     kind: str

@@ -28,7 +28,6 @@ from ledger import Ledger, Versionstamp
 from proto.swarm.v1 import events_pb2 as pb
 from swarm.brain import Brain, EditRequest, make_brain
 from swarm.brain._rules import validate as validate_request
-from swarm.missions._coder import coder
 from swarm.missions._critic import critic
 from swarm.missions._errors import InvalidMission, UnknownMission
 from swarm.missions._events import (
@@ -52,9 +51,9 @@ from swarm.missions._identity import (
 from swarm.missions._loop import Handler, agent_loop, restore
 from swarm.missions._options import MissionOptions
 from swarm.missions._plan import Plan, Ticket, check_target, validate_plan
+from swarm.missions._plan_agent import agent_handlers, check_plan_request
 from swarm.missions._records import MissionStart
 from swarm.missions._runtime import Progress, Runtime
-from swarm.missions._scout import scout
 from swarm.missions._view import STATE_NAMES, MissionView
 from swarm.missions._workspace import (
     check_repo,
@@ -175,6 +174,7 @@ def start_mission(
     validate_request(request)
     settings = dict(brain_settings or {})
     make_brain(brain, **settings)  # refuse bad settings before anything is written
+    check_plan_request(request, brain)
     mid = mission_id or new_mission_id()
     if not _MISSION_ID.fullmatch(mid):
         raise InvalidMission(f"mission id {mid!r} must look like m + 6..24 hex digits")
@@ -307,9 +307,13 @@ def _run_agents(
 ) -> tuple[MissionOutcome, str]:
     """Run the scout, the coders and the critic on their threads until the DAG ends; stop
     them and wait for them. Returns the outcome and its reason."""
-    agents: list[tuple[AgentId, tuple[str, ...], Handler, int]] = [(SCOUT, ("scout",), scout, 0)]
+    scout_handler, coder_handler = agent_handlers(rt.request)  # a plan mission's are its own
+    agents: list[tuple[AgentId, tuple[str, ...], Handler, int]] = [
+        (SCOUT, ("scout",), scout_handler, 0)
+    ]
     agents += [
-        (coder_id(i), ("coder",), coder, (i - 1) * 7919) for i in range(1, rt.options.coders + 1)
+        (coder_id(i), ("coder",), coder_handler, (i - 1) * 7919)
+        for i in range(1, rt.options.coders + 1)
     ]
     agents.append((CRITIC, ("critic",), critic, 0))
     threads = [
