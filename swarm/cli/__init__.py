@@ -32,6 +32,7 @@ _COMMANDS = (
     "replay",
     "audit",
     "mission",
+    "mcp",
     "completion",
 )
 DISTRIBUTION = "swarm-ledger"

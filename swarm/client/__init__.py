@@ -20,6 +20,7 @@ the one codec per type (``_wire``), so the two clients give equal results.
 from __future__ import annotations
 
 from swarm.client._errors import ClientError, Detached
+from swarm.client._files import FileAt, FileEntry, FilesAt, HeldLock
 from swarm.client._grpc import GrpcClient, Remote
 from swarm.client._local import LocalClient
 from swarm.client._protocol import Client
@@ -47,8 +48,12 @@ __all__ = [
     "Client",
     "ClientError",
     "Detached",
+    "FileAt",
+    "FileEntry",
+    "FilesAt",
     "Forked",
     "GrpcClient",
+    "HeldLock",
     "LocalClient",
     "Mission",
     "MissionReport",
