@@ -56,8 +56,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--otlp-endpoint",
         metavar="URL",
-        help="export the traces of missions to this OTLP/HTTP collector "
-        "(default: $OTEL_EXPORTER_OTLP_ENDPOINT; none: no export)",
+        help="export the spans of missions, tickets and calls to this OTLP/HTTP collector "
+        "(default: $OTEL_EXPORTER_OTLP_ENDPOINT; neither: nothing is exported)",
     )
     parser.set_defaults(handler=run)
 
@@ -71,14 +71,11 @@ def http_address(text: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from swarm.cli._tracing import tracing_from
-
     try:
         address = http_address(args.http) if args.http else None
-        with tracing_from(args):
-            if args.server:
-                return run_remote(args, lambda remote: _serve_remote(args, remote, address))
-            return _serve_local(args, address)
+        if args.server:
+            return run_remote(args, lambda remote: _serve_remote(args, remote, address))
+        return _serve_local(args, address)
     except RemoteRefused as exc:
         return fail(str(exc))
 

@@ -1,5 +1,8 @@
 """Trace export chosen once at the edge: ``--otlp-endpoint``, else $OTEL_EXPORTER_OTLP_ENDPOINT.
 
+``main`` runs every command inside ``tracing_from(args)``; a bad setting is a
+``ContextError`` (``swarm: error: ...``, exit 2) before the command runs.
+
 With neither, nothing is installed: spans stay the API's no-ops and nothing
 leaves the process. With one, an OTLP/HTTP exporter is installed for the
 command's life and flushed when it ends.
@@ -12,7 +15,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from swarm.cli._remote import RemoteRefused
+from swarm.cli._context import ContextError
 
 ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
@@ -25,13 +28,13 @@ def tracing_from(args: argparse.Namespace) -> Iterator[None]:
         yield
         return
     if not endpoint.startswith(("http://", "https://")):
-        raise RemoteRefused(f"--otlp-endpoint {endpoint!r}: an OTLP/HTTP endpoint is a URL")
+        raise ContextError(f"--otlp-endpoint {endpoint!r}: an OTLP/HTTP endpoint is a URL")
     from swarm.telemetry import TelemetryError, configure
 
     try:
         provider = configure(endpoint)
     except TelemetryError as exc:
-        raise RemoteRefused(str(exc)) from None
+        raise ContextError(str(exc)) from None
     try:
         yield
     finally:

@@ -26,20 +26,32 @@ from swarm.telemetry._ids import (
     trace_id,
 )
 from swarm.telemetry._setup import TelemetryError, configure, id_generator, provider
-from swarm.telemetry._spans import link, mission_span, rpc_span, span, ticket_span
+from swarm.telemetry._spans import (
+    end_rpc_span,
+    link,
+    mission_span,
+    span,
+    start_rpc_span,
+    start_span,
+    ticket_span,
+    use_provider,
+)
 
 __all__ = [
     "TelemetryError",
     "configure",
+    "end_rpc_span",
     "event_span_id",
     "id_generator",
     "link",
     "mission_span",
     "mission_span_id",
     "provider",
-    "rpc_span",
     "span",
+    "start_rpc_span",
+    "start_span",
     "ticket_span",
     "ticket_span_id",
     "trace_id",
+    "use_provider",
 ]

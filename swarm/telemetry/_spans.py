@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
-
-from opentelemetry import context as otel_context
-from opentelemetry import trace
+from typing import TYPE_CHECKING
 
 from swarm.telemetry import _ids
+
+if TYPE_CHECKING:  # the API loads at the first span (~15 ms a mission command need not pay)
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
 
 TRACER = "swarm"
 #: (trace id, span id) the next span made must have: read by SwarmIdGenerator.
@@ -26,10 +29,29 @@ WANTED: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
     "swarm_wanted_span_ids", default=None
 )
 Attributes = Mapping[str, str | int | float | bool]
+#: The provider spans are made with; None: the API's global one (``use_provider``).
+_PROVIDER: list[trace.TracerProvider | None] = [None]
+
+
+def use_provider(provider: trace.TracerProvider | None) -> None:
+    """Make swarm's spans with ``provider`` (None: the global one again): a test's
+    in-memory exporter, without replacing the process's global provider, which the API
+    lets be set only once."""
+    _PROVIDER[0] = provider
+
+
+def tracer() -> trace.Tracer:
+    from opentelemetry import trace
+
+    provider = _PROVIDER[0] or trace.get_tracer_provider()
+    return provider.get_tracer(TRACER)
 
 
 def _context_of(trace_hex: str, parent_hex: str | None) -> otel_context.Context:
     """A context whose current span is the (remote-made) parent, or an empty one for a root."""
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+
     if parent_hex is None:
         return otel_context.Context()
     parent = trace.SpanContext(
@@ -43,6 +65,8 @@ def _context_of(trace_hex: str, parent_hex: str | None) -> otel_context.Context:
 
 def link(trace_hex: str, span_hex: str) -> trace.Link:
     """A link to the span ``span_hex`` of trace ``trace_hex``."""
+    from opentelemetry import trace
+
     ctx = trace.SpanContext(
         trace_id=_ids.as_int(trace_hex),
         span_id=_ids.as_int(span_hex),
@@ -50,6 +74,32 @@ def link(trace_hex: str, span_hex: str) -> trace.Link:
         trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
     )
     return trace.Link(ctx)
+
+
+def start_span(
+    name: str,
+    *,
+    trace_hex: str,
+    span_hex: str,
+    parent_hex: str | None = None,
+    attributes: Attributes | None = None,
+    links: Sequence[trace.Link] = (),
+    kind: trace.SpanKind | None = None,
+) -> trace.Span:
+    """A started span with these ids (a root when ``parent_hex`` is None); the caller ends it."""
+    from opentelemetry import trace
+
+    wanted = WANTED.set((_ids.as_int(trace_hex), _ids.as_int(span_hex)))
+    try:
+        return tracer().start_span(
+            name,
+            context=_context_of(trace_hex, parent_hex),
+            kind=kind if kind is not None else trace.SpanKind.INTERNAL,
+            attributes=dict(attributes or {}),
+            links=list(links),
+        )
+    finally:
+        WANTED.reset(wanted)
 
 
 @contextlib.contextmanager
@@ -61,23 +111,19 @@ def span(
     parent_hex: str | None = None,
     attributes: Attributes | None = None,
     links: Sequence[trace.Link] = (),
-    kind: trace.SpanKind = trace.SpanKind.INTERNAL,
 ) -> Iterator[trace.Span]:
-    """A span with these ids (a root when ``parent_hex`` is None), current while it runs."""
-    wanted = WANTED.set((_ids.as_int(trace_hex), _ids.as_int(span_hex)))
-    try:
-        made = trace.get_tracer(TRACER).start_span(
-            name,
-            context=_context_of(trace_hex, parent_hex),
-            kind=kind,
-            attributes=dict(attributes or {}),
-            links=list(links),
-        )
-    finally:
-        WANTED.reset(wanted)
-    with trace.use_span(
-        made, end_on_exit=True, record_exception=True, set_status_on_exception=True
-    ):
+    """``start_span``'s span, current while the body runs and ended after it."""
+    from opentelemetry import trace
+
+    made = start_span(
+        name,
+        trace_hex=trace_hex,
+        span_hex=span_hex,
+        parent_hex=parent_hex,
+        attributes=attributes,
+        links=links,
+    )
+    with trace.use_span(made, end_on_exit=True, record_exception=True):
         yield made
 
 
@@ -130,21 +176,38 @@ def ticket_span(
     )
 
 
-def rpc_span(
-    method: str, trace_header: str, attributes: Attributes | None = None
-) -> contextlib.AbstractContextManager[trace.Span]:
-    """The server span of one RPC, in the trace its ``x-trace-id`` names when that is a
-    W3C trace id (32 hex digits: the CLI sends one per command), else in a new trace."""
-    import secrets
+def start_rpc_span(method: str, trace_header: str) -> trace.Span:
+    """The server span of one RPC (ended by ``end_rpc_span``), in the trace its
+    ``x-trace-id`` names when that is a W3C trace id (32 hex digits: the CLI sends one per
+    command, so one command's calls are one trace), else in a new trace. It is not made
+    current: a stream's generator may be closed from another task than the one it began in."""
+    from opentelemetry import trace
 
     trace_hex = trace_header.lower() if _is_trace_id(trace_header) else secrets.token_hex(16)
-    return span(
+    return start_span(
         f"swarm.v1.Swarm/{method}",
         trace_hex=trace_hex,
         span_hex=secrets.token_hex(8),
-        attributes={"rpc.system": "grpc", "rpc.method": method, **(attributes or {})},
+        attributes={"rpc.system": "grpc", "rpc.service": "swarm.v1.Swarm", "rpc.method": method},
         kind=trace.SpanKind.SERVER,
     )
+
+
+def end_rpc_span(made: trace.Span, code: str, facts: Mapping[str, str], error: str = "") -> None:
+    """End an RPC's span with its status and the call's facts (tenant, project, mission):
+    a mission's id also names its trace (``swarm.mission_trace_id``), the way to its spans."""
+    from opentelemetry import trace
+
+    made.set_attribute("rpc.grpc.status_code", code)
+    for key, value in facts.items():
+        if key != "trace_id":
+            made.set_attribute(f"swarm.{key}", value)
+    mission = facts.get("mission_id")
+    if mission:
+        made.set_attribute("swarm.mission_trace_id", _ids.trace_id(mission))
+    if code != "OK":
+        made.set_status(trace.Status(trace.StatusCode.ERROR, error[:500] or code))
+    made.end()
 
 
 def _is_trace_id(text: str) -> bool:
