@@ -22,20 +22,27 @@ ALLOWED: dict[str, set[str]] = {
     "ops": {"ledger", "proto", "replay"},
     "swarm.scout": {"replay"},
     "swarm.brain": {"swarm.scout"},
+    "swarm.telemetry": set(),
     "swarm.missions": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.scout",
+        "swarm.telemetry",
     },
     "swarm.daemon": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.client",
-        "swarm.missions", "swarm.scout",
+        "swarm.missions", "swarm.scout", "swarm.telemetry",
     },
     "swarm.client": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.missions",
         "swarm.scout",
     },
+    "swarm.mcp": {
+        "ledger", "replay", "swarm.brain", "swarm.client", "swarm.daemon", "swarm.missions",
+        "swarm.telemetry",
+    },
     "swarm.cli": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.client",
-        "swarm.daemon", "swarm.missions", "swarm.scout", "swarm.web", "sync",
+        "swarm.daemon", "swarm.mcp", "swarm.missions", "swarm.scout", "swarm.telemetry",
+        "swarm.web", "sync",
     },
     "swarm.web": {"swarm.client"},
     "swarm": {"swarm.cli"},

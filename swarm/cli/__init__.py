@@ -21,6 +21,7 @@ from typing import NoReturn
 import ledger
 from swarm.cli import _context
 from swarm.cli._common import errors_as_json, fail
+from swarm.cli._tracing import tracing_from
 
 # Sub-command modules, in the order `swarm --help` lists them.
 _COMMANDS = (
@@ -32,6 +33,7 @@ _COMMANDS = (
     "replay",
     "audit",
     "mission",
+    "mcp",
     "completion",
 )
 DISTRIBUTION = "swarm-ledger"
@@ -123,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors_as_json(bool(getattr(args, "json", False)))
         _show_sandbox_notices()
         _context.apply(args)
-        code: int = args.handler(args)
+        with tracing_from(args):  # exports spans only when an endpoint is configured
+            code: int = args.handler(args)
     except BrokenPipeError:  # `swarm ... | head`: the reader left; that is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

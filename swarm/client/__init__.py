@@ -19,7 +19,7 @@ the one codec per type (``_wire``), so the two clients give equal results.
 ``GrpcClient`` also has the browsing reads mission control (``swarm.web``) is
 written against (``_browse``: ``list_projects``, ``list_files``, ``read_file``,
 ``mission_events``, ``follow``, ``evidence``), typed as ``ProjectInfo``,
-``Tree``, ``FileAt``, ``EventInfo`` and ``Evidence``.
+``Tree``, ``EventInfo`` and ``Evidence`` (its own file types stay in ``_browse``).
 """
 
 from __future__ import annotations
@@ -28,13 +28,12 @@ from swarm.client._browse import (
     DecisionInfo,
     EventInfo,
     Evidence,
-    FileAt,
-    FileEntry,
     ProjectInfo,
     TestItem,
     Tree,
 )
 from swarm.client._errors import ClientError, Detached
+from swarm.client._files import FileAt, FileEntry, FilesAt, HeldLock
 from swarm.client._grpc import STREAM_BATCH, GrpcClient, Remote, stream_records
 from swarm.client._local import LocalClient
 from swarm.client._protocol import Client
@@ -68,8 +67,10 @@ __all__ = [
     "Evidence",
     "FileAt",
     "FileEntry",
+    "FilesAt",
     "Forked",
     "GrpcClient",
+    "HeldLock",
     "LocalClient",
     "Mission",
     "MissionReport",

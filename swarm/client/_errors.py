@@ -20,16 +20,18 @@ import ledger
 import ops
 import replay
 from swarm.brain import BrainError
+from swarm.client._files import BadRequest
 from swarm.missions import InvalidMission, InvalidPlan, MissionError, UnknownMission
 
 # A local error's status: the daemon's STATUS table for the errors a local call can meet.
 _CODES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = (
     ((UnknownMission, replay.UnknownPoint, ledger.NotFound), "NOT_FOUND"),
     (
-        (ops.BadQuery, InvalidMission, InvalidPlan, BrainError, replay.BadPoint),
+        (ops.BadQuery, InvalidMission, InvalidPlan, BrainError, replay.BadPoint, BadRequest),
         "INVALID_ARGUMENT",
     ),
     ((replay.ChainBroken, ledger.CorruptStore), "DATA_LOSS"),
+    (ledger.InvalidArgument, "INVALID_ARGUMENT"),
     (ledger.AlreadyExists, "ALREADY_EXISTS"),
     ((MissionError, replay.ReplayError, ops.AuditError, ledger.LedgerError), "FAILED_PRECONDITION"),
     (OSError, "FAILED_PRECONDITION"),

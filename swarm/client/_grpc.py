@@ -20,6 +20,7 @@ import ops
 import replay
 from proto.swarm.v1 import events_pb2 as pb
 from proto.swarm.v1 import service_pb2 as api
+from swarm.client import _files as files_
 from swarm.client import _types as v
 from swarm.client._browse import GrpcBrowse
 from swarm.client._errors import ClientError, Detached, refused
@@ -289,6 +290,42 @@ class GrpcClient(GrpcBrowse):
         req = api.ForkRequest(project=self._ref(project), at=at, new_project=new_project)
         done = self._call("Fork", req)
         return v.Forked(done.project.project, done.link, done.files, project, done.at_versionstamp)
+
+    # files at a point, people's locks --------------------------------------------------
+    def files_at(self, project: str, point: v.Point) -> files_.FilesAt:
+        with refused():
+            at = self._at(project, point)
+        listing = self._call("ListFiles", api.ListFilesRequest(project=self._ref(project), at=at))
+        files = tuple(files_.FileEntry(e.path, e.size, e.sha256.hex()) for e in listing.files)
+        return files_.FilesAt(listing.at_versionstamp, files)
+
+    def file_at(self, project: str, point: v.Point, path: str) -> files_.FileAt:
+        """``path`` at ``point`` through ReadFile, its bytes checked against the hash sent."""
+        with refused():
+            files_.check_path(path)
+            at = self._at(project, point)
+        req = api.ReadFileRequest(project=self._ref(project), path=path, at=at)
+        got = self._call("ReadFile", req)
+        data = bytes(got.content)
+        if hashlib.sha256(data).digest() != got.file.sha256:
+            with refused():
+                raise replay.ChainBroken(path, got.at_versionstamp, "content not of its hash")
+        return files_.FileAt(path, got.at_versionstamp, len(data), got.file.sha256.hex(), data)
+
+    def acquire_lock(self, project: str, path: str, holder: str, ttl_s: float) -> files_.HeldLock:
+        req = api.AcquireLockRequest(
+            project=self._ref(project), path=path, holder=holder, ttl_s=ttl_s
+        )
+        got = self._call("AcquireLock", req)
+        return files_.HeldLock(got.path, got.holder, got.token.hex(), got.expires_us)
+
+    def release_lock(self, project: str, path: str, holder: str, token: str) -> None:
+        with refused():
+            fencing = files_.fencing_token(token)
+        req = api.ReleaseLockRequest(
+            project=self._ref(project), path=path, holder=holder, token=fencing
+        )
+        self._call("ReleaseLock", req)
 
 
 def stream_records(messages: Iterable[api.EventRecord]) -> Iterator[api.EventRecord]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import ledger
 import ops
 import replay
+from swarm.client import _files as files_
 from swarm.client import _types as v
 from swarm.client._errors import ClientError
 from swarm.client._errors import refused as refusals
@@ -189,6 +190,36 @@ class LocalClient:
             state = r.state_at(resolve(r, point))
             done = replay.fork(self.led, self.tenant, project, state, new_project)
         return v.Forked(done.project, str(done.link), done.files, project, str(state.versionstamp))
+
+    # files at a point, people's locks --------------------------------------------------
+    def files_at(self, project: str, point: v.Point) -> files_.FilesAt:
+        """The project's tree at ``point``, read from the log (no snapshot written)."""
+        with refusals():
+            vs = resolve(replay.Replayer(self.led, self.tenant, project), point)
+            return files_.tree_at(self.led, self.tenant, project, vs)
+
+    def file_at(self, project: str, point: v.Point, path: str) -> files_.FileAt:
+        """``path``'s bytes at ``point`` (NOT_FOUND if it was not there then)."""
+        with refusals():
+            files_.check_path(path)
+            vs = resolve(replay.Replayer(self.led, self.tenant, project), point)
+            return files_.read_at(self.led, self.tenant, project, vs, path)
+
+    def acquire_lock(self, project: str, path: str, holder: str, ttl_s: float) -> files_.HeldLock:
+        """A person's lock on ``path`` (FAILED_PRECONDITION while another holds it)."""
+        with refusals():
+            files_.check_path(path)
+            files_.check_holder(holder)
+            self.led.project_info(self.tenant, project)  # an unknown project is NOT_FOUND
+            return files_.held(self.led.acquire_lock(self.tenant, project, path, holder, ttl_s))
+
+    def release_lock(self, project: str, path: str, holder: str, token: str) -> None:
+        """Release the person's lock whose fencing token (hex) is ``token``."""
+        with refusals():
+            files_.check_path(path)
+            files_.check_holder(holder)
+            fencing = files_.fencing_token(token)
+            self.led.release_lock(self.tenant, project, path, holder, fencing)
 
 
 def resolve(r: replay.Replayer, point: v.Point) -> ledger.Versionstamp:

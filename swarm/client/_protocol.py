@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from swarm.client import _files as files_
 from swarm.client import _types as v
 
 
@@ -65,4 +66,20 @@ class Client(Protocol):
         self, project: str, point: v.Point, new_project: str, *, progress: v.Progress
     ) -> v.Forked:
         """A new project holding ``project``'s files at ``point``, linked to it."""
+        ...
+
+    def files_at(self, project: str, point: v.Point) -> files_.FilesAt:
+        """The project's tree (paths, sizes, hashes) at ``point``; nothing is written."""
+        ...
+
+    def file_at(self, project: str, point: v.Point, path: str) -> files_.FileAt:
+        """One file's bytes at ``point`` (NOT_FOUND if it was not there then)."""
+        ...
+
+    def acquire_lock(self, project: str, path: str, holder: str, ttl_s: float) -> files_.HeldLock:
+        """A person's (``human:<name>``) lock on ``path`` for ``ttl_s`` seconds."""
+        ...
+
+    def release_lock(self, project: str, path: str, holder: str, token: str) -> None:
+        """Release the person's lock on ``path``, naming its fencing token (hex)."""
         ...

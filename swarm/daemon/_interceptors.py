@@ -40,6 +40,7 @@ from swarm.daemon._metrics import Metrics
 from swarm.daemon._pool import Pool
 from swarm.daemon._status import status_of
 from swarm.daemon._tokens import TokenStore
+from swarm.telemetry import end_rpc_span, start_rpc_span
 
 SERVICE = api.DESCRIPTOR.services_by_name["Swarm"]
 PREFIX = f"/{SERVICE.full_name}/"
@@ -49,6 +50,8 @@ ANONYMOUS_STREAMS = ("/grpc.reflection.", "/grpc.health.v1.Health/Watch")
 
 Behaviour = Callable[[Any, Any], Any]
 if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
     Handler: TypeAlias = grpc.RpcMethodHandler[Any, Any]
 else:  # generic in the stubs only
     Handler = grpc.RpcMethodHandler
@@ -123,7 +126,8 @@ class SwarmInterceptor(grpc.aio.ServerInterceptor):
 
 class Telemetry(SwarmInterceptor):
     """Makes the call's ``Call``, binds its trace id and method for every line logged while it
-    runs, and at its end writes one log line and counts it (requests, latency, errors)."""
+    runs, and at its end writes one log line, counts it (requests, latency, errors) and ends
+    its span (``swarm.telemetry``: in the trace the client's x-trace-id names)."""
 
     def __init__(self, metrics: Metrics) -> None:
         super().__init__()
@@ -132,42 +136,43 @@ class Telemetry(SwarmInterceptor):
 
     def unary(self, name: str, inner: Behaviour) -> Behaviour:
         async def observed(request: Any, context: Any) -> Any:
-            call, started = self._begin(name, context)
+            call, started, span = self._begin(name, context)
             try:
                 response = await inner(request, call)
             except BaseException:
-                self._finish(call, started, grpc.StatusCode.CANCELLED)
+                self._finish(call, started, span, grpc.StatusCode.CANCELLED)
                 raise
-            self._finish(call, started, grpc.StatusCode.OK)
+            self._finish(call, started, span, grpc.StatusCode.OK)
             return response
 
         return observed
 
     def stream(self, name: str, inner: Behaviour) -> Behaviour:
         async def observed(request: Any, context: Any) -> AsyncGenerator[Any, None]:
-            call, started = self._begin(name, context)
+            call, started, span = self._begin(name, context)
             try:
                 async with contextlib.aclosing(inner(request, call)) as items:
                     async for item in items:
                         yield item
             except BaseException:  # refused, or cancelled: the client left or its deadline passed
-                self._finish(call, started, grpc.StatusCode.CANCELLED)
+                self._finish(call, started, span, grpc.StatusCode.CANCELLED)
                 raise
-            self._finish(call, started, grpc.StatusCode.OK)
+            self._finish(call, started, span, grpc.StatusCode.OK)
 
         return observed
 
     @staticmethod
-    def _begin(name: str, context: Any) -> tuple[Call, float]:
+    def _begin(name: str, context: Any) -> tuple[Call, float, Span]:
         call = Call(name, context)
         # Each call runs in its own task (its own context): nothing of another call is bound.
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(trace_id=call.trace_id, method=name)
-        return call, time.perf_counter()
+        return call, time.perf_counter(), start_rpc_span(name, call.trace_id)
 
-    def _finish(self, call: Call, started: float, otherwise: grpc.StatusCode) -> None:
-        """The call's log line and metrics: its refusal's status if it was refused."""
+    def _finish(self, call: Call, started: float, span: Span, otherwise: grpc.StatusCode) -> None:
+        """The call's log line, metrics and span: its refusal's status if it was refused."""
         code = call.code or otherwise
+        end_rpc_span(span, code.name, call.facts, call.message or "")
         elapsed = time.perf_counter() - started
         self._metrics.requests.labels(call.method, code.name).inc()
         self._metrics.latency.labels(call.method).observe(elapsed)

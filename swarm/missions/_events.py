@@ -19,6 +19,7 @@ from swarm.missions._identity import ORCHESTRATOR, AgentId, MissionOutcome
 from swarm.missions._options import MissionOptions
 from swarm.missions._plan import Ticket
 from swarm.missions._records import MissionEnd, MissionStart, run_record, ticket_record
+from swarm.telemetry import event_span_id, trace_id
 
 
 def path_key(path: str) -> str:
@@ -41,10 +42,13 @@ def import_prefix(mission_id: str) -> str:
 
 
 def envelope(mission_id: str, event_id: str, agent: AgentId, **payload: Any) -> pb.SwarmEvent:
+    """An event of the mission: its trace id and its span's id (a ticket attempt's, or the
+    mission's) are the ids its spans are made with (``swarm.telemetry``)."""
     return pb.SwarmEvent(
         event_id=event_id,
         mission_id=mission_id,
-        trace_id=mission_id,
+        trace_id=trace_id(mission_id),
+        span_id=event_span_id(mission_id, event_id),
         agent_id=str(agent),
         agent_role=agent.role.proto,
         **payload,

@@ -21,6 +21,7 @@ from swarm.missions._identity import AgentId
 from swarm.missions._runtime import Runtime
 from swarm.missions._view import MissionView, TicketView
 from swarm.missions._workspace import unified_diff
+from swarm.telemetry import ticket_span
 
 Handler = Callable[[Runtime, MissionView, TicketView, AgentId], None]
 
@@ -41,13 +42,26 @@ def agent_loop(
             continue
         if claimed.attempt > 1 and claimed.state == pb.TICKET_STATE_RETRY:
             rt.stop.wait(claimed.ticket.backoff_s * 2 ** (claimed.attempt - 2))
-        try:
-            handler(rt, view, claimed, agent)
-        except Exception as exc:  # an agent must not die silently: the ticket says why
-            reason = f"{agent} crashed: {type(exc).__name__}: {exc}"
-            finish(rt, claimed, agent, pb.TICKET_STATE_FAILED, reason=reason)
+        with _span_of(rt, view, claimed, agent):
+            try:
+                handler(rt, view, claimed, agent)
+            except Exception as exc:  # an agent must not die silently: the ticket says why
+                reason = f"{agent} crashed: {type(exc).__name__}: {exc}"
+                finish(rt, claimed, agent, pb.TICKET_STATE_FAILED, reason=reason)
         if rt.options.step_delay_s:
             rt.stop.wait(rt.options.step_delay_s)
+
+
+def _span_of(
+    rt: Runtime, view: MissionView, tv: TicketView, agent: AgentId
+) -> contextlib.AbstractContextManager[object]:
+    """The span of this attempt at the ticket: the ids its events carry, linked to the
+    attempts of the tickets it waited for."""
+    deps = {d: view.tickets[d].attempt for d in tv.ticket.depends_on if d in view.tickets}
+    return ticket_span(
+        rt.mission_id, tv.ticket.id, tv.attempt, kind=tv.ticket.kind, agent=str(agent),
+        depends_on=deps,
+    )  # fmt: skip
 
 
 def _claim_one(

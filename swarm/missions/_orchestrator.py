@@ -64,6 +64,7 @@ from swarm.missions._workspace import (
     scout_cache,
 )
 from swarm.scout import RepoIndex, Scan
+from swarm.telemetry import mission_span
 
 _MISSION_ID = re.compile(r"m[0-9a-f]{6,24}")
 _log = logging.getLogger(__name__)
@@ -251,27 +252,30 @@ def run_mission(
     brain = brain or _recorded_brain(start, api_key)
     manifest = start.manifest_of(led, tenant)
     run = view.runs + 1
-    led.append(tenant, project, [run_event(mission_id, run)])
-    _release_dead_locks(led, tenant, project, view)
-    reconcile(led, tenant, project, root, manifest)
-    with tempfile.TemporaryDirectory(prefix="swarm-snapshot-") as snap:
-        index = _start_index(led, tenant, manifest, Path(snap), root, parses)
-        rt = Runtime(
-            cast(Ledger, _QueuedWrites(led)),
-            tenant,
-            project,
-            root,
-            mission_id,
-            start.request,
-            brain,
-            start.options,
-            index,
-            run,
-            manifest=manifest,
-            on_write=on_write,
-        )
-        outcome, reason = _run_agents(rt, view, progress)
-        finished = _finish(rt, view, outcome, reason)
+    # The mission's span (its trace's root): the ids its events already carry.
+    with mission_span(mission_id, tenant=tenant, project=project, run=run) as span:
+        led.append(tenant, project, [run_event(mission_id, run)])
+        _release_dead_locks(led, tenant, project, view)
+        reconcile(led, tenant, project, root, manifest)
+        with tempfile.TemporaryDirectory(prefix="swarm-snapshot-") as snap:
+            index = _start_index(led, tenant, manifest, Path(snap), root, parses)
+            rt = Runtime(
+                cast(Ledger, _QueuedWrites(led)),
+                tenant,
+                project,
+                root,
+                mission_id,
+                start.request,
+                brain,
+                start.options,
+                index,
+                run,
+                manifest=manifest,
+                on_write=on_write,
+            )
+            outcome, reason = _run_agents(rt, view, progress)
+            finished = _finish(rt, view, outcome, reason)
+        span.set_attribute("swarm.outcome", str(outcome))
     _snapshot_at_end(led, tenant, project, mission_id, finished)
     view.catch_up()
     return report_of(led, tenant, project, view, time.perf_counter() - began)
