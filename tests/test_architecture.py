@@ -25,17 +25,18 @@ ALLOWED: dict[str, set[str]] = {
     "swarm.missions": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.scout",
     },
+    "swarm.memory": {"ledger", "ops", "proto", "swarm.missions"},
     "swarm.daemon": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.client",
-        "swarm.missions", "swarm.scout",
+        "swarm.memory", "swarm.missions", "swarm.scout",
     },
     "swarm.client": {
-        "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.missions",
-        "swarm.scout",
+        "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.memory",
+        "swarm.missions", "swarm.scout",
     },
     "swarm.cli": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.client",
-        "swarm.daemon", "swarm.missions", "swarm.scout", "sync",
+        "swarm.daemon", "swarm.memory", "swarm.missions", "swarm.scout", "sync",
     },
     "swarm": {"swarm.cli"},
 }  # fmt: skip

@@ -32,6 +32,7 @@ _COMMANDS = (
     "replay",
     "audit",
     "mission",
+    "memory",
     "completion",
 )
 DISTRIBUTION = "swarm-ledger"

@@ -23,6 +23,7 @@ from typing import Any
 import ledger
 from swarm.cli._common import fail
 from swarm.cli._context import add_context_options
+from swarm.cli._memory import add_memory_option, memory_location
 
 
 def register(sub: Any) -> None:
@@ -81,6 +82,13 @@ def register(sub: Any) -> None:
         choices=["debug", "info", "warning"],
         help="least severe log lines written to stderr (default info)",
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="run semantic memory: index the ledger into Qdrant and answer SearchMemory "
+        "(needs the 'memory' extra; folder: <ledger folder>/memory unless --memory-url)",
+    )
+    add_memory_option(parser)
     parser.add_argument("--json", action="store_true", help="print the ready line as JSON")
     parser.set_defaults(handler=run)
 
@@ -103,6 +111,10 @@ def _refusal(args: argparse.Namespace) -> str | None:
 def _config(args: argparse.Namespace) -> Any:
     from swarm.daemon import DaemonConfig
 
+    memory = None
+    if args.memory or args.memory_url:
+        memory = memory_location(args)
+
     return DaemonConfig(
         listen=args.listen,
         metrics_listen=args.metrics,
@@ -114,6 +126,7 @@ def _config(args: argparse.Namespace) -> Any:
         max_streams_per_tenant=args.max_streams_per_tenant,
         max_anonymous_streams_per_address=args.max_anonymous_streams_per_address,
         grace_s=args.grace,
+        memory=memory,
     )
 
 
@@ -136,7 +149,12 @@ def run(args: argparse.Namespace) -> int:
     problem = _refusal(args)
     if problem is not None:
         return fail(problem)
-    config = _config(args)
+    from swarm.memory import MemoryFailure
+
+    try:
+        config = _config(args)
+    except MemoryFailure as exc:
+        return fail(str(exc))
     url = args.context.ledger_url
     try:
         led = args.context.open()
@@ -150,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         daemon = Daemon(led, config)
         daemon.start()
-    except ConfigError as exc:
+    except (ConfigError, MemoryFailure) as exc:
         led.close()
         return fail(str(exc))
     signal.signal(signal.SIGTERM, on_signal)

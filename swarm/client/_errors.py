@@ -20,6 +20,7 @@ import ledger
 import ops
 import replay
 from swarm.brain import BrainError
+from swarm.memory import InvalidMemoryQuery, MemoryBusy, MemoryFailure, MemoryUnavailable
 from swarm.missions import InvalidMission, InvalidPlan, MissionError, UnknownMission
 
 # A local error's status: the daemon's STATUS table for the errors a local call can meet.
@@ -29,13 +30,22 @@ _CODES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = 
         (ops.BadQuery, InvalidMission, InvalidPlan, BrainError, replay.BadPoint),
         "INVALID_ARGUMENT",
     ),
+    (InvalidMemoryQuery, "INVALID_ARGUMENT"),
+    ((MemoryUnavailable, MemoryBusy, MemoryFailure), "FAILED_PRECONDITION"),
     ((replay.ChainBroken, ledger.CorruptStore), "DATA_LOSS"),
     (ledger.AlreadyExists, "ALREADY_EXISTS"),
     ((MissionError, replay.ReplayError, ops.AuditError, ledger.LedgerError), "FAILED_PRECONDITION"),
     (OSError, "FAILED_PRECONDITION"),
 )
 #: What a local call may raise that becomes a ClientError.
-LOCAL_ERRORS = (MissionError, BrainError, ops.AuditError, replay.ReplayError, ledger.LedgerError)
+LOCAL_ERRORS = (
+    MissionError,
+    BrainError,
+    ops.AuditError,
+    replay.ReplayError,
+    ledger.LedgerError,
+    MemoryFailure,
+)
 
 
 class ClientError(Exception):

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Protocol
 
 from swarm.client import _types as v
+from swarm.memory import Hit
 
 
 class Client(Protocol):
@@ -65,4 +66,11 @@ class Client(Protocol):
         self, project: str, point: v.Point, new_project: str, *, progress: v.Progress
     ) -> v.Forked:
         """A new project holding ``project``'s files at ``point``, linked to it."""
+        ...
+
+    def search_memory(
+        self, query: str, *, project: str | None, kind: str | None, limit: int
+    ) -> list[Hit]:
+        """The tenant's code chunks and lessons best matching ``query``, best first
+        (``project`` None: every project; ``kind`` None: both kinds)."""
         ...

@@ -33,6 +33,7 @@ from proto.swarm.v1 import service_pb2, service_pb2_grpc
 from swarm.daemon._errors import ConfigError
 from swarm.daemon._interceptors import interceptors
 from swarm.daemon._logging import get_logger
+from swarm.daemon._memory import DaemonMemory
 from swarm.daemon._metrics import Metrics, count_commits
 from swarm.daemon._missions import MissionRunner
 from swarm.daemon._pool import Pool
@@ -61,6 +62,7 @@ class DaemonConfig:
     max_streams_per_tenant: int = 256
     max_anonymous_streams_per_address: int = 1024  # reflection and health watches
     grace_s: float = 10.0
+    memory: str | None = None  # semantic memory's folder or Qdrant URL; None = off
 
 
 def _return_large_buffers_to_the_os() -> None:
@@ -111,7 +113,10 @@ class Daemon:
             max_workers=config.max_workers, thread_name_prefix="swarm-rpc"
         )
         pool = Pool(self._pool)
-        self.service = SwarmService(led, self.tokens, self.metrics, self.missions, pool=pool)
+        self.memory = DaemonMemory(led, config.memory) if config.memory else None
+        self.service = SwarmService(
+            led, self.tokens, self.metrics, self.missions, pool=pool, memory=self.memory
+        )
         self._interceptors = interceptors(
             tokens=self.tokens,
             metrics=self.metrics,
@@ -178,6 +183,8 @@ class Daemon:
             except OSError as exc:
                 self.stop()
                 raise ConfigError("--metrics", f"cannot bind {cfg.metrics_listen}: {exc}") from exc
+        if self.memory is not None:
+            self.memory.start()
         resumed = self.missions.resume_all()
         self._log.info(
             "daemon started",
@@ -224,6 +231,9 @@ class Daemon:
             ended = self._run(self._stop()) if self._server is not None else 0
         with _timed(phases, "missions_s"):
             left = self.missions.stop(self.config.grace_s)
+        if self.memory is not None:
+            with _timed(phases, "memory_s"):
+                self.memory.stop()
         with _timed(phases, "loop_s"):
             self._halt_loop()
         with _timed(phases, "pool_s"):
