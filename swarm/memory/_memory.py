@@ -16,7 +16,7 @@ import ledger
 from swarm.memory._errors import InvalidMemoryQuery
 from swarm.memory._indexer import Indexer, IndexStats, Progress
 from swarm.memory._store import MODES, Embed, MemoryStore
-from swarm.memory._types import KINDS, Hit
+from swarm.memory._types import KINDS, Hit, Lesson
 
 MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 100
@@ -104,15 +104,19 @@ class Memory:
 
     def context_for(self, tenant: str, project: str, task_text: str, k: int = 6) -> list[Hit]:
         """The lessons and code chunks a coder should read for ``task_text``: up to ``k``,
-        lessons first (at most half), after indexing what the project's log holds now."""
+        lessons first (at most half), after indexing what the project's log holds now.
+
+        Only finished missions teach: an unfinished one (the asking coder's own, most
+        often) would echo the task back.
+        """
         if not task_text.strip() or k < 1:
             return []
         self.index(tenant, project)
-        lessons = self.search(tenant, task_text[:MAX_QUERY_CHARS], kind="lesson",
-                              project=project, limit=max(1, k // 2))  # fmt: skip
-        code = self.search(tenant, task_text[:MAX_QUERY_CHARS], kind="code",
-                           project=project, limit=k)  # fmt: skip
-        return [*lessons, *code][:k]
+        text = task_text[:MAX_QUERY_CHARS]
+        found = self.search(tenant, text, kind="lesson", project=project, limit=min(k + 4, 100))
+        lessons = [h for h in found if isinstance(h, Lesson) and h.outcome != "unfinished"]
+        code = self.search(tenant, text, kind="code", project=project, limit=k)
+        return [*lessons[: max(1, k // 2)], *code][:k]
 
     def forget(self, tenant: str, project: str | None = None) -> int:
         """Delete the tenant's (or the project's) points: what deleting a project calls."""
