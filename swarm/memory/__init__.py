@@ -25,7 +25,14 @@ from swarm.memory._errors import (
     MemoryUnavailable,
 )
 from swarm.memory._indexer import Indexer, IndexStats
-from swarm.memory._memory import Memory, attach, attached, context_for, default_location
+from swarm.memory._memory import (
+    Memory,
+    attach,
+    attached,
+    candidate_files,
+    context_for,
+    default_location,
+)
 from swarm.memory._store import MODES, MemoryStore
 from swarm.memory._types import KINDS, CodeChunk, Hit, Lesson
 
@@ -46,6 +53,7 @@ __all__ = [
     "MemoryUnavailable",
     "attach",
     "attached",
+    "candidate_files",
     "context_for",
     "default_location",
 ]

@@ -16,7 +16,7 @@ import ledger
 from swarm.memory._errors import InvalidMemoryQuery
 from swarm.memory._indexer import Indexer, IndexStats, Progress
 from swarm.memory._store import MODES, Embed, MemoryStore
-from swarm.memory._types import KINDS, Hit, Lesson
+from swarm.memory._types import KINDS, CodeChunk, Hit, Lesson
 
 MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 100
@@ -118,6 +118,17 @@ class Memory:
         code = self.search(tenant, text, kind="code", project=project, limit=k)
         return [*lessons[: max(1, k // 2)], *code][:k]
 
+    def candidate_files(self, tenant: str, project: str, request: str, k: int = 5) -> list[str]:
+        """The files most likely to hold what a free-form ``request`` is about, best first
+        (the scout's starting points when a request names no symbol)."""
+        hits = self.search(tenant, request[:MAX_QUERY_CHARS], kind="code", project=project,
+                           limit=min(MAX_LIMIT, 4 * k), catch_up=True)  # fmt: skip
+        paths: list[str] = []
+        for hit in hits:
+            if isinstance(hit, CodeChunk) and hit.path not in paths:
+                paths.append(hit.path)
+        return paths[:k]
+
     def forget(self, tenant: str, project: str | None = None) -> int:
         """Delete the tenant's (or the project's) points: what deleting a project calls."""
         return self.store.forget(tenant, project)
@@ -143,3 +154,9 @@ def context_for(tenant: str, project: str, task_text: str, k: int = 6) -> list[H
     if memory is None:
         return []
     return memory.context_for(tenant, project, task_text, k)
+
+
+def candidate_files(tenant: str, project: str, request: str, k: int = 5) -> list[str]:
+    """``Memory.candidate_files`` of the attached memory; [] when none is attached."""
+    memory = _attached
+    return [] if memory is None else memory.candidate_files(tenant, project, request, k)

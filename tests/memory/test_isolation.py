@@ -78,6 +78,17 @@ def test_the_agents_context_returns_only_the_asking_tenants_points(
     assert memory.context_for(ACME, PROJECT, "anything", 6) == []  # none attached: memory off
 
 
+def test_candidate_files_for_a_free_form_request_stay_in_the_tenant(
+    world: World, folder: Path, embed: Embed
+) -> None:
+    request = "charge a higher tax up in the mountains"
+    with Memory(world.led, str(folder), embed=embed) as mem:
+        acme = mem.candidate_files(ACME, PROJECT, request, 3)
+        rival = mem.candidate_files(RIVAL, PROJECT, request, 3)
+    assert acme[0] == "shop/acme_rates.py" and "shop/rival_rates.py" not in acme
+    assert "shop/acme_rates.py" not in rival and len(rival) == 3
+
+
 def _cli(
     capsys: pytest.CaptureFixture[str], world: World, folder: Path, tenant: str
 ) -> list[dict[str, object]]:
