@@ -8,8 +8,9 @@ indexes are accepted and have no effect) and on a server (``url``).
 
 Each point has a named dense vector (``dense``, 384 dimensions, cosine) and a
 sparse one (``sparse``: BM25 term weights, Qdrant's IDF modifier). A search is
-both, fused by reciprocal rank (``mode="hybrid"``) or by distribution-based score
-fusion (``"dbsf"``), or either alone (``"dense"``, ``"sparse"``).
+both, fused by distribution-based score fusion (``mode="hybrid"``: each half's scores
+normalised, then summed), by reciprocal rank (``"rrf"``), or either alone
+(``"dense"``, ``"sparse"``). bench/memory.py measures all four; DBSF ranked best.
 
 Local mode is not thread-safe and lets one process open a folder: every call
 holds the store's lock, and a folder another process holds is ``MemoryBusy``.
@@ -32,7 +33,7 @@ from swarm.memory._types import CodeChunk, Hit, Lesson
 
 COLLECTIONS = {"code": "swarm_memory_code", "lesson": "swarm_memory_lesson"}
 CURSORS = "swarm_memory_cursor"
-MODES = ("hybrid", "dense", "sparse", "dbsf")
+MODES = ("hybrid", "rrf", "dense", "sparse")
 _PAGE = 256
 #: How deep each half of a hybrid search reaches before the fusion.
 PREFETCH = 50
@@ -277,7 +278,7 @@ class MemoryStore:
                 res = self._client.query_points(
                     name,
                     prefetch=[dense, keyword],
-                    query=m.FusionQuery(fusion=m.Fusion.DBSF if mode == "dbsf" else m.Fusion.RRF),
+                    query=m.FusionQuery(fusion=m.Fusion.RRF if mode == "rrf" else m.Fusion.DBSF),
                     query_filter=where,
                     limit=limit,
                 )
