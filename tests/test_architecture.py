@@ -27,13 +27,14 @@ ALLOWED: dict[str, set[str]] = {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.scout",
         "swarm.telemetry",
     },
+    "swarm.memory": {"ledger", "ops", "proto", "swarm.missions"},
     "swarm.daemon": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.client",
-        "swarm.missions", "swarm.scout", "swarm.telemetry",
+        "swarm.memory", "swarm.missions", "swarm.scout", "swarm.telemetry",
     },
     "swarm.client": {
-        "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.missions",
-        "swarm.scout",
+        "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.memory",
+        "swarm.missions", "swarm.scout",
     },
     "swarm.mcp": {
         "ledger", "replay", "swarm.brain", "swarm.client", "swarm.daemon", "swarm.missions",
@@ -42,7 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "swarm.cli": {
         "ledger", "ops", "proto", "replay", "sandbox", "swarm.brain", "swarm.client",
         "swarm.daemon", "swarm.mcp", "swarm.missions", "swarm.scout", "swarm.telemetry",
-        "swarm.web", "sync",
+        "swarm.memory", "swarm.web", "sync",
     },
     "swarm.web": {"swarm.client"},
     "swarm": {"swarm.cli"},

@@ -34,6 +34,7 @@ _COMMANDS = (
     "audit",
     "mission",
     "mcp",
+    "memory",
     "completion",
 )
 DISTRIBUTION = "swarm-ledger"

@@ -44,4 +44,8 @@ def local_client(args: argparse.Namespace, led: ledger.Ledger) -> LocalClient:
     snapshots: dict[str, Any] = {}
     if hasattr(args, "snapshot_every"):
         snapshots = {"snapshot_every": args.snapshot_every, "take_snapshots": not args.no_snapshot}
+    if hasattr(args, "memory_url"):  # swarm memory: where this ledger's memory lives
+        from swarm.cli._memory import memory_location
+
+        snapshots["memory_location"] = memory_location(args)
     return LocalClient(led, args.tenant, **snapshots)

@@ -25,6 +25,7 @@ import ledger
 from swarm.brain import BrainError
 from swarm.cli._common import fail
 from swarm.cli._context import add_context_options
+from swarm.cli._memory import add_memory_option, memory_location
 from swarm.cli._model import add_model_options, model_settings
 from swarm.missions import MissionError
 
@@ -92,6 +93,13 @@ def register(sub: Any) -> None:
         choices=["debug", "info", "warning"],
         help="least severe log lines written to stderr (default info)",
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="run semantic memory: index the ledger into Qdrant and answer SearchMemory "
+        "(needs the 'memory' extra; folder: <ledger folder>/memory unless --memory-url)",
+    )
+    add_memory_option(parser)
     parser.add_argument("--json", action="store_true", help="print the ready line as JSON")
     add_model_options(parser)  # the model ask and fix missions run on
     parser.set_defaults(handler=run)
@@ -122,6 +130,10 @@ def _refusal(args: argparse.Namespace) -> str | None:
 def _config(args: argparse.Namespace) -> Any:
     from swarm.daemon import DaemonConfig
 
+    memory = None
+    if args.memory or args.memory_url:
+        memory = memory_location(args)
+
     return DaemonConfig(
         listen=args.listen,
         metrics_listen=args.metrics,
@@ -134,6 +146,7 @@ def _config(args: argparse.Namespace) -> Any:
         max_anonymous_streams_per_address=args.max_anonymous_streams_per_address,
         grace_s=args.grace,
         model=_model(args),
+        memory=memory,
     )
 
 
@@ -186,9 +199,11 @@ def run(args: argparse.Namespace) -> int:
     problem = _refusal(args)
     if problem is not None:
         return fail(problem)
+    from swarm.memory import MemoryFailure
+
     try:
         config = _config(args)
-    except (MissionError, BrainError) as exc:
+    except (MissionError, BrainError, MemoryFailure) as exc:
         return fail(str(exc))
     url = args.context.ledger_url
     try:
@@ -203,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         daemon = Daemon(led, config)
         daemon.start()
-    except ConfigError as exc:
+    except (ConfigError, MemoryFailure) as exc:
         led.close()
         return fail(str(exc))
     web = None

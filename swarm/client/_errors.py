@@ -21,6 +21,7 @@ import ops
 import replay
 from swarm.brain import BrainError
 from swarm.client._files import BadRequest
+from swarm.memory import InvalidMemoryQuery, MemoryBusy, MemoryFailure, MemoryUnavailable
 from swarm.missions import InvalidMission, InvalidPlan, MissionError, UnknownMission
 
 # A local error's status: the daemon's STATUS table for the errors a local call can meet.
@@ -30,6 +31,8 @@ _CODES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = 
         (ops.BadQuery, InvalidMission, InvalidPlan, BrainError, replay.BadPoint, BadRequest),
         "INVALID_ARGUMENT",
     ),
+    (InvalidMemoryQuery, "INVALID_ARGUMENT"),
+    ((MemoryUnavailable, MemoryBusy, MemoryFailure), "FAILED_PRECONDITION"),
     ((replay.ChainBroken, ledger.CorruptStore), "DATA_LOSS"),
     (ledger.InvalidArgument, "INVALID_ARGUMENT"),
     (ledger.AlreadyExists, "ALREADY_EXISTS"),
@@ -37,7 +40,14 @@ _CODES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = 
     (OSError, "FAILED_PRECONDITION"),
 )
 #: What a local call may raise that becomes a ClientError.
-LOCAL_ERRORS = (MissionError, BrainError, ops.AuditError, replay.ReplayError, ledger.LedgerError)
+LOCAL_ERRORS = (
+    MissionError,
+    BrainError,
+    ops.AuditError,
+    replay.ReplayError,
+    ledger.LedgerError,
+    MemoryFailure,
+)
 
 
 class ClientError(Exception):

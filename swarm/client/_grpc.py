@@ -24,6 +24,7 @@ from swarm.client import _files as files_
 from swarm.client import _types as v
 from swarm.client._browse import GrpcBrowse
 from swarm.client._errors import ClientError, Detached, refused
+from swarm.client._memory import hit_from_pb
 from swarm.client._points import event_versionstamp
 from swarm.client._wire import (
     mission_from_pb,
@@ -34,6 +35,7 @@ from swarm.client._wire import (
     verify_from_pb,
     why_from_pb,
 )
+from swarm.memory import Hit
 
 if TYPE_CHECKING:  # grpc loads only when a command talks to a daemon (~60 ms of start-up)
     import grpc
@@ -159,6 +161,17 @@ class GrpcClient(GrpcBrowse):
         with refusals(hint):
             events = self._follow(project, mid, progress)
         return _report_of(self.get_mission(project, mid), events)
+
+    # memory ---------------------------------------------------------------------------
+    def search_memory(
+        self, query: str, *, project: str | None, kind: str | None, limit: int
+    ) -> list[Hit]:
+        from proto.swarm.v1 import memory_pb2 as mempb
+
+        req = mempb.SearchMemoryRequest(
+            tenant=self.tenant, project=project or "", query=query, kind=kind or "", limit=limit
+        )
+        return [hit_from_pb(h) for h in self._call("SearchMemory", req).hits]
 
     def flags(self, project: str) -> str:
         """The options that name this daemon and ``project`` on a command line."""

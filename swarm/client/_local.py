@@ -13,12 +13,15 @@ from pathlib import Path
 import ledger
 import ops
 import replay
+import swarm.memory as memory
 from swarm.client import _files as files_
 from swarm.client import _types as v
 from swarm.client._errors import ClientError
 from swarm.client._errors import refused as refusals
+from swarm.client._memory import as_wire
 from swarm.client._points import event_versionstamp
 from swarm.client._reads import mission_ids, mission_of, story_of
+from swarm.memory import Hit
 from swarm.missions import run_mission, start_mission
 from swarm.scout import Scan
 
@@ -40,8 +43,11 @@ class LocalClient:
         *,
         snapshot_every: int = replay.DEFAULT_SNAPSHOT_EVERY,
         take_snapshots: bool = True,
+        memory_location: str | None = None,
     ) -> None:
-        """``snapshot_every``, ``take_snapshots``: how a replay snapshots the log first."""
+        """``snapshot_every``, ``take_snapshots``: how a replay snapshots the log first;
+        ``memory_location``: the memory's folder or Qdrant URL (``swarm.memory``)."""
+        self.memory_location = memory_location
         self.led = led
         self.tenant = tenant
         self.snapshot_every = snapshot_every
@@ -120,6 +126,21 @@ class LocalClient:
                 api_key=api_key,
                 progress=progress,
             )
+
+    # memory ---------------------------------------------------------------------------
+    def search_memory(
+        self, query: str, *, project: str | None, kind: str | None, limit: int
+    ) -> list[Hit]:
+        """Index what the log holds beyond the memory's cursors, then search (a local
+        memory is always current: nothing else keeps it in step)."""
+        with refusals():
+            if not self.memory_location:
+                raise memory.BadMemoryLocation("", "this ledger has no memory folder: --memory-url")
+            with memory.Memory(self.led, self.memory_location) as mem:
+                hits = mem.search(
+                    self.tenant, query, kind=kind, project=project, limit=limit, catch_up=True
+                )
+        return as_wire(hits)
 
     # audit ----------------------------------------------------------------------------
     def query_audit(self, project: str, q: v.Query) -> list[v.AuditRow]:

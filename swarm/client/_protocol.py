@@ -7,6 +7,7 @@ from typing import Protocol
 
 from swarm.client import _files as files_
 from swarm.client import _types as v
+from swarm.memory import Hit
 
 
 class Client(Protocol):
@@ -82,4 +83,10 @@ class Client(Protocol):
 
     def release_lock(self, project: str, path: str, holder: str, token: str) -> None:
         """Release the person's lock on ``path``, naming its fencing token (hex)."""
+
+    def search_memory(
+        self, query: str, *, project: str | None, kind: str | None, limit: int
+    ) -> list[Hit]:
+        """The tenant's code chunks and lessons best matching ``query``, best first
+        (``project`` None: every project; ``kind`` None: both kinds)."""
         ...

@@ -33,6 +33,7 @@ from proto.swarm.v1 import service_pb2, service_pb2_grpc
 from swarm.daemon._errors import ConfigError
 from swarm.daemon._interceptors import interceptors
 from swarm.daemon._logging import get_logger
+from swarm.daemon._memory import DaemonMemory
 from swarm.daemon._metrics import Metrics, count_commits
 from swarm.daemon._missions import MissionRunner
 from swarm.daemon._pool import Pool
@@ -63,6 +64,7 @@ class DaemonConfig:
     grace_s: float = 10.0
     # The model ask and fix missions run on (the openai brain's settings, key included).
     model: Mapping[str, Any] | None = field(default=None, repr=False)
+    memory: str | None = None  # semantic memory's folder or Qdrant URL; None = off
 
 
 def _return_large_buffers_to_the_os() -> None:
@@ -113,7 +115,10 @@ class Daemon:
             max_workers=config.max_workers, thread_name_prefix="swarm-rpc"
         )
         pool = Pool(self._pool)
-        self.service = SwarmService(led, self.tokens, self.metrics, self.missions, pool=pool)
+        self.memory = DaemonMemory(led, config.memory) if config.memory else None
+        self.service = SwarmService(
+            led, self.tokens, self.metrics, self.missions, pool=pool, memory=self.memory
+        )
         self._interceptors = interceptors(
             tokens=self.tokens,
             metrics=self.metrics,
@@ -188,6 +193,8 @@ class Daemon:
             except OSError as exc:
                 self.stop()
                 raise ConfigError("--metrics", f"cannot bind {cfg.metrics_listen}: {exc}") from exc
+        if self.memory is not None:
+            self.memory.start()
         resumed = self.missions.resume_all()
         self._log.info(
             "daemon started",
@@ -235,6 +242,9 @@ class Daemon:
         with _timed(phases, "missions_s"):
             left = self.missions.stop(self.config.grace_s)
         self.unfinished = left
+        if self.memory is not None:
+            with _timed(phases, "memory_s"):
+                self.memory.stop()
         with _timed(phases, "loop_s"):
             self._halt_loop()
         with _timed(phases, "pool_s"):

@@ -26,10 +26,12 @@ import grpc
 import ledger
 import ops
 import replay
+from proto.swarm.v1 import memory_pb2 as mpb
 from proto.swarm.v1 import service_pb2 as api
 from swarm.client._wire import query_from_pb, row_to_pb, verify_to_pb, why_to_pb
 from swarm.daemon._call import Abort, Call
 from swarm.daemon._locks import LockOwners
+from swarm.daemon._memory import DaemonMemory
 from swarm.daemon._metrics import Metrics
 from swarm.daemon._missions import MissionRunner
 from swarm.daemon._points import cursor, file_at, files_at, parse_versionstamp, point
@@ -55,8 +57,10 @@ class SwarmService:
         missions: MissionRunner | None = None,
         *,
         pool: Pool,
+        memory: DaemonMemory | None = None,
     ) -> None:
         self._led = led
+        self._memory = memory
         self._missions = missions
         self._tokens = tokens
         self._owners = LockOwners(led)
@@ -298,6 +302,20 @@ class SwarmService:
     def ListTokens(self, request: api.ListTokensRequest, call: Call) -> api.ListTokensResponse:
         t = call.scope(request.tenant, Role.ADMIN)
         return api.ListTokensResponse(tokens=[_token_info(i) for i in self._tokens.tokens(t)])
+
+    # memory ---------------------------------------------------------------------------
+    def SearchMemory(
+        self, request: mpb.SearchMemoryRequest, call: Call
+    ) -> mpb.SearchMemoryResponse:
+        t = call.scope(request.tenant, Role.OPS)
+        if request.project:
+            call.note(project=request.project)
+        if self._memory is None:
+            raise Abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "memory is off in this daemon: start it with swarm serve --memory",
+            )
+        return self._memory.search(t, request)
 
     # shared by the methods ------------------------------------------------------------
     def _runner(self) -> MissionRunner:

@@ -22,6 +22,7 @@ from swarm.daemon._call import Abort
 from swarm.daemon._errors import PermissionDenied, TokenError, Unauthenticated, UnknownToken
 from swarm.daemon._missions import MissionRefused
 from swarm.daemon._workspaces import WorkspaceRefused
+from swarm.memory import InvalidMemoryQuery, MemoryFailure
 from swarm.missions import InvalidMission, InvalidPlan, UnknownMission
 
 Code = grpc.StatusCode
@@ -86,6 +87,9 @@ STATUS: tuple[Row, ...] = (
     # missions and their requests
     Row(UnknownMission, Code.NOT_FOUND),
     Row((InvalidMission, InvalidPlan, BrainError), Code.INVALID_ARGUMENT),
+    # semantic memory (an unknown project is the ledger's NotFound, below)
+    Row(InvalidMemoryQuery, Code.INVALID_ARGUMENT),
+    Row(MemoryFailure, Code.FAILED_PRECONDITION),
     # the ledger
     Row((ledger.InvalidArgument, ledger.LimitExceeded), Code.INVALID_ARGUMENT, _named),
     Row(ledger.NotFound, Code.NOT_FOUND, _named),

@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 import pytest
 
+from proto.swarm.v1 import memory_pb2 as mpb
 from proto.swarm.v1 import service_pb2 as api
 from tests.daemon.conftest import TENANT_A, TENANT_B, World, make_token, ref, swarm_cli
 
@@ -44,6 +45,7 @@ CALLS: dict[str, Callable[[], Any]] = {
     "RevokeToken": lambda: api.RevokeTokenRequest(tenant=B, token_id="abc"),
     "ListTokens": lambda: api.ListTokensRequest(tenant=B),
     "ReadEvidence": lambda: api.ReadEvidenceRequest(project=ref(B), versionstamp="0" * 24),
+    "SearchMemory": lambda: mpb.SearchMemoryRequest(tenant=B, project="app", query="tax"),
 }
 STREAMS = {"FollowMission", "StreamEvents"}
 

@@ -1,4 +1,5 @@
 from proto.swarm.v1 import events_pb2 as _events_pb2
+from proto.swarm.v1 import memory_pb2 as _memory_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor

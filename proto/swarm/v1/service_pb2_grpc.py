@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from proto.swarm.v1 import memory_pb2 as proto_dot_swarm_dot_v1_dot_memory__pb2
 from proto.swarm.v1 import service_pb2 as proto_dot_swarm_dot_v1_dot_service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -153,6 +154,11 @@ class SwarmStub:
                 '/swarm.v1.Swarm/ReadEvidence',
                 request_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceRequest.SerializeToString,
                 response_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceResponse.FromString,
+                _registered_method=True)
+        self.SearchMemory = channel.unary_unary(
+                '/swarm.v1.Swarm/SearchMemory',
+                request_serializer=proto_dot_swarm_dot_v1_dot_memory__pb2.SearchMemoryRequest.SerializeToString,
+                response_deserializer=proto_dot_swarm_dot_v1_dot_memory__pb2.SearchMemoryResponse.FromString,
                 _registered_method=True)
 
 
@@ -321,6 +327,13 @@ class SwarmServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchMemory(self, request, context):
+        """Semantic memory of the caller's tenant (ops): code and lessons by meaning.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SwarmServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -443,6 +456,11 @@ def add_SwarmServicer_to_server(servicer, server):
                     servicer.ReadEvidence,
                     request_deserializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceRequest.FromString,
                     response_serializer=proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceResponse.SerializeToString,
+            ),
+            'SearchMemory': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchMemory,
+                    request_deserializer=proto_dot_swarm_dot_v1_dot_memory__pb2.SearchMemoryRequest.FromString,
+                    response_serializer=proto_dot_swarm_dot_v1_dot_memory__pb2.SearchMemoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1093,6 +1111,33 @@ class Swarm:
             '/swarm.v1.Swarm/ReadEvidence',
             proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceRequest.SerializeToString,
             proto_dot_swarm_dot_v1_dot_service__pb2.ReadEvidenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchMemory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/swarm.v1.Swarm/SearchMemory',
+            proto_dot_swarm_dot_v1_dot_memory__pb2.SearchMemoryRequest.SerializeToString,
+            proto_dot_swarm_dot_v1_dot_memory__pb2.SearchMemoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
