@@ -16,48 +16,14 @@ store and the ledger above it run unchanged). Actions: ``create TENANT`` prints
 from __future__ import annotations
 
 import os
-import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import ledger
 from swarm.daemon._tokens import Role, TokenStore
-
-
-def _die() -> None:
-    sys.stdout.flush()
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _arm(led: ledger.Ledger, point: str) -> None:
-    """Count the write transactions from here on; kill at ``point``."""
-    where, _, nth = point.rpartition("-")
-    target = int(nth)
-    engine: Any = led.engine
-    real: Callable[..., Any] = engine.transact
-    count = 0
-
-    def transact(fn: Callable[[Any], Any]) -> Any:
-        nonlocal count
-        count += 1
-        this = count
-
-        def inside(tr: Any) -> Any:
-            out = fn(tr)
-            if where == "in-tx" and this == target:
-                _die()  # the transaction is open and uncommitted
-            return out
-
-        result = real(inside)
-        if where == "after-tx" and this == target:
-            _die()
-        return result
-
-    engine.transact = transact
+from tests._kill_at import arm_transactions
 
 
 def main(argv: list[str]) -> None:
@@ -66,7 +32,7 @@ def main(argv: list[str]) -> None:
     store = TokenStore(led)
     point = os.environ.get("SWARM_TEST_KILL_AT", "")
     if point:
-        _arm(led, point)
+        arm_transactions(led.engine, point)
     if action == "create":
         secret, info = store.create(rest[0], Role.IDE, "crash test")
         print(secret, info.token_id, flush=True)

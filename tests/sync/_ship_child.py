@@ -16,48 +16,14 @@ group as well as in an append. Prints ``done`` if it ships everything.
 from __future__ import annotations
 
 import os
-import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import ledger
 import sync
-
-
-def _die() -> None:
-    sys.stdout.flush()
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _arm(led: ledger.Ledger, point: str) -> None:
-    """Count the hub's write transactions from here on; kill at ``point``."""
-    where, _, nth = point.rpartition("-")
-    target = int(nth)
-    engine: Any = led.engine
-    real: Callable[..., Any] = engine.transact
-    count = 0
-
-    def transact(fn: Callable[[Any], Any]) -> Any:
-        nonlocal count
-        count += 1
-        this = count
-
-        def inside(tr: Any) -> Any:
-            out = fn(tr)
-            if where == "in-tx" and this == target:
-                _die()  # the transaction is open and uncommitted
-            return out
-
-        result = real(inside)
-        if where == "after-tx" and this == target:
-            _die()
-        return result
-
-    engine.transact = transact
+from tests._kill_at import arm_transactions
 
 
 def main(argv: list[str]) -> None:
@@ -65,7 +31,7 @@ def main(argv: list[str]) -> None:
     edge, hub = ledger.open_ledger(edge_url), ledger.open_ledger(hub_url)
     point = os.environ.get("SWARM_TEST_KILL_AT", "")
     if point:
-        _arm(hub, point)
+        arm_transactions(hub.engine, point)
     grant = sync.SyncGrant.of(["acme"], holder="crash test")
     sync.Shipper(edge, hub, hub_name="hq", grant=grant, batch_events=int(batch)).ship()
     print("done", flush=True)
