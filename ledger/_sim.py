@@ -51,12 +51,16 @@ from typing import TypeVar
 
 from ledger._errors import (
     InvalidArgument,
-    LedgerError,
     TransactionTooLarge,
     TransactionTooOld,
     UnreadableKey,
 )
-from ledger._local import list_local_directory, open_local_directory, place_versionstamp
+from ledger._local import (
+    LocalVersionstamp,
+    list_local_directory,
+    open_local_directory,
+    place_versionstamp,
+)
 from ledger._port import (
     TRANSACTION_LIMIT,
     TRANSACTION_SECONDS,
@@ -137,23 +141,6 @@ def _place(data: bytes, stamp: bytes, what: str) -> tuple[bytes, int]:
     return placed, int.from_bytes(data[-4:], "little")
 
 
-class SimVersionstamp:
-    """A versionstamp future: resolved only for the attempt that committed and wrote."""
-
-    __slots__ = ("_stamp",)
-
-    def __init__(self) -> None:
-        self._stamp: bytes | None = None
-
-    def resolve(self, stamp: bytes) -> None:
-        self._stamp = stamp
-
-    def result(self) -> bytes:
-        if self._stamp is None:
-            raise LedgerError("the transaction has not committed (or wrote nothing)")
-        return self._stamp
-
-
 class SimWatch:
     """A watch that fires ``delay`` after its inner one was first seen fired, or at
     ``spurious`` seconds after it was set with nothing changed."""
@@ -218,7 +205,7 @@ class SimTransaction:
         self._unreadable_keys: set[bytes] = set()
         self._unreadable_ranges: list[tuple[bytes, bytes]] = []  # inclusive bounds
         self.wrote = False
-        self.futures: list[SimVersionstamp] = []
+        self.futures: list[LocalVersionstamp] = []
         self.watches: list[SimWatch] = []
 
     # faults and limits ------------------------------------------------------
@@ -319,8 +306,8 @@ class SimTransaction:
         self.watches.append(w)
         return w
 
-    def get_versionstamp(self) -> SimVersionstamp:
-        f = SimVersionstamp()
+    def get_versionstamp(self) -> LocalVersionstamp:
+        f = LocalVersionstamp()
         self.futures.append(f)
         return f
 
