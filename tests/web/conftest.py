@@ -30,6 +30,7 @@ import pytest
 import ledger
 from proto.swarm.v1 import service_pb2 as api
 from proto.swarm.v1 import service_pb2_grpc as api_grpc
+from tests.daemon.conftest import make_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample_repo"
@@ -51,27 +52,6 @@ RENAME = {"old": "calculate_total", "new": "compute_order_total"}
 EXIT_GUARD_S = 120.0
 #: How long a condition in the browser may take before the test calls it broken. A guard.
 GUARD_MS = 120_000
-
-
-def swarm_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "swarm", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if proc.returncode != 0:
-        raise AssertionError(f"swarm {' '.join(args)} failed: {proc.stderr}")
-    return proc
-
-
-def make_token(url: str, tenant: str, role: str) -> str:
-    out = swarm_cli(
-        "admin", "token", "create", "--ledger", url, "--tenant", tenant, "--role", role, "--json"
-    )
-    return str(json.loads(out.stdout)["secret"])
 
 
 @dataclass

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import GUARD_MS, Site, sign_in, swarm_cli
+from tests.daemon.conftest import swarm_cli
+from tests.web.conftest import GUARD_MS, Site, sign_in
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.conftest import EXIT_GUARD_S, Site, make_token, start_serve
+from tests.daemon.conftest import make_token
+from tests.web.conftest import EXIT_GUARD_S, Site, start_serve
 
 pytestmark = pytest.mark.slow
 

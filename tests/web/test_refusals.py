@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from proto.swarm.v1 import service_pb2 as api
-from tests.web.conftest import ROOT, Site, make_token, swarm_cli
+from tests.daemon.conftest import make_token, swarm_cli
+from tests.web.conftest import ROOT, Site
 
 
 def serve(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
